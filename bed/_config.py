@@ -1,0 +1,169 @@
+"""The run's configuration: the environment and CLI flags, read once into a frozen Config.
+
+Nothing else in bed reads ``os.environ``; every variable bed reads is listed in ENV_VARS
+(and in the README, which a test keeps in step with this table).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import _bases
+from ._errors import ConfigError
+from ._router import DEFAULT_GROUP
+
+TIERS = ("deterministic", "nd", "release")
+GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
+EXPECTABLE = (*TIERS, "shim", "proxy")
+DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
+
+ENV_VARS: dict[str, str] = {
+    "MINI_AGENT_API_BASE": "The one base of the mini-agent shim (host form http://127.0.0.1:PORT, or http://mini-agent:8788). Default: the bed network's shim on a free loopback port.",
+    "CODEX_AGENT_API_BASE": "Forced to MINI_AGENT_API_BASE; a different value is a warning, or a CONFIG_ERROR under STRICT=1.",
+    "STRICT": "1: config drift is a CONFIG_ERROR and a down dependency fails instead of skipping.",
+    "LIVE_PROVIDERS": "1: run the release tier's live-provider smokes (each also needs its key). Default 0.",
+    "READINESS_EXPECT": "Comma list of tiers or services (deterministic, nd, release, shim, proxy) that must run and pass.",
+    "READINESS_DISABLE_TIMEOUT": "1: lift the tier budgets (waits for containers stay bounded).",
+    "PYTEST_XDIST_AUTO_NUM_WORKERS": "Parallel pytest workers in the runner (capped at the machine's cores).",
+    "ALL_SMOKES_ND_TIMEOUT": "Budget in seconds for each ND shard. Default 1200.",
+    "PYTEST_ADDOPTS": "Extra pytest options for the tiers (for example -k 'not shard_b'); passed to the runner.",
+    "BED_ROUTER_CONFIG": "Path to your own LiteLLM config to validate and use (same as --router-config).",
+    "BED_ROUTER_GROUP": "The model group to ensure. Default codex-agent-1.",
+    "BED_BASE_IMAGE": f"Base image for the bed images. Default {DEFAULT_BASE_IMAGE}; bootstrapped offline when it cannot be pulled.",
+    "BED_CA_BUNDLE": "Extra CA bundle for pip inside image builds (corporate proxy). Default: the host's bundle.",
+    "BED_WAIT_TIMEOUT": "Budget in seconds for each container's health wait. Default 120.",
+    "BED_ARTIFACTS_DIR": "Where reports go. Default local/artifacts/mvp.",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    root: Path
+    run_id: str
+    tiers: tuple[str, ...]
+    strict: bool
+    live_providers: bool
+    expect: tuple[str, ...]
+    disable_timeout: bool
+    workers: int | None
+    det_budget_s: float
+    nd_budget_s: float
+    wait_budget_s: float
+    pytest_addopts: str
+    bases: _bases.Bases
+    group: str
+    router_config: Path | None
+    base_image: str
+    ca_bundle: Path | None
+    artifacts_dir: Path
+    keep: bool = False
+
+    @property
+    def stub_path(self) -> Path:
+        return self.root / ".artifacts" / "router_stub.yaml"
+
+    @property
+    def report_path(self) -> Path:
+        return self.artifacts_dir / "mvp_report.json"
+
+    @property
+    def ready_md_path(self) -> Path:
+        return self.root / "PROJECT_READY.md"
+
+    @property
+    def junit_dir(self) -> Path:
+        return self.artifacts_dir / "junit"
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        root: Path | None = None,
+        gate: str = "core",
+        tiers: tuple[str, ...] | None = None,
+        strict: bool | None = None,
+        router_config: str | None = None,
+        keep: bool = False,
+    ) -> Config:
+        root = (root or Path.cwd()).resolve()
+        if gate not in GATES:
+            raise ConfigError(f"unknown gate {gate!r}.", hint=f"use one of: {', '.join(GATES)}.")
+        chosen = tiers or GATES[gate]
+        for tier in chosen:
+            if tier not in TIERS:
+                raise ConfigError(f"unknown tier {tier!r}.", hint=f"use one of: {', '.join(TIERS)}.")
+        is_strict = _flag(environ, "STRICT") if strict is None else strict
+        if gate == "deploy":
+            is_strict = True
+        group = environ.get("BED_ROUTER_GROUP", DEFAULT_GROUP).strip()
+        if not group or any(c in group for c in " /:\t"):
+            raise ConfigError(f"BED_ROUTER_GROUP={group!r} is not a model group name.",
+                              hint="use a name like codex-agent-1 (no spaces, slashes or colons).")
+        expect = tuple(x.strip() for x in environ.get("READINESS_EXPECT", "").split(",") if x.strip())
+        for name in expect:
+            if name not in EXPECTABLE:
+                raise ConfigError(f"READINESS_EXPECT names {name!r}, which bed does not know.",
+                                  hint=f"use a comma list of: {', '.join(EXPECTABLE)}.")
+        router_raw = router_config if router_config is not None else environ.get("BED_ROUTER_CONFIG")
+        ca_raw = environ.get("BED_CA_BUNDLE")
+        ca_bundle = Path(ca_raw).expanduser() if ca_raw else None
+        if ca_bundle is not None and not ca_bundle.is_file():
+            raise ConfigError(f"BED_CA_BUNDLE={ca_raw} is not a readable file.",
+                              hint="point it at a PEM bundle, or unset it to use the host's.")
+        return cls(
+            root=root,
+            run_id=secrets.token_hex(4),
+            tiers=tuple(chosen),
+            strict=is_strict,
+            live_providers=_flag(environ, "LIVE_PROVIDERS"),
+            expect=expect,
+            disable_timeout=_flag(environ, "READINESS_DISABLE_TIMEOUT"),
+            workers=_workers(environ),
+            det_budget_s=600.0,
+            nd_budget_s=_seconds(environ, "ALL_SMOKES_ND_TIMEOUT", 1200.0),
+            wait_budget_s=_seconds(environ, "BED_WAIT_TIMEOUT", 120.0),
+            pytest_addopts=environ.get("PYTEST_ADDOPTS", ""),
+            bases=_bases.resolve(environ, strict=is_strict, group=group),
+            group=group,
+            router_config=(root / router_raw) if router_raw else None,
+            base_image=environ.get("BED_BASE_IMAGE", DEFAULT_BASE_IMAGE).strip() or DEFAULT_BASE_IMAGE,
+            ca_bundle=ca_bundle,
+            artifacts_dir=root / environ.get("BED_ARTIFACTS_DIR", "local/artifacts/mvp"),
+            keep=keep,
+        )
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={environ[name]!r} is not a switch.", hint=f"set {name}=1 or {name}=0.")
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} is not a positive number of seconds.", hint=f"set {name}=1200, say.")
+    return value
+
+
+def _workers(environ: Mapping[str, str]) -> int | None:
+    raw = environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"PYTEST_XDIST_AUTO_NUM_WORKERS={raw!r} is not a positive whole number.",
+                          hint="set it to 1 or more, or unset it.")
+    return int(raw)

@@ -1,0 +1,197 @@
+"""One readiness run, as a short pipeline: config -> images -> stack -> tiers -> results -> reports.
+
+The deterministic tier needs no network and no proxy, so it runs while the shim and the
+proxy boot. Everything the run starts belongs to one Stack, which removes it on every way
+out: success, failure, an exception, SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import docker
+
+from . import __version__, _router, _tiers
+from ._config import Config
+from ._console import Console
+from ._engine import connect
+from ._errors import StackError
+from ._images import ImageRef, ensure_images
+from ._reports import cause_lines, synthetic_junit, write_all, write_text
+from ._results import Cause, CheckResult, RunResult, Status
+from ._stack import Stack
+
+
+def new_master_key() -> str:
+    return "sk-bed-" + secrets.token_urlsafe(24)
+
+
+def announce(config: Config, console: Console) -> None:
+    """Print the one base (both variables) and every forced value, before anything starts."""
+    b = config.bases
+    console.step(f"MINI_AGENT_API_BASE={b.network}  (source: {b.source}{', given ' + b.given if b.given else ''})")
+    console.step(f"CODEX_AGENT_API_BASE={b.network}  (forced to match)")
+    if b.warnings:
+        console.banner("BASE ADJUSTED", list(b.warnings))
+
+
+def prepare_router(config: Config, console: Console) -> _router.RouterPlan:
+    plan = _router.plan(config.router_config, config.group, config.bases.network, strict=config.strict)
+    write_text(config.stub_path, plan.text, console.redact)
+    console.step(f"router config: {config.stub_path.relative_to(config.root)} ({plan.source})")
+    if plan.notes:
+        console.banner("ROUTER CONFIG CHANGED BY BED", list(plan.notes))
+    return plan
+
+
+def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: str) -> RunResult:
+    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    t0 = time.monotonic()
+    timings: dict[str, float] = {}
+    master_key = new_master_key()
+    console.redact.add(master_key)
+    announce(config, console)
+    router = prepare_router(config, console)
+    notes = [*config.bases.warnings, *router.notes]
+    client = connect(environ)
+    mark = time.monotonic()
+    images = ensure_images(client, config, console)
+    timings["images"] = time.monotonic() - mark
+    workers = _workers(config, client, console)
+    checks: dict[str, CheckResult] = {}
+    junit: dict[str, str] = {}
+    host_base = ""
+    with Stack(client, config, images, console, master_key) as stack:
+        mark = time.monotonic()
+        stack.create_network()
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+        try:
+            det = None
+            if "deterministic" in config.tiers:
+                det = pool.submit(_tiers.run, stack, _tiers.TIERS["deterministic"], config, console, workers,
+                                  dict(environ))
+            down: StackError | None = None
+            if {"nd", "release"} & set(config.tiers):
+                try:
+                    stack.start_services(router.text)
+                    host_base = config.bases.host(stack.services["shim"].host_port(8788))
+                    console.step(f"shim from the host: {host_base}")
+                except StackError as exc:
+                    down = exc
+                timings["services"] = time.monotonic() - mark
+            if det is not None:
+                _collect(_tiers.TIERS["deterministic"], det.result(), config, checks, junit)
+            if "nd" in config.tiers:
+                tier = _tiers.TIERS["nd"]
+                if down is None:
+                    _collect(tier, _tiers.run(stack, tier, config, console, workers, dict(environ)), config,
+                             checks, junit)
+                else:
+                    checks[tier.check] = _dependency_down(tier, config, down, console)
+            if "release" in config.tiers:
+                tier = _tiers.TIERS["release"]
+                if config.live_providers:
+                    _collect(tier, _tiers.run(stack, tier, config, console, workers, dict(environ)), config,
+                             checks, junit)
+                else:
+                    checks[tier.check] = _live_off(tier, config, console)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if not config.keep:
+                mark = time.monotonic()
+                stack.close()
+                timings["teardown"] = time.monotonic() - mark
+    for name, check in checks.items():
+        xml = junit.get(name) or synthetic_junit(check)
+        write_text(config.junit_dir / f"{name}.xml", xml, console.redact)
+    timings["total"] = time.monotonic() - t0
+    ordered = tuple(checks[t.check] for t in _tiers.TIERS.values() if t.check in checks)
+    result = RunResult(
+        run_id=config.run_id, gate=gate, ready=_ready(ordered), strict=config.strict, checks=ordered,
+        bases={"MINI_AGENT_API_BASE": config.bases.network, "CODEX_AGENT_API_BASE": config.bases.network,
+               "host": host_base, "source": config.bases.source},
+        images={n: _image_dict(r) for n, r in images.items()},
+        timings={k: round(v, 2) for k, v in timings.items()},
+        versions=_versions(client, config.root), expect=config.expect, notes=tuple(notes),
+        started_at=started_at,
+    )
+    write_all(result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
+    return result
+
+
+def summarise(result: RunResult, config: Config, console: Console) -> None:
+    for check in result.checks:
+        extra = f" - {check.reason}" if check.reason else ""
+        console.plain(f"  {check.status.value.upper():8} {check.name} ({check.tests} tests, "
+                      f"{check.failures} failed, {check.skipped} skipped, {check.duration_s:.1f} s){extra}")
+    for line in cause_lines(result):
+        console.plain(line)
+    for check in result.checks:
+        if check.cause and check.cause.log_tail and check.status in (Status.FAILED, Status.ERROR):
+            console.plain(f"--- last lines behind {check.name} ---")
+            console.plain(check.cause.log_tail)
+    rel = config.report_path.relative_to(config.root)
+    console.plain(f"reports: PROJECT_READY.md, {rel}, {config.junit_dir.relative_to(config.root)}/")
+    console.plain(f"VERDICT: {result.verdict} (gate {result.gate}, {result.timings.get('total', 0):.1f} s)")
+
+
+def _collect(tier: _tiers.Tier, run: _tiers.TierRun, config: Config, checks: dict[str, CheckResult],
+             junit: dict[str, str]) -> None:
+    rel = str((config.junit_dir / f"{tier.check}.xml").relative_to(config.root))
+    checks[tier.check] = _tiers.result(tier, run, config, rel)
+    if run.junit_xml:
+        junit[tier.check] = run.junit_xml
+
+
+def _required(tier: _tiers.Tier, config: Config) -> bool:
+    return config.strict or tier.name in config.expect or any(s in config.expect for s in tier.needs)
+
+
+def _dependency_down(tier: _tiers.Tier, config: Config, error: StackError, console: Console) -> CheckResult:
+    required = _required(tier, config)
+    status = Status.FAILED if required else Status.SKIPPED
+    why = "required by STRICT/READINESS_EXPECT, so this FAILS the gate" if required else "skipped"
+    console.banner(f"DEPENDENCY DOWN: {tier.check} {why}", [error.line(), *error.details.splitlines()[-10:]])
+    rel = str((config.junit_dir / f"{tier.check}.xml").relative_to(config.root))
+    return CheckResult(name=tier.check, tier=tier.name, status=status, duration_s=0.0, reason=error.what,
+                       cause=Cause(tier.check, "", error.line(), error.details), junit=rel, required=required)
+
+
+def _live_off(tier: _tiers.Tier, config: Config, console: Console) -> CheckResult:
+    required = tier.name in config.expect
+    reason = "LIVE_PROVIDERS is not 1: live-provider smokes are opt-in"
+    console.banner(f"SKIP {tier.check}", [reason, "set LIVE_PROVIDERS=1 and the provider keys to run them"])
+    rel = str((config.junit_dir / f"{tier.check}.xml").relative_to(config.root))
+    return CheckResult(name=tier.check, tier=tier.name, status=Status.FAILED if required else Status.SKIPPED,
+                       duration_s=0.0, reason=reason, junit=rel, required=required,
+                       cause=Cause(tier.check, "", reason + " but READINESS_EXPECT requires it") if required else None)
+
+
+def _ready(checks: tuple[CheckResult, ...]) -> bool:
+    return all(c.status is Status.PASSED or (c.status is Status.SKIPPED and not c.required) for c in checks)
+
+
+def _workers(config: Config, client: docker.DockerClient, console: Console) -> int | None:
+    if config.workers is None:
+        return None
+    cpus = int(client.info().get("NCPU", 1))
+    if config.workers > cpus:
+        console.step(f"PYTEST_XDIST_AUTO_NUM_WORKERS={config.workers} capped to {cpus}: the engine has {cpus} cores")
+        return cpus
+    return config.workers
+
+
+def _image_dict(ref: ImageRef) -> dict[str, object]:
+    return {"tag": ref.tag, "id": ref.id, "size_mb": ref.size_mb, "built": ref.built}
+
+
+def _versions(client: docker.DockerClient, root: Path) -> dict[str, str]:
+    lock = (root / "images/litellm/requirements.lock").read_text().splitlines()
+    litellm = next((ln.split("==")[1] for ln in lock if ln.startswith("litellm==")), "unknown")
+    return {"bed": __version__, "litellm": litellm, "docker_engine": str(client.version().get("Version", "?")),
+            "runner_python": "Debian bookworm python3 (3.11)"}

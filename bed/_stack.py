@@ -1,0 +1,250 @@
+"""The stack: the run's network and containers, and the one owner that tears them down.
+
+Containers start through testcontainers (Ryuk disabled: it cannot be pulled here, so bed
+cleans up by label itself). Each gets the run's labels, an init process, memory and pid
+limits, and ports published on 127.0.0.1 only. ``close()`` removes everything the stack
+created, whatever happened before; `bed down` and `bed gc` find leftovers by label.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+
+from . import _wait
+from ._bases import SHIM_ALIAS, SHIM_PORT
+from ._config import Config
+from ._console import Console
+from ._engine import labels
+from ._errors import PortInUseError, StackError
+from ._images import ImageRef
+
+PROXY_ALIAS = "litellm"
+PROXY_PORT = 4000
+ROUTER_PATH = "/etc/bed/router.yaml"
+LIMITS: dict[str, Any] = {"init": True, "mem_limit": "2g", "pids_limit": 1024}
+
+
+class _Container(DockerContainer):  # type: ignore[misc]
+    """A testcontainers container that publishes its ports on loopback only."""
+
+    def _configure(self) -> None:
+        # testcontainers publishes on every interface; tests must only ever talk to loopback.
+        self.ports = {port: ("127.0.0.1", host) for port, host in self.ports.items()}
+
+
+@dataclasses.dataclass
+class Service:
+    """A started container: the wait's view of it (state, log tail) and its published ports."""
+
+    name: str
+    role: str
+    container: DockerContainer
+    ready_s: float = 0.0
+
+    @property
+    def raw(self) -> docker.models.containers.Container:
+        return self.container.get_wrapped_container()
+
+    def state(self) -> dict[str, object]:
+        try:
+            self.raw.reload()
+        except docker.errors.NotFound:
+            return {"Status": "removed"}
+        return dict(self.raw.attrs.get("State", {}))
+
+    def log_tail(self, lines: int) -> str:
+        try:
+            return self.raw.logs(tail=lines).decode("utf-8", "replace").rstrip()
+        except (docker.errors.APIError, requests.RequestException):
+            return "(no logs: the container is gone)"
+
+    def host_port(self, port: int) -> int:
+        self.raw.reload()
+        bindings = self.raw.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+        if not bindings:
+            raise StackError(f"{self.name} has no published port for {port}.",
+                             hint="this is a bug in bed; please report it with the run's log.")
+        return int(bindings[0]["HostPort"])
+
+    def url(self, port: int, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.host_port(port)}{path}"
+
+
+class Stack:
+    """Owns every resource of one run. Use as a context manager; ``close()`` is idempotent."""
+
+    def __init__(self, client: docker.DockerClient, config: Config, images: dict[str, ImageRef],
+                 console: Console, master_key: str) -> None:
+        self.client = client
+        self.config = config
+        self.images = images
+        self.console = console
+        self.master_key = master_key
+        self.services: dict[str, Service] = {}
+        self._network: Network | None = None
+        self._owned: list[Service] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        testcontainers_config.ryuk_disabled = True  # set per run, not at import: see module docstring
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.config.keep:
+            self.close()
+
+    @property
+    def network_name(self) -> str:
+        return f"bed-{self.config.run_id}"
+
+    def _labels(self, role: str) -> dict[str, str]:
+        return {**labels(self.config.run_id, keep=self.config.keep), "bed.role": role, "bed.pid": str(os.getpid())}
+
+    def create_network(self) -> None:
+        network = Network(docker_network_kw={"labels": self._labels("network"), "driver": "bridge"})
+        network.name = self.network_name  # a readable, per-run name instead of a bare uuid
+        try:
+            network.create()
+        except docker.errors.APIError as exc:
+            raise StackError(f"cannot create network {self.network_name}: {exc.explanation}.",
+                             hint="`bed gc` removes networks left by killed runs; docker has a network limit.") from exc
+        self._network = network
+
+    def start_services(self, router_yaml: str) -> None:
+        """Start the shim and the proxy concurrently and wait until both are healthy."""
+        self._check_port_free()
+        jobs: dict[str, Callable[[], Service]] = {
+            "shim": lambda: self._start_shim(),
+            "proxy": lambda: self._start_proxy(router_yaml),
+        }
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = {name: pool.submit(job) for name, job in jobs.items()}
+            errors = []
+            for name, future in futures.items():
+                try:
+                    self.services[name] = future.result()
+                except StackError as exc:
+                    errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def _start_shim(self) -> Service:
+        env = {"MINI_AGENT_SEED": "bed", "MINI_AGENT_MODELS": self.config.group}
+        host_port = self.config.bases.host_port
+        service = self._start("mini-agent", "shim", self.images["shim"].tag, env=env,
+                              ports={SHIM_PORT: host_port}, aliases=[SHIM_ALIAS])
+        return self._wait(service, service.url(SHIM_PORT, "/health"))
+
+    def _start_proxy(self, router_yaml: str) -> Service:
+        env = {"LITELLM_MASTER_KEY": self.master_key, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        service = self._start("litellm", "proxy", self.images["litellm"].tag, env=env,
+                              ports={PROXY_PORT: None}, aliases=[PROXY_ALIAS],
+                              files=[(router_yaml.encode(), ROUTER_PATH)])
+        return self._wait(service, service.url(PROXY_PORT, "/health/liveliness"))
+
+    def _wait(self, service: Service, url: str) -> Service:
+        self.console.step(f"waiting for {service.name} at {url} (budget {self.config.wait_budget_s:.0f} s)")
+        service.ready_s = _wait.wait_healthy(service, url, self.config.wait_budget_s)
+        self.console.step(f"{service.name} healthy after {service.ready_s:.1f} s")
+        return service
+
+    def start_runner(self, role: str, command: list[str], env: dict[str, str], *, networked: bool) -> Service:
+        """A runner container for one tier: on the bed network, or with no network at all."""
+        return self._start(f"runner-{role}", "runner", self.images["runner"].tag, env=env, command=command,
+                           networked=networked)
+
+    def _start(self, name: str, role: str, image: str, *, env: dict[str, str], ports: dict[int, int | None] | None = None,
+               aliases: list[str] | None = None, files: list[tuple[bytes, str]] | None = None,
+               command: list[str] | None = None, networked: bool = True) -> Service:
+        full_name = f"bed-{self.config.run_id}-{name}"
+        container = _Container(image, command=command, name=full_name, env=env)
+        for port, host in (ports or {}).items():
+            container.with_bind_ports(port, host)
+        kwargs: dict[str, Any] = {**LIMITS, "labels": self._labels(role)}
+        if networked:
+            assert self._network is not None, "create_network() first"
+            container.with_network(self._network).with_network_aliases(*(aliases or [name]))
+        else:
+            kwargs["network"] = "none"  # hermetic: no interface but loopback
+        container.with_kwargs(**kwargs)
+        for data, dest in files or []:
+            container.with_copy_into_container(data, dest)
+        service = Service(name=full_name, role=role, container=container)
+        with self._lock:
+            if self._closed:
+                raise StackError("the run is shutting down; not starting more containers.")
+            self._owned.append(service)
+        self.console.step(f"starting {full_name} ({image})")
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            raise _start_error(full_name, exc) from exc
+        return service
+
+    def _check_port_free(self) -> None:
+        port = self.config.bases.host_port
+        if port is None:
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise PortInUseError(
+                    f"port {port} on 127.0.0.1 (from {self.config.bases.source}) is already taken.",
+                    hint=f"stop what listens there (ss -ltnp 'sport = :{port}'), or choose another port "
+                         "in MINI_AGENT_API_BASE, or unset it to let bed pick a free one.",
+                ) from None
+
+    def close(self) -> float:
+        """Remove every container and the network of this run; seconds it took."""
+        started = time.monotonic()
+        with self._lock:
+            self._closed = True
+            owned, self._owned = self._owned, []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(len(owned), 1)) as pool:
+            list(pool.map(_remove, owned))
+        if self._network is not None:
+            try:
+                self._network.remove()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                self.console.step(f"could not remove network {self.network_name}: {exc.explanation}; "
+                                  "`bed gc` will")
+            self._network = None
+        return time.monotonic() - started
+
+
+def _remove(service: Service) -> None:
+    raw = service.container.get_wrapped_container()
+    if raw is None:  # its create call never returned
+        return
+    try:
+        raw.remove(force=True, v=True)
+    except (docker.errors.APIError, requests.RequestException):
+        pass  # already gone, or going; `bed gc` sweeps whatever is left by label
+
+
+def _start_error(name: str, exc: docker.errors.APIError) -> StackError:
+    text = str(exc.explanation or exc)
+    if "port is already allocated" in text or "address already in use" in text:
+        return PortInUseError(f"{name} cannot publish its port: {text}.",
+                              hint="free the port, or choose another in MINI_AGENT_API_BASE.")
+    if "No such image" in text or "not found" in text:
+        return StackError(f"{name}: image missing ({text}).", hint="run `bed images` (make images) to build it.")
+    return StackError(f"the engine refused to start {name}: {text}.", hint="check `docker info` and free memory.")

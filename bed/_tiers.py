@@ -1,0 +1,169 @@
+"""The tiers: what each one runs in the runner, with which network, under which budget.
+
+    deterministic -> check all_smokes_core   no network at all; any skip is a failure
+    nd            -> check all_smokes_nd     runner -> proxy -> shim on the bed network
+    release       -> check release_smokes    live providers; only with LIVE_PROVIDERS=1
+
+Each tier runs as ``/opt/venv/bin/python -m pytest <folder>`` from the runner's venv (never a
+bare ``pytest``), streams its output line by line, and leaves a JUnit XML behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import tarfile
+import threading
+import time
+
+import docker.errors
+import requests
+
+from . import _junit
+from ._config import Config
+from ._console import Console
+from ._results import Cause, CheckResult, Status
+from ._stack import PROXY_ALIAS, PROXY_PORT, Service, Stack
+
+VENV_PYTHON = "/opt/venv/bin/python"
+JUNIT_IN_RUNNER = "/tmp/bed-junit.xml"
+PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
+
+
+@dataclasses.dataclass(frozen=True)
+class Tier:
+    name: str
+    check: str
+    folder: str
+    networked: bool
+    needs: tuple[str, ...]
+
+
+TIERS = {
+    "deterministic": Tier("deterministic", "all_smokes_core", "deterministic", networked=False, needs=()),
+    "nd": Tier("nd", "all_smokes_nd", "nd", networked=True, needs=("shim", "proxy")),
+    "release": Tier("release", "release_smokes", "release", networked=True, needs=()),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TierRun:
+    exit_code: int | None  # None: killed at the budget
+    junit_xml: str | None
+    duration_s: float
+    log_tail: str
+
+
+def budget(tier: Tier, config: Config) -> float | None:
+    if config.disable_timeout:
+        return None
+    return config.nd_budget_s if tier.name == "nd" else config.det_budget_s
+
+
+def argv(tier: Tier, config: Config, workers: int | None) -> list[str]:
+    cmd = [VENV_PYTHON, "-m", "pytest", tier.folder, "-v", "-rfEs", "--tb=short", "--color=no",
+           f"--junitxml={JUNIT_IN_RUNNER}", "-o", f"junit_suite_name={tier.check}", "-o", "junit_family=xunit1"]
+    if workers and workers > 1:
+        cmd += ["-n", str(workers)]
+    return cmd
+
+
+def env(tier: Tier, config: Config, master_key: str, environ: dict[str, str]) -> dict[str, str]:
+    out = {
+        "PYTHONUNBUFFERED": "1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "BED_TIER": tier.name,
+        "BED_GROUP": config.group,
+        "MINI_AGENT_API_BASE": config.bases.network,
+        "CODEX_AGENT_API_BASE": config.bases.network,
+    }
+    if config.pytest_addopts:
+        out["PYTEST_ADDOPTS"] = config.pytest_addopts
+    if tier.networked:
+        out["BED_PROXY_URL"] = f"http://{PROXY_ALIAS}:{PROXY_PORT}"
+        out["LITELLM_MASTER_KEY"] = master_key
+        required = [s for s in ("shim", "proxy") if config.strict or s in config.expect or tier.name in config.expect]
+        out["BED_REQUIRED"] = ",".join(required)
+    if tier.name == "release":
+        out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
+        if config.live_providers:  # keys reach the runner only when live calls are switched on
+            out.update({k: environ[k] for k in PROVIDER_KEYS if environ.get(k)})
+    return out
+
+
+def run(stack: Stack, tier: Tier, config: Config, console: Console, workers: int | None,
+        environ: dict[str, str]) -> TierRun:
+    """Run one tier in a fresh runner container and collect its JUnit XML."""
+    started = time.monotonic()
+    service = stack.start_runner(tier.name, argv(tier, config, workers), env(tier, config, stack.master_key, environ),
+                                 networked=tier.networked)
+    follower = threading.Thread(target=_follow, args=(service, tier.check, console), daemon=True)
+    follower.start()
+    limit = budget(tier, config)
+    exit_code: int | None
+    try:
+        exit_code = int(service.raw.wait(timeout=limit)["StatusCode"])
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        console.step(f"{tier.check} ran out of its {limit:.0f} s budget; stopping it")
+        service.raw.kill()
+        exit_code = None
+    follower.join(timeout=5)
+    return TierRun(exit_code, _junit_xml(service), time.monotonic() - started, service.log_tail(20))
+
+
+def result(tier: Tier, run: TierRun, config: Config, junit_rel: str) -> CheckResult:
+    """Turn a finished tier into a CheckResult, applying the tier's own rules."""
+    required = config.strict or tier.name in config.expect
+    base = {"name": tier.check, "tier": tier.name, "duration_s": round(run.duration_s, 2),
+            "junit": junit_rel, "required": required}
+    if run.exit_code is None:
+        limit = budget(tier, config) or 0
+        return CheckResult(status=Status.ERROR, reason=f"over its {limit:.0f} s budget",
+                           cause=Cause(f"{tier.check} (budget)", "", f"stopped after {limit:.0f} s",
+                                       run.log_tail), **base)
+    if run.junit_xml is None:
+        return CheckResult(status=Status.ERROR, reason=f"pytest exited {run.exit_code} without a JUnit report",
+                           cause=Cause(tier.check, "", f"pytest exit code {run.exit_code}", run.log_tail), **base)
+    summary = _junit.parse(run.junit_xml)
+    counts = {"tests": summary.tests, "failures": summary.failures, "skipped": summary.skipped}
+    if summary.first_failure is not None or run.exit_code not in (0, 5):
+        cause = summary.first_failure or Cause(tier.check, "", f"pytest exit code {run.exit_code}", run.log_tail)
+        return CheckResult(status=Status.FAILED, cause=cause, **counts, **base)
+    if summary.skipped and tier.name == "deterministic":
+        nodeid, why = summary.skips[0]
+        return CheckResult(status=Status.FAILED, reason="the deterministic tier may not skip",
+                           cause=Cause(nodeid, "", f"skipped in a hermetic tier: {why}"), **counts, **base)
+    if summary.tests and summary.skipped == summary.tests:
+        reasons = sorted({why for _, why in summary.skips})
+        status = Status.FAILED if required else Status.SKIPPED
+        return CheckResult(status=status, reason="; ".join(reasons)[:500], **counts, **base)
+    if summary.tests == 0:
+        return CheckResult(status=Status.FAILED if required else Status.SKIPPED,
+                           reason="no test was selected", **counts, **base)
+    return CheckResult(status=Status.PASSED, **counts, **base)
+
+
+def _follow(service: Service, label: str, console: Console) -> None:
+    """Print the container's output as it comes, line by line."""
+    pending = b""
+    try:
+        for chunk in service.raw.logs(stream=True, follow=True):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                console.stream(label, line.decode("utf-8", "replace").rstrip())
+    except (docker.errors.APIError, requests.RequestException):
+        return
+    if pending.strip():
+        console.stream(label, pending.decode("utf-8", "replace").rstrip())
+
+
+def _junit_xml(service: Service) -> str | None:
+    try:
+        stream, _ = service.raw.get_archive(JUNIT_IN_RUNNER)
+    except (docker.errors.NotFound, docker.errors.APIError):
+        return None
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        member = tar.next()
+        extracted = tar.extractfile(member) if member else None
+        return extracted.read().decode("utf-8", "replace") if extracted else None

@@ -1,0 +1,97 @@
+"""The Router resolves the model group to its deployment without any DNS lookup.
+
+This is the failure the harness was born from: a group that LiteLLM treated as a host name
+("Name or service not known"). The runner has no network here, and the socket resolver is
+replaced by one that fails the test on any lookup, so the only way to pass is a Router that
+maps ``codex-agent-1`` to the shim's base and hands the request to the patched transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+GROUP = "codex-agent-1"
+BASE = "http://mini-agent:8788/v1"
+
+
+@pytest.fixture
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    lookups: list[str] = []
+
+    def refuse(host: object, *args: object, **kwargs: object) -> object:
+        lookups.append(str(host))
+        raise OSError(f"DNS lookup attempted for {host!r} in a hermetic test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    yield lookups
+    assert lookups == [], f"DNS lookups were attempted: {lookups}"
+
+
+def _answer(seen: list[httpx.Request]):  # type: ignore[no-untyped-def]
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        body = json.loads(request.content)
+        return httpx.Response(200, json={
+            "id": "chatcmpl-det", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })
+    return handler
+
+
+def _router():  # type: ignore[no-untyped-def]
+    import litellm
+
+    return litellm.Router(model_list=[{
+        "model_name": GROUP,
+        "litellm_params": {"model": f"openai/{GROUP}", "api_base": BASE, "api_key": "sk-hermetic"},
+    }])
+
+
+def test_network_is_really_off() -> None:
+    with pytest.raises(OSError):
+        socket.create_connection(("10.255.255.1", 80), timeout=0.5)
+
+
+def test_dns_guard_catches_a_lookup(no_dns: list[str]) -> None:
+    with pytest.raises(OSError, match="DNS lookup attempted"):
+        socket.getaddrinfo("codex-agent-1", 80)
+    assert no_dns == ["codex-agent-1"]
+    no_dns.clear()  # the guard itself worked; the fixture's own check must not fail this test
+
+
+def test_router_maps_group_to_base_sync(no_dns: list[str]) -> None:
+    from openai import OpenAI
+
+    seen: list[httpx.Request] = []
+    client = OpenAI(api_key="sk-hermetic", base_url=BASE,
+                    http_client=httpx.Client(transport=httpx.MockTransport(_answer(seen))))
+    reply = _router().completion(model=GROUP, messages=[{"role": "user", "content": "ping"}], client=client)
+    assert reply.choices[0].message.content == "pong"
+    assert [str(r.url) for r in seen] == [f"{BASE}/chat/completions"]
+    assert json.loads(seen[0].content)["model"] == GROUP
+
+
+def test_router_maps_group_to_base_async(no_dns: list[str]) -> None:
+    from openai import AsyncOpenAI
+
+    seen: list[httpx.Request] = []
+    client = AsyncOpenAI(api_key="sk-hermetic", base_url=BASE,
+                         http_client=httpx.AsyncClient(transport=httpx.MockTransport(_answer(seen))))
+    reply = asyncio.run(_router().acompletion(model=GROUP, messages=[{"role": "user", "content": "ping"}],
+                                              client=client))
+    assert reply.choices[0].message.content == "pong"
+    assert [r.url.host for r in seen] == ["mini-agent"]
+
+
+def test_unknown_group_is_a_router_error_not_a_host(no_dns: list[str]) -> None:
+    import litellm
+
+    with pytest.raises(litellm.exceptions.BadRequestError, match="(?i)invalid model name|no healthy deployments"):
+        _router().completion(model="codex-agent-2", messages=[{"role": "user", "content": "ping"}])
