@@ -18,7 +18,8 @@ from ._errors import ConfigError
 SHIM_ALIAS = "mini-agent"
 SHIM_PORT = 8788
 NETWORK_BASE = f"http://{SHIM_ALIAS}:{SHIM_PORT}/v1"
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"})
+# 0.0.0.0 is a listening address; as a base a user means "this machine" by it.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"})  # noqa: S104
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,17 +17,20 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from . import __version__, _cleanup, _run
+from . import __version__, _cleanup, _compose, _run
 from ._config import ENV_VARS, GATES, TIERS, Config
 from ._console import Console
 from ._engine import connect
 from ._errors import EXIT_BUG, EXIT_NOT_READY, EXIT_READY, BedError, Interrupted
 from ._images import ensure_images
 from ._redact import Redactor
-from ._stack import PROXY_PORT, Stack
+from ._services import PROXY, SHIM
+from ._stack import Stack
 
 Handler = Callable[[argparse.Namespace, Mapping[str, str], Console], int]
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 
 def cmd_run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
@@ -53,7 +56,7 @@ def cmd_up(args: argparse.Namespace, environ: Mapping[str, str], console: Consol
         stack.start_services(router.text)
         stack.start_runner("shell", [], {"MINI_AGENT_API_BASE": config.bases.network,
                                          "CODEX_AGENT_API_BASE": config.bases.network,
-                                         "BED_PROXY_URL": f"http://litellm:{PROXY_PORT}",
+                                         "BED_PROXY_URL": PROXY.network_url(),
                                          "LITELLM_MASTER_KEY": key}, networked=True)
     except BaseException:
         stack.close()
@@ -63,13 +66,14 @@ def cmd_up(args: argparse.Namespace, environ: Mapping[str, str], console: Consol
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
     shim, proxy = stack.services["shim"], stack.services["proxy"]
+    shim_base = config.bases.host(shim.host_port(SHIM.port))
     console.step(f"stack {config.run_id} is up; `bed down` removes it. Paste these:")
     # The master key itself is never printed: the export reads it from a 0600 file.
     sys.stdout.write(
-        f"export BED_PROXY_URL={proxy.url(PROXY_PORT)}\n"
-        f"export OPENAI_BASE_URL={proxy.url(PROXY_PORT, '/v1')}\n"
-        f"export MINI_AGENT_API_BASE={config.bases.host(shim.host_port(8788))}\n"
-        f"export CODEX_AGENT_API_BASE={config.bases.host(shim.host_port(8788))}\n"
+        f"export BED_PROXY_URL={proxy.url(PROXY.port)}\n"
+        f"export OPENAI_BASE_URL={proxy.url(PROXY.port, '/v1')}\n"
+        f"export MINI_AGENT_API_BASE={shim_base}\n"
+        f"export CODEX_AGENT_API_BASE={shim_base}\n"
         f'export LITELLM_MASTER_KEY="$(cat {key_file})"\n'
         f"# a shell in the runner: docker exec -it bed-{config.run_id}-runner-shell bash\n"
     )
@@ -94,6 +98,13 @@ def cmd_images(args: argparse.Namespace, environ: Mapping[str, str], console: Co
     config = _config(args, environ)
     for ref in ensure_images(connect(environ), config, console).values():
         console.step(f"{ref.tag}  {ref.size_mb:.0f} MB  {'built' if ref.built else 'up to date'}")
+    return EXIT_READY
+
+
+def cmd_compose(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
+    target = Config.from_env(environ).source / "compose" / "bed.yaml"
+    target.write_text(_compose.render())
+    console.step(f"wrote {target}")
     return EXIT_READY
 
 
@@ -134,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     gc = add("gc", cmd_gc, "remove containers and networks left by killed runs")
     gc.add_argument("--all", action="store_true", help="also remove stacks kept by `bed up`")
     add("images", cmd_images, "build the images whose content changed (no-op when none did)")
+    add("compose", cmd_compose, "write compose/bed.yaml: the same stack for `docker compose`")
     add("env", cmd_env, "list every environment variable bed reads, with its value (secrets redacted)")
     return top
 
@@ -167,11 +179,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             signal.signal(signum, handler)
 
 
-def _install_signal_handlers() -> dict[int, object]:
+def _install_signal_handlers() -> dict[int, SignalHandler]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise Interrupted(signum)
 
-    previous: dict[int, object] = {}
+    previous: dict[int, SignalHandler] = {}
     for signum in (signal.SIGTERM, signal.SIGINT):
         previous[signum] = signal.getsignal(signum)
         signal.signal(signum, interrupt)

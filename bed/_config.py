@@ -19,20 +19,25 @@ TIERS = ("deterministic", "nd", "release")
 GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
 EXPECTABLE = (*TIERS, "shim", "proxy")
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
+SOURCE = Path(__file__).resolve().parents[1]
 
 ENV_VARS: dict[str, str] = {
-    "MINI_AGENT_API_BASE": "The one base of the mini-agent shim (host form http://127.0.0.1:PORT, or http://mini-agent:8788). Default: the bed network's shim on a free loopback port.",
-    "CODEX_AGENT_API_BASE": "Forced to MINI_AGENT_API_BASE; a different value is a warning, or a CONFIG_ERROR under STRICT=1.",
+    "MINI_AGENT_API_BASE": "The one base of the mini-agent shim: http://127.0.0.1:PORT (published on the host) "
+    "or http://mini-agent:8788 (the bed network). Default: the shim on a free loopback port.",
+    "CODEX_AGENT_API_BASE": "Forced to MINI_AGENT_API_BASE; a different value is a warning, "
+    "or a CONFIG_ERROR under STRICT=1.",
     "STRICT": "1: config drift is a CONFIG_ERROR and a down dependency fails instead of skipping.",
     "LIVE_PROVIDERS": "1: run the release tier's live-provider smokes (each also needs its key). Default 0.",
-    "READINESS_EXPECT": "Comma list of tiers or services (deterministic, nd, release, shim, proxy) that must run and pass.",
+    "READINESS_EXPECT": "Comma list of tiers or services (deterministic, nd, release, shim, proxy) "
+    "that must run and pass.",
     "READINESS_DISABLE_TIMEOUT": "1: lift the tier budgets (waits for containers stay bounded).",
     "PYTEST_XDIST_AUTO_NUM_WORKERS": "Parallel pytest workers in the runner (capped at the machine's cores).",
     "ALL_SMOKES_ND_TIMEOUT": "Budget in seconds for each ND shard. Default 1200.",
     "PYTEST_ADDOPTS": "Extra pytest options for the tiers (for example -k 'not shard_b'); passed to the runner.",
     "BED_ROUTER_CONFIG": "Path to your own LiteLLM config to validate and use (same as --router-config).",
     "BED_ROUTER_GROUP": "The model group to ensure. Default codex-agent-1.",
-    "BED_BASE_IMAGE": f"Base image for the bed images. Default {DEFAULT_BASE_IMAGE}; bootstrapped offline when it cannot be pulled.",
+    "BED_BASE_IMAGE": f"Base image for the bed images. Default {DEFAULT_BASE_IMAGE}; "
+    "bootstrapped offline when it cannot be pulled.",
     "BED_CA_BUNDLE": "Extra CA bundle for pip inside image builds (corporate proxy). Default: the host's bundle.",
     "BED_WAIT_TIMEOUT": "Budget in seconds for each container's health wait. Default 120.",
     "BED_ARTIFACTS_DIR": "Where reports go. Default local/artifacts/mvp.",
@@ -41,7 +46,8 @@ ENV_VARS: dict[str, str] = {
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    root: Path
+    root: Path  # the working directory: reports and .artifacts/ go here
+    source: Path  # bed's own checkout: images/ and tests/tiers/ are read from here
     run_id: str
     tiers: tuple[str, ...]
     strict: bool
@@ -76,6 +82,13 @@ class Config:
     @property
     def junit_dir(self) -> Path:
         return self.artifacts_dir / "junit"
+
+    def junit_path(self, check: str) -> Path:
+        return self.junit_dir / f"{check}.xml"
+
+    def shown(self, path: Path) -> str:
+        """A path as a user reads it: relative to the working directory when inside it."""
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
     @classmethod
     def from_env(
@@ -116,6 +129,7 @@ class Config:
                               hint="point it at a PEM bundle, or unset it to use the host's.")
         return cls(
             root=root,
+            source=SOURCE,
             run_id=secrets.token_hex(4),
             tiers=tuple(chosen),
             strict=is_strict,

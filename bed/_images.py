@@ -69,11 +69,12 @@ def ensure_images(client: docker.DockerClient, config: Config, console: Console)
     for spec in SPECS:
         parent = refs[spec.base_from].tag if spec.base_from else base_name
         parent_id = refs[spec.base_from].id if spec.base_from else base_id
-        context = _context(config.root, spec, ca)
+        context = _context(config.source, spec, ca)
         tag = f"{spec.repository}:{_digest(context, parent_id)}"
         existing = _find(client, tag)
         if existing is not None:
             refs[spec.name] = _ref(spec.name, tag, existing, built=False)
+            _tag_current(existing, spec)
             continue
         console.step(f"building {tag} (FROM {parent})")
         _build(client, tag, context, parent, console)
@@ -82,7 +83,14 @@ def ensure_images(client: docker.DockerClient, config: Config, console: Console)
             raise ImageError(f"the build of {tag} reported success but the image is missing.",
                              hint="run `bed images` again; check `docker images bed-*`.")
         refs[spec.name] = _ref(spec.name, tag, image, built=True)
+        _tag_current(image, spec)
     return refs
+
+
+def _tag_current(image: docker.models.images.Image, spec: ImageSpec) -> None:
+    """Also tag it ``:current``, the stable name compose/bed.yaml uses."""
+    if f"{spec.repository}:current" not in image.tags:
+        image.tag(spec.repository, "current")
 
 
 def _ref(name: str, tag: str, image: docker.models.images.Image, *, built: bool) -> ImageRef:
@@ -229,7 +237,7 @@ def _build(client: docker.DockerClient, tag: str, context: dict[str, bytes], par
     tail: list[str] = []
     try:
         for line in _build_lines(client, tag, context, parent):
-            tail = (tail + [line])[-8:]
+            tail = [*tail, line][-8:]
             console.stream(f"build {source}", line)
     except docker.errors.BuildError as exc:
         raise ImageError(

@@ -13,7 +13,7 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"

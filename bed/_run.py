@@ -24,6 +24,7 @@ from ._errors import StackError
 from ._images import ImageRef, ensure_images
 from ._reports import cause_lines, synthetic_junit, write_all, write_text
 from ._results import Cause, CheckResult, RunResult, Status
+from ._services import SHIM
 from ._stack import Stack
 
 
@@ -43,14 +44,14 @@ def announce(config: Config, console: Console) -> None:
 def prepare_router(config: Config, console: Console) -> _router.RouterPlan:
     plan = _router.plan(config.router_config, config.group, config.bases.network, strict=config.strict)
     write_text(config.stub_path, plan.text, console.redact)
-    console.step(f"router config: {config.stub_path.relative_to(config.root)} ({plan.source})")
+    console.step(f"router config: {config.shown(config.stub_path)} ({plan.source})")
     if plan.notes:
         console.banner("ROUTER CONFIG CHANGED BY BED", list(plan.notes))
     return plan
 
 
 def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: str) -> RunResult:
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     timings: dict[str, float] = {}
     master_key = new_master_key()
@@ -79,7 +80,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
             if {"nd", "release"} & set(config.tiers):
                 try:
                     stack.start_services(router.text)
-                    host_base = config.bases.host(stack.services["shim"].host_port(8788))
+                    host_base = config.bases.host(stack.services["shim"].host_port(SHIM.port))
                     console.step(f"shim from the host: {host_base}")
                 except StackError as exc:
                     down = exc
@@ -108,7 +109,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 timings["teardown"] = time.monotonic() - mark
     for name, check in checks.items():
         xml = junit.get(name) or synthetic_junit(check)
-        write_text(config.junit_dir / f"{name}.xml", xml, console.redact)
+        write_text(config.junit_path(name), xml, console.redact)
     timings["total"] = time.monotonic() - t0
     ordered = tuple(checks[t.check] for t in _tiers.TIERS.values() if t.check in checks)
     result = RunResult(
@@ -117,7 +118,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                "host": host_base, "source": config.bases.source},
         images={n: _image_dict(r) for n, r in images.items()},
         timings={k: round(v, 2) for k, v in timings.items()},
-        versions=_versions(client, config.root), expect=config.expect, notes=tuple(notes),
+        versions=_versions(client, config.source), expect=config.expect, notes=tuple(notes),
         started_at=started_at,
     )
     write_all(result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
@@ -135,14 +136,14 @@ def summarise(result: RunResult, config: Config, console: Console) -> None:
         if check.cause and check.cause.log_tail and check.status in (Status.FAILED, Status.ERROR):
             console.plain(f"--- last lines behind {check.name} ---")
             console.plain(check.cause.log_tail)
-    rel = config.report_path.relative_to(config.root)
-    console.plain(f"reports: PROJECT_READY.md, {rel}, {config.junit_dir.relative_to(config.root)}/")
+    console.plain(f"reports: {config.shown(config.ready_md_path)}, {config.shown(config.report_path)}, "
+                  f"{config.shown(config.junit_dir)}/")
     console.plain(f"VERDICT: {result.verdict} (gate {result.gate}, {result.timings.get('total', 0):.1f} s)")
 
 
 def _collect(tier: _tiers.Tier, run: _tiers.TierRun, config: Config, checks: dict[str, CheckResult],
              junit: dict[str, str]) -> None:
-    rel = str((config.junit_dir / f"{tier.check}.xml").relative_to(config.root))
+    rel = config.shown(config.junit_path(tier.check))
     checks[tier.check] = _tiers.result(tier, run, config, rel)
     if run.junit_xml:
         junit[tier.check] = run.junit_xml
@@ -157,7 +158,7 @@ def _dependency_down(tier: _tiers.Tier, config: Config, error: StackError, conso
     status = Status.FAILED if required else Status.SKIPPED
     why = "required by STRICT/READINESS_EXPECT, so this FAILS the gate" if required else "skipped"
     console.banner(f"DEPENDENCY DOWN: {tier.check} {why}", [error.line(), *error.details.splitlines()[-10:]])
-    rel = str((config.junit_dir / f"{tier.check}.xml").relative_to(config.root))
+    rel = config.shown(config.junit_path(tier.check))
     return CheckResult(name=tier.check, tier=tier.name, status=status, duration_s=0.0, reason=error.what,
                        cause=Cause(tier.check, "", error.line(), error.details), junit=rel, required=required)
 
@@ -166,7 +167,7 @@ def _live_off(tier: _tiers.Tier, config: Config, console: Console) -> CheckResul
     required = tier.name in config.expect
     reason = "LIVE_PROVIDERS is not 1: live-provider smokes are opt-in"
     console.banner(f"SKIP {tier.check}", [reason, "set LIVE_PROVIDERS=1 and the provider keys to run them"])
-    rel = str((config.junit_dir / f"{tier.check}.xml").relative_to(config.root))
+    rel = config.shown(config.junit_path(tier.check))
     return CheckResult(name=tier.check, tier=tier.name, status=Status.FAILED if required else Status.SKIPPED,
                        duration_s=0.0, reason=reason, junit=rel, required=required,
                        cause=Cause(tier.check, "", reason + " but READINESS_EXPECT requires it") if required else None)

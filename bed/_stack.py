@@ -9,6 +9,7 @@ created, whatever happened before; `bed down` and `bed gc` find leftovers by lab
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import socket
@@ -25,25 +26,21 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
 from . import _wait
-from ._bases import SHIM_ALIAS, SHIM_PORT
 from ._config import Config
 from ._console import Console
 from ._engine import labels
 from ._errors import PortInUseError, StackError
 from ._images import ImageRef
-
-PROXY_ALIAS = "litellm"
-PROXY_PORT = 4000
-ROUTER_PATH = "/etc/bed/router.yaml"
-LIMITS: dict[str, Any] = {"init": True, "mem_limit": "2g", "pids_limit": 1024}
+from ._services import LIMITS, PROXY, ROUTER_PATH, SHIM, ServiceSpec
 
 
-class _Container(DockerContainer):  # type: ignore[misc]
+class _Container(DockerContainer):
     """A testcontainers container that publishes its ports on loopback only."""
 
     def _configure(self) -> None:
         # testcontainers publishes on every interface; tests must only ever talk to loopback.
-        self.ports = {port: ("127.0.0.1", host) for port, host in self.ports.items()}
+        # docker-py takes (address, port) for a binding; testcontainers' annotation is narrower.
+        self.ports = {port: ("127.0.0.1", host) for port, host in self.ports.items()}  # type: ignore[misc]
 
 
 @dataclasses.dataclass
@@ -68,7 +65,7 @@ class Service:
 
     def log_tail(self, lines: int) -> str:
         try:
-            return self.raw.logs(tail=lines).decode("utf-8", "replace").rstrip()
+            return str(self.raw.logs(tail=lines).decode("utf-8", "replace")).rstrip()
         except (docker.errors.APIError, requests.RequestException):
             return "(no logs: the container is gone)"
 
@@ -144,18 +141,18 @@ class Stack:
             raise errors[0]
 
     def _start_shim(self) -> Service:
-        env = {"MINI_AGENT_SEED": "bed", "MINI_AGENT_MODELS": self.config.group}
-        host_port = self.config.bases.host_port
-        service = self._start("mini-agent", "shim", self.images["shim"].tag, env=env,
-                              ports={SHIM_PORT: host_port}, aliases=[SHIM_ALIAS])
-        return self._wait(service, service.url(SHIM_PORT, "/health"))
+        env = {"MINI_AGENT_MODELS": self.config.group}
+        return self._start_service(SHIM, env, host_port=self.config.bases.host_port)
 
     def _start_proxy(self, router_yaml: str) -> Service:
-        env = {"LITELLM_MASTER_KEY": self.master_key, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-        service = self._start("litellm", "proxy", self.images["litellm"].tag, env=env,
-                              ports={PROXY_PORT: None}, aliases=[PROXY_ALIAS],
-                              files=[(router_yaml.encode(), ROUTER_PATH)])
-        return self._wait(service, service.url(PROXY_PORT, "/health/liveliness"))
+        env = {"LITELLM_MASTER_KEY": self.master_key}
+        return self._start_service(PROXY, env, files=[(router_yaml.encode(), ROUTER_PATH)])
+
+    def _start_service(self, spec: ServiceSpec, env: dict[str, str], *, host_port: int | None = None,
+                       files: list[tuple[bytes, str]] | None = None) -> Service:
+        service = self._start(spec.alias, spec.key, self.images[spec.image].tag, env={**dict(spec.env), **env},
+                              ports={spec.port: host_port}, aliases=[spec.alias], files=files)
+        return self._wait(service, service.url(spec.port, spec.health))
 
     def _wait(self, service: Service, url: str) -> Service:
         self.console.step(f"waiting for {service.name} at {url} (budget {self.config.wait_budget_s:.0f} s)")
@@ -168,11 +165,14 @@ class Stack:
         return self._start(f"runner-{role}", "runner", self.images["runner"].tag, env=env, command=command,
                            networked=networked)
 
-    def _start(self, name: str, role: str, image: str, *, env: dict[str, str], ports: dict[int, int | None] | None = None,
-               aliases: list[str] | None = None, files: list[tuple[bytes, str]] | None = None,
-               command: list[str] | None = None, networked: bool = True) -> Service:
+    def _start(self, name: str, role: str, image: str, *, env: dict[str, str],
+               ports: dict[int, int | None] | None = None, aliases: list[str] | None = None,
+               files: list[tuple[bytes, str]] | None = None, command: list[str] | None = None,
+               networked: bool = True) -> Service:
         full_name = f"bed-{self.config.run_id}-{name}"
-        container = _Container(image, command=command, name=full_name, env=env)
+        container = _Container(image, name=full_name, env=env)
+        if command:
+            container.with_command(command)
         for port, host in (ports or {}).items():
             container.with_bind_ports(port, host)
         kwargs: dict[str, Any] = {**LIMITS, "labels": self._labels(role)}
@@ -234,10 +234,9 @@ def _remove(service: Service) -> None:
     raw = service.container.get_wrapped_container()
     if raw is None:  # its create call never returned
         return
-    try:
+    # Already gone, or going: fine; `bed gc` sweeps whatever is left by label.
+    with contextlib.suppress(docker.errors.APIError, requests.RequestException):
         raw.remove(force=True, v=True)
-    except (docker.errors.APIError, requests.RequestException):
-        pass  # already gone, or going; `bed gc` sweeps whatever is left by label
 
 
 def _start_error(name: str, exc: docker.errors.APIError) -> StackError:

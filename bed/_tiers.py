@@ -23,10 +23,11 @@ from . import _junit
 from ._config import Config
 from ._console import Console
 from ._results import Cause, CheckResult, Status
-from ._stack import PROXY_ALIAS, PROXY_PORT, Service, Stack
+from ._services import PROXY
+from ._stack import Service, Stack
 
 VENV_PYTHON = "/opt/venv/bin/python"
-JUNIT_IN_RUNNER = "/tmp/bed-junit.xml"
+JUNIT_IN_RUNNER = "/tmp/bed-junit.xml"  # noqa: S108 - inside the throwaway runner container
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
 
 
@@ -80,7 +81,7 @@ def env(tier: Tier, config: Config, master_key: str, environ: dict[str, str]) ->
     if config.pytest_addopts:
         out["PYTEST_ADDOPTS"] = config.pytest_addopts
     if tier.networked:
-        out["BED_PROXY_URL"] = f"http://{PROXY_ALIAS}:{PROXY_PORT}"
+        out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = master_key
         required = [s for s in ("shim", "proxy") if config.strict or s in config.expect or tier.name in config.expect]
         out["BED_REQUIRED"] = ",".join(required)
@@ -114,33 +115,33 @@ def run(stack: Stack, tier: Tier, config: Config, console: Console, workers: int
 def result(tier: Tier, run: TierRun, config: Config, junit_rel: str) -> CheckResult:
     """Turn a finished tier into a CheckResult, applying the tier's own rules."""
     required = config.strict or tier.name in config.expect
-    base = {"name": tier.check, "tier": tier.name, "duration_s": round(run.duration_s, 2),
-            "junit": junit_rel, "required": required}
+    check = CheckResult(name=tier.check, tier=tier.name, status=Status.PASSED, duration_s=round(run.duration_s, 2),
+                        junit=junit_rel, required=required)
     if run.exit_code is None:
         limit = budget(tier, config) or 0
-        return CheckResult(status=Status.ERROR, reason=f"over its {limit:.0f} s budget",
-                           cause=Cause(f"{tier.check} (budget)", "", f"stopped after {limit:.0f} s",
-                                       run.log_tail), **base)
+        return dataclasses.replace(check, status=Status.ERROR, reason=f"over its {limit:.0f} s budget",
+                                   cause=Cause(f"{tier.check} (budget)", "", f"stopped after {limit:.0f} s",
+                                               run.log_tail))
     if run.junit_xml is None:
-        return CheckResult(status=Status.ERROR, reason=f"pytest exited {run.exit_code} without a JUnit report",
-                           cause=Cause(tier.check, "", f"pytest exit code {run.exit_code}", run.log_tail), **base)
+        return dataclasses.replace(check, status=Status.ERROR,
+                                   reason=f"pytest exited {run.exit_code} without a JUnit report",
+                                   cause=Cause(tier.check, "", f"pytest exit code {run.exit_code}", run.log_tail))
     summary = _junit.parse(run.junit_xml)
-    counts = {"tests": summary.tests, "failures": summary.failures, "skipped": summary.skipped}
+    check = dataclasses.replace(check, tests=summary.tests, failures=summary.failures, skipped=summary.skipped)
     if summary.first_failure is not None or run.exit_code not in (0, 5):
         cause = summary.first_failure or Cause(tier.check, "", f"pytest exit code {run.exit_code}", run.log_tail)
-        return CheckResult(status=Status.FAILED, cause=cause, **counts, **base)
+        return dataclasses.replace(check, status=Status.FAILED, cause=cause)
     if summary.skipped and tier.name == "deterministic":
         nodeid, why = summary.skips[0]
-        return CheckResult(status=Status.FAILED, reason="the deterministic tier may not skip",
-                           cause=Cause(nodeid, "", f"skipped in a hermetic tier: {why}"), **counts, **base)
-    if summary.tests and summary.skipped == summary.tests:
-        reasons = sorted({why for _, why in summary.skips})
-        status = Status.FAILED if required else Status.SKIPPED
-        return CheckResult(status=status, reason="; ".join(reasons)[:500], **counts, **base)
+        return dataclasses.replace(check, status=Status.FAILED, reason="the deterministic tier may not skip",
+                                   cause=Cause(nodeid, "", f"skipped in a hermetic tier: {why}"))
+    not_run = Status.FAILED if required else Status.SKIPPED
     if summary.tests == 0:
-        return CheckResult(status=Status.FAILED if required else Status.SKIPPED,
-                           reason="no test was selected", **counts, **base)
-    return CheckResult(status=Status.PASSED, **counts, **base)
+        return dataclasses.replace(check, status=not_run, reason="no test was selected")
+    if summary.skipped == summary.tests:
+        reasons = sorted({why for _, why in summary.skips})
+        return dataclasses.replace(check, status=not_run, reason="; ".join(reasons)[:500])
+    return check
 
 
 def _follow(service: Service, label: str, console: Console) -> None:

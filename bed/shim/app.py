@@ -234,7 +234,8 @@ async def _stream_chat(send: Send, ident: str, model: str, choices: list[dict[st
     for choice in choices:
         i = choice["index"]
         message = choice["message"]
-        if not await emit({"choices": [{"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}):
+        opening = {"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+        if not await emit({"choices": [opening]}):
             break
         deltas: list[dict[str, Any]]
         if message.get("tool_calls"):

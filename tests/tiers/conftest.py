@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 
+
 def _require(name: str, url: str) -> str:
     """The service's URL when it answers; else a loud SKIP, or a failure when it is required."""
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import Iterator
 
@@ -55,8 +56,9 @@ def _router():  # type: ignore[no-untyped-def]
 
 
 def test_network_is_really_off() -> None:
-    with pytest.raises(OSError):
-        socket.create_connection(("10.255.255.1", 80), timeout=0.5)
+    # The runner starts with --network none: loopback is its only interface, so nothing
+    # in this tier can reach anything, whatever it tries.
+    assert sorted(os.listdir("/sys/class/net")) == ["lo"]
 
 
 def test_dns_guard_catches_a_lookup(no_dns: list[str]) -> None:
@@ -93,5 +95,5 @@ def test_router_maps_group_to_base_async(no_dns: list[str]) -> None:
 def test_unknown_group_is_a_router_error_not_a_host(no_dns: list[str]) -> None:
     import litellm
 
-    with pytest.raises(litellm.exceptions.BadRequestError, match="(?i)invalid model name|no healthy deployments"):
+    with pytest.raises(litellm.exceptions.BadRequestError, match=r"(?i)invalid model name|no healthy deployments"):
         _router().completion(model="codex-agent-2", messages=[{"role": "user", "content": "ping"}])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
 import os
 import uuid
 
+import httpx
 import pytest
 from openai import BadRequestError, OpenAI
-
 
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
 pytestmark = pytest.mark.needs_proxy
@@ -23,7 +22,8 @@ def test_group_routes_through_proxy(client: OpenAI) -> None:
     reply = client.chat.completions.create(model=GROUP, messages=[{"role": "user", "content": "hello proxy"}])
     text = reply.choices[0].message.content or ""
     assert text.startswith("[mini-agent] hello proxy"), text
-    assert reply.usage is not None and reply.usage.total_tokens > 0
+    assert reply.usage is not None
+    assert reply.usage.total_tokens > 0
 
 
 def test_group_streams_through_proxy(client: OpenAI) -> None:

@@ -7,7 +7,6 @@ import os
 import pytest
 from openai import OpenAI
 
-
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
 pytestmark = [pytest.mark.needs_shim, pytest.mark.shard_b]
 
@@ -26,7 +25,8 @@ def test_shim_stream_ends_with_usage(shim: OpenAI) -> None:
     stream = shim.chat.completions.create(model=GROUP, messages=[{"role": "user", "content": "direct"}],
                                           stream=True, stream_options={"include_usage": True})
     chunks = list(stream)
-    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens > 0
     assert chunks[-2].choices[0].finish_reason == "stop"
 
 

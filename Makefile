@@ -1,0 +1,74 @@
+# bed: make help lists every target. The two that matter on a fresh machine:
+#   make project-ready-core-only-with-docker    the readiness gate
+#   make test                                   bed's own tests
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# The old harness's shard selection: make project-ready-core-only-with-docker K='not shard_b'
+K ?=
+BED_RUN := $(if $(K),PYTEST_ADDOPTS="$(strip $(PYTEST_ADDOPTS) -k '$(K)')") $(PY) -m bed
+
+.PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
+        compose test test-unit test-integration lint lock
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo "[make] installing bed and its pinned dependencies into $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create or refresh .venv (free when it is up to date)
+
+engine: ## make sure a Docker engine answers (installs and starts one on a root Debian machine)
+	@scripts/ensure-engine.sh
+
+images: $(STAMP) engine ## build the images whose content changed (a no-op otherwise)
+	@$(PY) -m bed images
+
+project-ready-core-only-with-docker: $(STAMP) engine ## THE readiness gate: deterministic + ND tiers (+ release when LIVE_PROVIDERS=1)
+	@$(BED_RUN) run --gate core
+
+dev-gate: $(STAMP) engine ## the dev gate: the deterministic tier only
+	@$(BED_RUN) run --gate dev
+
+deploy-gate: $(STAMP) engine ## the deploy gate: every tier under STRICT=1, plus READINESS_EXPECT
+	@$(BED_RUN) run --gate deploy
+
+up: $(STAMP) engine ## bring the stack up and keep it; prints export lines to paste
+	@$(PY) -m bed up
+
+down: $(STAMP) ## remove the stack kept by `make up`
+	@$(PY) -m bed down
+
+gc: $(STAMP) ## remove containers and networks left by killed runs
+	@$(PY) -m bed gc
+
+env: $(STAMP) ## list every environment variable bed reads
+	@$(PY) -m bed env
+
+compose: $(STAMP) ## regenerate compose/bed.yaml from bed/_services.py
+	@$(PY) -m bed compose
+
+test: $(STAMP) engine ## bed's own tests: unit (no Docker), then integration (real engine, real images)
+	@$(PY) -m pytest tests/unit -q
+	@$(PY) -m pytest tests/integration -v
+
+test-unit: $(STAMP) ## unit tests only (no Docker needed)
+	@$(PY) -m pytest tests/unit -q
+
+test-integration: $(STAMP) engine ## integration tests only
+	@$(PY) -m pytest tests/integration -v
+
+lint: $(STAMP) ## ruff and mypy --strict
+	@$(PY) -m ruff check bed tests
+	@$(PY) -m mypy
+
+lock: $(STAMP) ## re-pin constraints.txt from the current venv
+	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
