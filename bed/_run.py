@@ -77,7 +77,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 det = pool.submit(_tiers.run, stack, _tiers.TIERS["deterministic"], config, console, workers,
                                   dict(environ))
             down: StackError | None = None
-            if {"nd", "release"} & set(config.tiers):
+            if "nd" in config.tiers:  # only the ND tier talks to the shim and the proxy
                 try:
                     stack.start_services(router.text)
                     host_base = config.bases.host(stack.services["shim"].host_port(SHIM.port))

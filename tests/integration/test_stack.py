@@ -1,0 +1,163 @@
+"""The real stack: real engine, the real LiteLLM proxy, real HTTP from the host."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import docker
+import httpx
+import jsonschema
+import pytest
+from openai import OpenAI
+
+import bed
+from bed._config import SOURCE, Config
+from bed._console import Console
+from bed._errors import PortInUseError
+from bed._images import ImageRef
+from bed._router import plan
+from bed._run import new_master_key
+from bed._stack import Stack
+
+from .conftest import bed_cli, leftovers
+
+SCHEMA = json.loads((Path(bed.__file__).parent / "report.schema.json").read_text())
+
+
+def test_openai_client_through_the_real_proxy_to_the_shim(client: docker.DockerClient,
+                                                           images: dict[str, ImageRef], quiet: Console,
+                                                           no_leftovers: None) -> None:
+    config = Config.from_env({}, root=SOURCE)
+    key = new_master_key()
+    router = plan(None, config.group, config.bases.network, strict=True)
+    with Stack(client, config, images, quiet, key) as stack:
+        stack.create_network()
+        stack.start_services(router.text)
+        proxy_url = stack.services["proxy"].url(4000)
+        shim_url = stack.services["shim"].url(8788)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", proxy_url)
+
+        gateway = OpenAI(api_key=key, base_url=proxy_url + "/v1", max_retries=0, timeout=30)
+        reply = gateway.chat.completions.create(model="codex-agent-1",
+                                                messages=[{"role": "user", "content": "through the gateway"}])
+        assert (reply.choices[0].message.content or "").startswith("[mini-agent] through the gateway")
+        stream = gateway.chat.completions.create(model="codex-agent-1", stream=True,
+                                                 messages=[{"role": "user", "content": "streamed"}])
+        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices).startswith("[mini-agent]")
+
+        journal = httpx.get(shim_url + "/_bed/journal", timeout=10).json()["entries"]
+        assert [e["body"]["model"] for e in journal] == ["codex-agent-1", "codex-agent-1"]
+        # The published ports are on loopback only.
+        ports = stack.services["proxy"].raw.attrs["NetworkSettings"]["Ports"]["4000/tcp"]
+        assert {p["HostIp"] for p in ports} == {"127.0.0.1"}
+        run_id = config.run_id
+    assert leftovers(client, run_id) == []
+
+
+def test_port_taken_is_a_clear_error_and_nothing_is_left(client: docker.DockerClient, images: dict[str, ImageRef],
+                                                         quiet: Console, no_leftovers: None) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = Config.from_env({"MINI_AGENT_API_BASE": f"http://127.0.0.1:{port}"}, root=SOURCE)
+        router = plan(None, config.group, config.bases.network, strict=True).text
+        with Stack(client, config, images, quiet, "sk-x" * 4) as stack:
+            stack.create_network()
+            with pytest.raises(PortInUseError) as caught:
+                stack.start_services(router)
+    assert f"port {port}" in caught.value.line()
+    assert "Hint:" in caught.value.line()
+
+
+def test_core_gate_end_to_end(client: docker.DockerClient, images: dict[str, ImageRef], tmp_path: Path,
+                              no_leftovers: None) -> None:
+    done = bed_cli(["run"], tmp_path)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-4000:]
+    assert "VERDICT: READY" in out
+    assert "MINI_AGENT_API_BASE=http://mini-agent:8788/v1" in out
+    # Live output: the tiers' own test lines reached the terminal.
+    assert re.search(r"all_smokes_core \| .*test_router_maps_group_to_base_sync PASSED", out)
+    assert re.search(r"all_smokes_nd \| .*test_group_streams_through_proxy PASSED", out)
+    report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert {c["name"]: c["status"] for c in report["checks"]} == {
+        "all_smokes_core": "passed", "all_smokes_nd": "passed", "release_smokes": "skipped"}
+    for check in ("all_smokes_core", "all_smokes_nd", "release_smokes"):
+        assert (tmp_path / f"local/artifacts/mvp/junit/{check}.xml").is_file()
+    assert (tmp_path / "PROJECT_READY.md").read_text().startswith("# PROJECT READY: READY")
+    assert "codex-agent-1" in (tmp_path / ".artifacts/router_stub.yaml").read_text()
+    assert leftovers(client, report["run_id"]) == []
+
+
+def test_required_but_skipped_is_not_ready_with_a_cause(tmp_path: Path, images: dict[str, ImageRef],
+                                                        no_leftovers: None) -> None:
+    done = bed_cli(["run", "--tier", "release"], tmp_path, {"READINESS_EXPECT": "release"})
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "CAUSE release_smokes:" in done.stdout
+    assert "VERDICT: NOT READY" in done.stdout
+    junit = (tmp_path / "local/artifacts/mvp/junit/release_smokes.xml").read_text()
+    assert "LIVE_PROVIDERS" in junit
+
+
+def test_secrets_never_reach_output_or_artifacts(tmp_path: Path, images: dict[str, ImageRef],
+                                                 no_leftovers: None) -> None:
+    planted = {"OPENAI_API_KEY": "sk-planted-openai-0123456789", "SOME_SERVICE_TOKEN": "tok-planted-abcdefgh"}
+    done = bed_cli(["run", "--gate", "dev"], tmp_path, planted)
+    assert done.returncode == 0, done.stdout[-3000:]
+    texts = [done.stdout, done.stderr] + [p.read_text() for p in tmp_path.rglob("*") if p.is_file()]
+    for secret in planted.values():
+        assert not any(secret in t for t in texts), secret
+    master = re.findall(r"sk-bed-[A-Za-z0-9_-]{20,}", "\n".join(texts))
+    assert master == []
+
+
+def test_up_prints_exports_and_down_removes_it(client: docker.DockerClient, images: dict[str, ImageRef],
+                                               tmp_path: Path) -> None:
+    up = bed_cli(["up"], tmp_path)
+    try:
+        assert up.returncode == 0, up.stdout[-3000:]
+        exports = dict(re.findall(r"^export (\w+)=(.*)$", up.stdout, re.MULTILINE))
+        assert set(exports) >= {"BED_PROXY_URL", "MINI_AGENT_API_BASE", "CODEX_AGENT_API_BASE", "LITELLM_MASTER_KEY"}
+        assert exports["MINI_AGENT_API_BASE"] == exports["CODEX_AGENT_API_BASE"]
+        assert "sk-bed-" not in up.stdout  # the key is read from a 0600 file, never printed
+        key = (tmp_path / ".artifacts/master_key").read_text().strip()
+        assert oct((tmp_path / ".artifacts/master_key").stat().st_mode & 0o777) == "0o600"
+        reply = httpx.post(exports["BED_PROXY_URL"] + "/v1/chat/completions", timeout=30,
+                           headers={"Authorization": f"Bearer {key}"},
+                           json={"model": "codex-agent-1", "messages": [{"role": "user", "content": "kept"}]})
+        assert reply.status_code == 200
+        assert httpx.get(exports["MINI_AGENT_API_BASE"].removesuffix("/v1") + "/health").status_code == 200
+    finally:
+        down = bed_cli(["down"], tmp_path)
+    assert down.returncode == 0
+    assert "removed 3 container(s) and 1 network(s)" in down.stdout
+    assert [n for n in leftovers(client) if "keep" in n or n.startswith("bed-")] == []
+
+
+def test_engine_down_is_one_line(tmp_path: Path) -> None:
+    done = bed_cli(["run"], tmp_path, {"DOCKER_HOST": "unix:///nonexistent.sock"})
+    assert done.returncode == 3
+    assert done.stdout.strip().splitlines()[-1].startswith("ENGINE_ERROR: no Docker engine answers")
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_missing_base_image_that_cannot_be_pulled(tmp_path: Path) -> None:
+    done = bed_cli(["images"], tmp_path, {"BED_BASE_IMAGE": "bed-no-such-image:1"})
+    assert done.returncode == 4
+    assert "IMAGE_ERROR: base image bed-no-such-image:1 is not on this engine and cannot be pulled" in done.stdout
+    assert "Hint:" in done.stdout
+
+
+def test_repeat_image_check_is_a_fast_no_op(tmp_path: Path, images: dict[str, ImageRef]) -> None:
+    done = bed_cli(["images"], tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.count("up to date") == 3
+    assert "building" not in done.stdout
+    assert os.path.exists(SOURCE / "images")

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import bed
+from bed._junit import parse
+from bed._redact import Redactor
+from bed._reports import cause_lines, project_ready_md, synthetic_junit, write_all, write_text
+from bed._results import Cause, CheckResult, RunResult, Status
+
+SCHEMA = json.loads((Path(bed.__file__).parent / "report.schema.json").read_text())
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="all_smokes_nd" tests="3">
+<testcase classname="nd.test_proxy_routing" name="test_ok" file="nd/test_proxy_routing.py" line="10"/>
+<testcase classname="nd.test_proxy_routing" name="test_bad" file="nd/test_proxy_routing.py" line="20">
+<failure message="AssertionError: assert 'a' == 'b'&#10;  - b&#10;  + a">def test_bad():
+&gt;   assert x == y
+E   AssertionError
+
+nd/test_proxy_routing.py:23: AssertionError
+/opt/venv/lib/python3.11/site-packages/openai/_base_client.py:1248: BadRequestError</failure></testcase>
+<testcase classname="nd.test_shim_direct.TestX" name="test_skip[a]" file="nd/test_shim_direct.py" line="5">
+<skipped message="DEPENDENCY DOWN: shim">skip</skipped></testcase>
+</testsuite></testsuites>"""
+
+
+def test_parse_counts_and_first_failure() -> None:
+    summary = parse(JUNIT)
+    assert (summary.tests, summary.failures, summary.skipped) == (3, 1, 1)
+    assert summary.first_failure is not None
+    assert summary.first_failure.nodeid == "nd/test_proxy_routing.py::test_bad"
+    # The line in the test's own file, not the deepest library frame.
+    assert summary.first_failure.location == "nd/test_proxy_routing.py:23"
+    assert summary.first_failure.message.startswith("AssertionError: assert 'a' == 'b' | - b")
+    assert summary.skips == (("nd/test_shim_direct.py::TestX::test_skip[a]", "DEPENDENCY DOWN: shim"),)
+
+
+def _result(*checks: CheckResult, ready: bool = False) -> RunResult:
+    return RunResult(
+        run_id="0123abcd", gate="core", ready=ready, strict=False, checks=checks,
+        bases={"MINI_AGENT_API_BASE": "http://mini-agent:8788/v1", "CODEX_AGENT_API_BASE": "http://mini-agent:8788/v1",
+               "host": "http://127.0.0.1:1234/v1", "source": "default"},
+        images={"shim": {"tag": "bed-shim:abc", "id": "sha256:0123456789abcdef0123", "size_mb": 300.0,
+                         "built": False}},
+        timings={"total": 12.5}, versions={"bed": "0.1.0", "litellm": "1.108.7"},
+        started_at="2026-11-24T00:00:00+00:00",
+    )
+
+
+FAILED = CheckResult(name="all_smokes_nd", tier="nd", status=Status.FAILED, duration_s=2.0, tests=3, failures=1,
+                     cause=Cause("nd/test_x.py::test_bad", "nd/test_x.py:23", "AssertionError", "proxy | boom"),
+                     junit="local/artifacts/mvp/junit/all_smokes_nd.xml")
+SKIPPED = CheckResult(name="release_smokes", tier="release", status=Status.SKIPPED, duration_s=0.0,
+                      reason="LIVE_PROVIDERS is not 1", junit="local/artifacts/mvp/junit/release_smokes.xml")
+
+
+def test_report_round_trips_and_validates_against_the_schema() -> None:
+    result = _result(FAILED, SKIPPED)
+    data = json.loads(json.dumps(result.to_dict()))
+    jsonschema.validate(data, SCHEMA)
+    assert RunResult.from_dict(data) == result
+
+
+def test_schema_rejects_a_wrong_report() -> None:
+    data = _result(FAILED).to_dict()
+    data["checks"][0]["status"] = "kinda"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, SCHEMA)
+
+
+def test_cause_line_names_first_failing_test_with_location() -> None:
+    assert cause_lines(_result(FAILED, SKIPPED)) == [
+        "CAUSE all_smokes_nd: nd/test_x.py::test_bad (nd/test_x.py:23): AssertionError"]
+
+
+def test_project_ready_md_has_verdict_checks_causes_skips_and_versions() -> None:
+    text = project_ready_md(_result(FAILED, SKIPPED))
+    assert text.startswith("# PROJECT READY: NOT READY")
+    for needle in ("| all_smokes_nd | nd | FAIL |", "| release_smokes | release | SKIP |", "CAUSE all_smokes_nd",
+                   "proxy | boom", "LIVE_PROVIDERS is not 1", "litellm: 1.108.7", "bed-shim:abc",
+                   "MINI_AGENT_API_BASE = `http://mini-agent:8788/v1`"):
+        assert needle in text
+
+
+def test_synthetic_junit_is_valid_and_carries_the_reason() -> None:
+    skipped = parse(synthetic_junit(SKIPPED))
+    assert (skipped.tests, skipped.skipped) == (1, 1)
+    assert skipped.skips[0][1] == "LIVE_PROVIDERS is not 1"
+    failed = parse(synthetic_junit(FAILED))
+    assert failed.failures == 1
+
+
+def test_writers_redact_and_write_atomically(tmp_path: Path) -> None:
+    secret = "sk-planted-secret-42"
+    check = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.FAILED, duration_s=1.0,
+                        cause=Cause("t::x", "", f"saw {secret}", f"log {secret}"))
+    redact = Redactor([secret])
+    write_all(_result(check), report=tmp_path / "r/mvp_report.json", ready_md=tmp_path / "PROJECT_READY.md",
+              redact=redact)
+    write_text(tmp_path / "junit.xml", synthetic_junit(check), redact)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(), path
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_unwritable_artifacts_dir_is_an_artifact_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(bed.ArtifactError) as caught:
+        write_text(blocker / "sub" / "report.json", "{}", Redactor())
+    assert "BED_ARTIFACTS_DIR" in caught.value.line()

@@ -1,0 +1,67 @@
+"""Things that keep the project honest: public API, generated compose, README, image hashes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import bed
+from bed import _compose
+from bed._config import ENV_VARS, SOURCE
+from bed._errors import BedError
+from bed._images import SPECS, _context, _digest, apt_mirror
+
+README = (SOURCE / "README.md").read_text()
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert bed.__all__ == sorted(bed.__all__)
+    public = {n for n in dir(bed) if not n.startswith("_") and n[0].isupper()}
+    assert public <= set(bed.__all__)
+
+
+def test_compose_file_is_what_the_code_renders() -> None:
+    committed = (SOURCE / "compose" / "bed.yaml").read_text()
+    assert committed == _compose.render(), "compose/bed.yaml drifted: run `make compose`"
+
+
+def test_readme_lists_every_env_var_and_exit_code() -> None:
+    for name in ENV_VARS:
+        assert f"`{name}`" in README, name
+    codes = {cls.exit_code for cls in _subclasses(BedError)} | {0, 1, 70, 130, 143}
+    for code in codes:
+        assert re.search(rf"^\| *{code} *\|", README, re.MULTILINE), f"exit code {code} missing from README"
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    head = README[:1500]
+    assert "make project-ready-core-only-with-docker" in head
+    assert "make test" in head
+
+
+def test_image_tags_change_with_content_only() -> None:
+    spec = SPECS[0]
+    context = _context(SOURCE, spec, b"ca")
+    assert _digest(context, "sha256:base") == _digest(dict(context), "sha256:base")
+    assert _digest(context, "sha256:base") != _digest(context, "sha256:other")
+    changed = {**context, "ca.crt": b"other ca"}
+    assert _digest(changed, "sha256:base") != _digest(context, "sha256:base")
+    assert not any("__pycache__" in name for name in context)
+
+
+def test_apt_mirror_from_deb822_and_one_line_sources(tmp_path: Path) -> None:
+    (tmp_path / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.internal/debian\nSuites: bookworm\n\n"
+        "Types: deb\nURIs: http://mirror.internal/debian-security\n")
+    assert apt_mirror((tmp_path,)) == "http://mirror.internal/debian"
+    listing = tmp_path / "sources.list"
+    listing.write_text("deb [arch=amd64] http://old.mirror/debian bookworm main\n")
+    assert apt_mirror((listing,)) == "http://old.mirror/debian"
+    assert apt_mirror((tmp_path / "none",)) == "http://deb.debian.org/debian"
+
+
+def _subclasses(cls: type) -> set[type]:
+    out = set(cls.__subclasses__())
+    for sub in list(out):
+        out |= _subclasses(sub)
+    return out
