@@ -55,14 +55,14 @@ env: $(STAMP) ## list every environment variable bed reads
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/_services.py
 	@$(PY) -m bed compose
 
-test: $(STAMP) engine ## bed's own tests: unit (no Docker), then integration (real engine, real images)
+test: $(STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
 	@$(PY) -m pytest tests/unit -q
 	@$(PY) -m pytest tests/integration -v
 
 test-unit: $(STAMP) ## unit tests only (no Docker needed)
 	@$(PY) -m pytest tests/unit -q
 
-test-integration: $(STAMP) engine ## integration tests only
+test-integration: $(STAMP) engine images ## integration tests only
 	@$(PY) -m pytest tests/integration -v
 
 lint: $(STAMP) ## ruff and mypy --strict

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import __version__, _cleanup, _compose, _run
+from . import __version__, _cleanup, _compose, _doctor, _run
 from ._config import ENV_VARS, GATES, TIERS, Config
 from ._console import Console
 from ._engine import connect
@@ -108,6 +108,15 @@ def cmd_compose(args: argparse.Namespace, environ: Mapping[str, str], console: C
     return EXIT_READY
 
 
+def cmd_doctor(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
+    findings = _doctor.diagnose(environ, Path.cwd(), lambda: connect(environ))
+    for finding in findings:
+        console.plain(finding.line())
+    blocking = [f for f in findings if f.level is _doctor.Level.FAIL]
+    console.plain(f"doctor: {len(blocking)} problem(s) block a run" if blocking else "doctor: ready to run")
+    return EXIT_NOT_READY if blocking else EXIT_READY
+
+
 def cmd_env(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     for name, doc in ENV_VARS.items():
         value = environ.get(name)
@@ -145,6 +154,7 @@ def parser() -> argparse.ArgumentParser:
     gc = add("gc", cmd_gc, "remove containers and networks left by killed runs")
     gc.add_argument("--all", action="store_true", help="also remove stacks kept by `bed up`")
     add("images", cmd_images, "build the images whose content changed (no-op when none did)")
+    add("doctor", cmd_doctor, "check the engine, images, venv, bases, router config, disk and ports")
     add("compose", cmd_compose, "write compose/bed.yaml: the same stack for `docker compose`")
     add("env", cmd_env, "list every environment variable bed reads, with its value (secrets redacted)")
     return top

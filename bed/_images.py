@@ -69,22 +69,46 @@ def ensure_images(client: docker.DockerClient, config: Config, console: Console)
     for spec in SPECS:
         parent = refs[spec.base_from].tag if spec.base_from else base_name
         parent_id = refs[spec.base_from].id if spec.base_from else base_id
-        context = _context(config.source, spec, ca)
-        tag = f"{spec.repository}:{_digest(context, parent_id)}"
-        existing = _find(client, tag)
-        if existing is not None:
-            refs[spec.name] = _ref(spec.name, tag, existing, built=False)
-            _tag_current(existing, spec)
-            continue
-        console.step(f"building {tag} (FROM {parent})")
-        _build(client, tag, context, parent, console)
+        tag, context = _tagged(config, spec, parent_id, ca)
         image = _find(client, tag)
         if image is None:
-            raise ImageError(f"the build of {tag} reported success but the image is missing.",
-                             hint="run `bed images` again; check `docker images bed-*`.")
-        refs[spec.name] = _ref(spec.name, tag, image, built=True)
+            console.step(f"building {tag} (FROM {parent})")
+            _build(client, tag, context, parent, console)
+            image = _find(client, tag)
+            if image is None:
+                raise ImageError(f"the build of {tag} reported success but the image is missing.",
+                                 hint="run `bed images` again; check `docker images bed-*`.")
+            refs[spec.name] = _ref(spec.name, tag, image, built=True)
+        else:
+            refs[spec.name] = _ref(spec.name, tag, image, built=False)
         _tag_current(image, spec)
     return refs
+
+
+def expected_tags(client: docker.DockerClient, config: Config) -> dict[str, str]:
+    """The tags a run would use, as far as they can be known without building anything."""
+    base = _find(client, config.base_image)
+    if base is None and config.base_image == DEFAULT_BASE_IMAGE:
+        base = _find(client, OFFLINE_BASE)
+    if base is None:
+        return {}
+    ca = _ca_bytes(config)
+    tags: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for spec in SPECS:
+        parent_id = ids.get(spec.base_from) if spec.base_from else str(base.id)
+        if parent_id is None:  # its parent is not built, so its tag cannot be known yet
+            break
+        tags[spec.name], _ = _tagged(config, spec, parent_id, ca)
+        image = _find(client, tags[spec.name])
+        if image is not None:
+            ids[spec.name] = str(image.id)
+    return tags
+
+
+def _tagged(config: Config, spec: ImageSpec, parent_id: str, ca: bytes) -> tuple[str, dict[str, bytes]]:
+    context = _context(config.source, spec, ca)
+    return f"{spec.repository}:{_digest(context, parent_id)}", context
 
 
 def _tag_current(image: docker.models.images.Image, spec: ImageSpec) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import docker
 
-from . import __version__, _router, _tiers
+from . import __version__, _junit, _router, _tiers
 from ._config import Config
 from ._console import Console
 from ._engine import connect
@@ -72,10 +72,9 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
         stack.create_network()
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
         try:
-            det = None
-            if "deterministic" in config.tiers:
-                det = pool.submit(_tiers.run, stack, _tiers.TIERS["deterministic"], config, console, workers,
-                                  dict(environ))
+            # Tiers without the shim and proxy run while those boot.
+            early = {name: pool.submit(_tiers.run, stack, _tiers.TIERS[name], config, console, workers, dict(environ))
+                     for name in ("deterministic", "release") if name in config.tiers}
             down: StackError | None = None
             if "nd" in config.tiers:  # only the ND tier talks to the shim and the proxy
                 try:
@@ -85,31 +84,24 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 except StackError as exc:
                     down = exc
                 timings["services"] = time.monotonic() - mark
-            if det is not None:
-                _collect(_tiers.TIERS["deterministic"], det.result(), config, checks, junit)
+            for name, future in early.items():
+                _collect(_tiers.TIERS[name], future.result(), config, checks, junit, console)
             if "nd" in config.tiers:
                 tier = _tiers.TIERS["nd"]
                 if down is None:
                     _collect(tier, _tiers.run(stack, tier, config, console, workers, dict(environ)), config,
-                             checks, junit)
+                             checks, junit, console)
                 else:
                     checks[tier.check] = _dependency_down(tier, config, down, console)
-            if "release" in config.tiers:
-                tier = _tiers.TIERS["release"]
-                if config.live_providers:
-                    _collect(tier, _tiers.run(stack, tier, config, console, workers, dict(environ)), config,
-                             checks, junit)
-                else:
-                    checks[tier.check] = _live_off(tier, config, console)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             if not config.keep:
                 mark = time.monotonic()
                 stack.close()
                 timings["teardown"] = time.monotonic() - mark
-    for name, check in checks.items():
-        xml = junit.get(name) or synthetic_junit(check)
-        write_text(config.junit_path(name), xml, console.redact)
+    for check_name, check in checks.items():
+        xml = junit.get(check_name) or synthetic_junit(check)
+        write_text(config.junit_path(check_name), xml, console.redact)
     timings["total"] = time.monotonic() - t0
     ordered = tuple(checks[t.check] for t in _tiers.TIERS.values() if t.check in checks)
     result = RunResult(
@@ -142,11 +134,15 @@ def summarise(result: RunResult, config: Config, console: Console) -> None:
 
 
 def _collect(tier: _tiers.Tier, run: _tiers.TierRun, config: Config, checks: dict[str, CheckResult],
-             junit: dict[str, str]) -> None:
-    rel = config.shown(config.junit_path(tier.check))
-    checks[tier.check] = _tiers.result(tier, run, config, rel)
+             junit: dict[str, str], console: Console) -> None:
+    check = _tiers.result(tier, run, config, config.shown(config.junit_path(tier.check)))
+    checks[tier.check] = check
     if run.junit_xml:
         junit[tier.check] = run.junit_xml
+    if check.skipped:
+        skips = [f"{nodeid}: {why}" for nodeid, why in _junit.parse(run.junit_xml or "<testsuite/>").skips]
+        verdict = "FAILS the gate (required)" if check.required else "does not gate"
+        console.banner(f"SKIP in {check.name}: {check.skipped} of {check.tests} test(s); {verdict}", skips[:20])
 
 
 def _required(tier: _tiers.Tier, config: Config) -> bool:
@@ -161,16 +157,6 @@ def _dependency_down(tier: _tiers.Tier, config: Config, error: StackError, conso
     rel = config.shown(config.junit_path(tier.check))
     return CheckResult(name=tier.check, tier=tier.name, status=status, duration_s=0.0, reason=error.what,
                        cause=Cause(tier.check, "", error.line(), error.details), junit=rel, required=required)
-
-
-def _live_off(tier: _tiers.Tier, config: Config, console: Console) -> CheckResult:
-    required = tier.name in config.expect
-    reason = "LIVE_PROVIDERS is not 1: live-provider smokes are opt-in"
-    console.banner(f"SKIP {tier.check}", [reason, "set LIVE_PROVIDERS=1 and the provider keys to run them"])
-    rel = config.shown(config.junit_path(tier.check))
-    return CheckResult(name=tier.check, tier=tier.name, status=Status.FAILED if required else Status.SKIPPED,
-                       duration_s=0.0, reason=reason, junit=rel, required=required,
-                       cause=Cause(tier.check, "", reason + " but READINESS_EXPECT requires it") if required else None)
 
 
 def _ready(checks: tuple[CheckResult, ...]) -> bool:

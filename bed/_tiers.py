@@ -2,7 +2,9 @@
 
     deterministic -> check all_smokes_core   no network at all; any skip is a failure
     nd            -> check all_smokes_nd     runner -> proxy -> shim on the bed network
-    release       -> check release_smokes    live providers; only with LIVE_PROVIDERS=1
+    release       -> check release_smokes    live providers; only with LIVE_PROVIDERS=1 (and
+                                             then networked); otherwise it runs with no network
+                                             and every smoke is a SKIP naming what is missing
 
 Each tier runs as ``/opt/venv/bin/python -m pytest <folder>`` from the runner's venv (never a
 bare ``pytest``), streams its output line by line, and leaves a JUnit XML behind.
@@ -47,6 +49,11 @@ TIERS = {
 }
 
 
+def networked(tier: Tier, config: Config) -> bool:
+    """Live smokes need the internet only when they are switched on; otherwise no network at all."""
+    return tier.networked and (tier.name != "release" or config.live_providers)
+
+
 @dataclasses.dataclass(frozen=True)
 class TierRun:
     exit_code: int | None  # None: killed at the budget
@@ -80,7 +87,7 @@ def env(tier: Tier, config: Config, master_key: str, environ: dict[str, str]) ->
     }
     if config.pytest_addopts:
         out["PYTEST_ADDOPTS"] = config.pytest_addopts
-    if tier.networked:
+    if tier.name == "nd":
         out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = master_key
         required = [s for s in ("shim", "proxy") if config.strict or s in config.expect or tier.name in config.expect]
@@ -97,7 +104,7 @@ def run(stack: Stack, tier: Tier, config: Config, console: Console, workers: int
     """Run one tier in a fresh runner container and collect its JUnit XML."""
     started = time.monotonic()
     service = stack.start_runner(tier.name, argv(tier, config, workers), env(tier, config, stack.master_key, environ),
-                                 networked=tier.networked)
+                                 networked=networked(tier, config))
     follower = threading.Thread(target=_follow, args=(service, tier.check, console), daemon=True)
     follower.start()
     limit = budget(tier, config)
@@ -135,13 +142,20 @@ def result(tier: Tier, run: TierRun, config: Config, junit_rel: str) -> CheckRes
         nodeid, why = summary.skips[0]
         return dataclasses.replace(check, status=Status.FAILED, reason="the deterministic tier may not skip",
                                    cause=Cause(nodeid, "", f"skipped in a hermetic tier: {why}"))
-    not_run = Status.FAILED if required else Status.SKIPPED
     if summary.tests == 0:
-        return dataclasses.replace(check, status=not_run, reason="no test was selected")
+        return _not_run(check, tier.check, "no test was selected")
     if summary.skipped == summary.tests:
         reasons = sorted({why for _, why in summary.skips})
-        return dataclasses.replace(check, status=not_run, reason="; ".join(reasons)[:500])
+        return _not_run(check, summary.skips[0][0], "; ".join(reasons)[:500])
     return check
+
+
+def _not_run(check: CheckResult, nodeid: str, reason: str) -> CheckResult:
+    """Nothing ran: a SKIP, or a failure with its cause when STRICT or READINESS_EXPECT requires it."""
+    if not check.required:
+        return dataclasses.replace(check, status=Status.SKIPPED, reason=reason)
+    return dataclasses.replace(check, status=Status.FAILED, reason=reason,
+                               cause=Cause(nodeid, "", f"required (STRICT / READINESS_EXPECT) but skipped: {reason}"))
 
 
 def _follow(service: Service, label: str, console: Console) -> None:
