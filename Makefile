@@ -8,8 +8,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # The old harness's shard selection: make project-ready-core-only-with-docker K='not shard_b'
+# Balanced shards for a CI matrix: make project-ready-core-only-with-docker SHARD=1/2
 K ?=
+SHARD ?=
 BED_RUN := $(if $(K),PYTEST_ADDOPTS="$(strip $(PYTEST_ADDOPTS) -k '$(K)')") $(PY) -m bed
+SHARD_ARG := $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
         compose test test-unit test-integration lint lock
@@ -32,13 +35,13 @@ images: $(STAMP) engine ## build the images whose content changed (a no-op other
 	@$(PY) -m bed images
 
 project-ready-core-only-with-docker: $(STAMP) engine ## THE readiness gate: deterministic + ND tiers (+ release when LIVE_PROVIDERS=1)
-	@$(BED_RUN) run --gate core
+	@$(BED_RUN) run --gate core $(SHARD_ARG)
 
 dev-gate: $(STAMP) engine ## the dev gate: the deterministic tier only
 	@$(BED_RUN) run --gate dev
 
 deploy-gate: $(STAMP) engine ## the deploy gate: every tier under STRICT=1, plus READINESS_EXPECT
-	@$(BED_RUN) run --gate deploy
+	@$(BED_RUN) run --gate deploy $(SHARD_ARG)
 
 up: $(STAMP) engine ## bring the stack up and keep it; prints export lines to paste
 	@$(PY) -m bed up

@@ -129,7 +129,8 @@ def _config(args: argparse.Namespace, environ: Mapping[str, str], *, keep: bool 
     tiers = tuple(t.strip() for t in args.tier.split(",") if t.strip()) if getattr(args, "tier", None) else None
     return Config.from_env(environ, gate=getattr(args, "gate", "core"), tiers=tiers,
                            strict=True if getattr(args, "strict", False) else None,
-                           router_config=getattr(args, "router_config", None), keep=keep)
+                           router_config=getattr(args, "router_config", None), keep=keep,
+                           shard=getattr(args, "shard", None))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -146,6 +147,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--gate", choices=sorted(GATES), default="core",
                      help="dev: deterministic only; core: every tier; deploy: core under STRICT")
     run.add_argument("--tier", help=f"comma list of tiers to run instead of the gate's ({', '.join(TIERS)})")
+    run.add_argument("--shard", metavar="I/N", help="run only the I-th of N balanced parts of the ND tier")
     for p in (run, add("up", cmd_up, "bring the stack up and keep it running; print export lines")):
         p.add_argument("--strict", action="store_true", help="same as STRICT=1")
         p.add_argument("--router-config", metavar="PATH", help="your LiteLLM config (same as BED_ROUTER_CONFIG)")

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import _bases
+from . import _bases, _shards
 from ._errors import ConfigError
 from ._router import DEFAULT_GROUP
 
@@ -33,7 +33,7 @@ ENV_VARS: dict[str, str] = {
     "READINESS_DISABLE_TIMEOUT": "1: lift the tier budgets (waits for containers stay bounded).",
     "PYTEST_XDIST_AUTO_NUM_WORKERS": "Parallel pytest workers in the runner (capped at the machine's cores).",
     "ALL_SMOKES_ND_TIMEOUT": "Budget in seconds for each ND shard. Default 1200.",
-    "PYTEST_ADDOPTS": "Extra pytest options for the tiers (for example -k 'not shard_b'); passed to the runner.",
+    "PYTEST_ADDOPTS": "Extra pytest options for the ND tier (for example -k 'not shard_b'); passed to the runner.",
     "BED_ROUTER_CONFIG": "Path to your own LiteLLM config to validate and use (same as --router-config).",
     "BED_ROUTER_GROUP": "The model group to ensure. Default codex-agent-1.",
     "BED_BASE_IMAGE": f"Base image for the bed images. Default {DEFAULT_BASE_IMAGE}; "
@@ -66,6 +66,7 @@ class Config:
     ca_bundle: Path | None
     artifacts_dir: Path
     keep: bool = False
+    shard: tuple[int, int] | None = None  # ND shard I of N
 
     @property
     def stub_path(self) -> Path:
@@ -78,6 +79,11 @@ class Config:
     @property
     def ready_md_path(self) -> Path:
         return self.root / "PROJECT_READY.md"
+
+    @property
+    def durations_path(self) -> Path:
+        """Recorded test durations, kept between runs, that balance the ND shards."""
+        return self.artifacts_dir / "durations.json"
 
     @property
     def junit_dir(self) -> Path:
@@ -101,6 +107,7 @@ class Config:
         strict: bool | None = None,
         router_config: str | None = None,
         keep: bool = False,
+        shard: str | None = None,
     ) -> Config:
         root = (root or Path.cwd()).resolve()
         if gate not in GATES:
@@ -148,7 +155,17 @@ class Config:
             ca_bundle=ca_bundle,
             artifacts_dir=root / environ.get("BED_ARTIFACTS_DIR", "local/artifacts/mvp"),
             keep=keep,
+            shard=_shard(shard),
         )
+
+
+def _shard(spec: str | None) -> tuple[int, int] | None:
+    if spec is None:
+        return None
+    try:
+        return _shards.parse(spec)
+    except ValueError as exc:
+        raise ConfigError(f"--shard: {exc}.", hint="write it as I/N, for example --shard 1/2.") from None
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:

@@ -48,7 +48,8 @@ class ImageSpec:
 SPECS = (
     ImageSpec("shim", (("images/shim", "."), ("bed/shim", "bed_shim"))),
     ImageSpec("litellm", (("images/litellm", "."),)),
-    ImageSpec("runner", (("images/runner", "."), ("tests/tiers", "tiers")), base_from="litellm", with_ca=False),
+    ImageSpec("runner", (("images/runner", "."), ("tests/tiers", "tiers"), ("bed/_shards.py", "tiers/bed_shards.py")),
+              base_from="litellm", with_ca=False),
 )
 
 
@@ -227,6 +228,9 @@ def _context(root: Path, spec: ImageSpec, ca: bytes) -> dict[str, bytes]:
         if not base.exists():
             raise ImageError(f"{base} is missing, so the {spec.name} image cannot be built.",
                              hint="run bed from the project's root (a full checkout).")
+        if base.is_file():
+            files[dest] = base.read_bytes()
+            continue
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
             rel = path.relative_to(base)
             if "__pycache__" in rel.parts or path.suffix in (".pyc", ".swp") or rel.name.startswith(".#"):

@@ -15,6 +15,7 @@ class JUnitSummary:
     skipped: int
     first_failure: Cause | None
     skips: tuple[tuple[str, str], ...]  # (nodeid, reason)
+    times: dict[str, float]  # nodeid -> seconds
 
 
 def parse(xml_text: str) -> JUnitSummary:
@@ -23,10 +24,12 @@ def parse(xml_text: str) -> JUnitSummary:
     tests = failures = skipped = 0
     first: Cause | None = None
     skips: list[tuple[str, str]] = []
+    times: dict[str, float] = {}
     for suite in suites:
         for case in suite.iter("testcase"):
             tests += 1
             nodeid = _nodeid(case)
+            times[nodeid] = float(case.get("time") or 0)
             bad = case.find("failure")
             if bad is None:
                 bad = case.find("error")
@@ -39,7 +42,7 @@ def parse(xml_text: str) -> JUnitSummary:
             if skip is not None:
                 skipped += 1
                 skips.append((nodeid, _first_line(skip.get("message") or skip.text or "")))
-    return JUnitSummary(tests, failures, skipped, first, tuple(skips))
+    return JUnitSummary(tests, failures, skipped, first, tuple(skips), times)
 
 
 def _nodeid(case: ET.Element) -> str:

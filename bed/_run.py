@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime
+import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import docker
@@ -20,7 +21,7 @@ from . import __version__, _junit, _router, _tiers
 from ._config import Config
 from ._console import Console
 from ._engine import connect
-from ._errors import StackError
+from ._errors import ArtifactError, StackError
 from ._images import ImageRef, ensure_images
 from ._reports import cause_lines, synthetic_junit, write_all, write_text
 from ._results import Cause, CheckResult, RunResult, Status
@@ -43,6 +44,7 @@ def announce(config: Config, console: Console) -> None:
 
 def prepare_router(config: Config, console: Console) -> _router.RouterPlan:
     plan = _router.plan(config.router_config, config.group, config.bases.network, strict=config.strict)
+    _check_writable(config)  # after validation: a CONFIG_ERROR leaves nothing behind
     write_text(config.stub_path, plan.text, console.redact)
     console.step(f"router config: {config.shown(config.stub_path)} ({plan.source})")
     if plan.notes:
@@ -63,7 +65,8 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     mark = time.monotonic()
     images = ensure_images(client, config, console)
     timings["images"] = time.monotonic() - mark
-    workers = _workers(config, client, console)
+    ctx = _tiers.Context(config=config, master_key=master_key, router_yaml=router.text, environ=environ,
+                         workers=_workers(config, client, console), durations=_load_durations(config))
     checks: dict[str, CheckResult] = {}
     junit: dict[str, str] = {}
     host_base = ""
@@ -73,7 +76,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
         try:
             # Tiers without the shim and proxy run while those boot.
-            early = {name: pool.submit(_tiers.run, stack, _tiers.TIERS[name], config, console, workers, dict(environ))
+            early = {name: pool.submit(_tiers.run, stack, _tiers.TIERS[name], ctx, console)
                      for name in ("deterministic", "release") if name in config.tiers}
             down: StackError | None = None
             if "nd" in config.tiers:  # only the ND tier talks to the shim and the proxy
@@ -89,10 +92,10 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
             if "nd" in config.tiers:
                 tier = _tiers.TIERS["nd"]
                 if down is None:
-                    _collect(tier, _tiers.run(stack, tier, config, console, workers, dict(environ)), config,
-                             checks, junit, console)
+                    _collect(tier, _tiers.run(stack, tier, ctx, console), config, checks, junit, console)
                 else:
-                    checks[tier.check] = _dependency_down(tier, config, down, console)
+                    check = _dependency_down(tier, config, down, console)
+                    checks[check.name] = check
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             if not config.keep:
@@ -102,10 +105,11 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     for check_name, check in checks.items():
         xml = junit.get(check_name) or synthetic_junit(check)
         write_text(config.junit_path(check_name), xml, console.redact)
+    _save_durations(config, junit.values(), console)
     timings["total"] = time.monotonic() - t0
-    ordered = tuple(checks[t.check] for t in _tiers.TIERS.values() if t.check in checks)
     result = RunResult(
-        run_id=config.run_id, gate=gate, ready=_ready(ordered), strict=config.strict, checks=ordered,
+        run_id=config.run_id, gate=gate, ready=_ready(tuple(checks.values())), strict=config.strict,
+        checks=_in_tier_order(checks),
         bases={"MINI_AGENT_API_BASE": config.bases.network, "CODEX_AGENT_API_BASE": config.bases.network,
                "host": host_base, "source": config.bases.source},
         images={n: _image_dict(r) for n, r in images.items()},
@@ -115,6 +119,43 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     )
     write_all(result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
     return result
+
+
+def _in_tier_order(checks: dict[str, CheckResult]) -> tuple[CheckResult, ...]:
+    order = list(_tiers.TIERS)
+    return tuple(sorted(checks.values(), key=lambda c: order.index(c.tier)))
+
+
+def _check_writable(config: Config) -> None:
+    """Fail before anything starts when the reports could not be written at the end."""
+    for folder in (config.artifacts_dir, config.stub_path.parent, config.root):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".bed-write-probe-{config.run_id}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise ArtifactError(f"cannot write to {folder}: {exc.strerror}.",
+                                hint="make it writable, or set BED_ARTIFACTS_DIR to a folder you own.") from None
+
+
+def _load_durations(config: Config) -> dict[str, float]:
+    try:
+        data = json.loads(config.durations_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save_durations(config: Config, junit_texts: Iterable[str], console: Console) -> None:
+    # Every shard of a split must partition with the same durations, so only unsharded runs
+    # record them (a CI matrix caches the file from a full run).
+    if config.shard is not None:
+        return
+    durations = _load_durations(config)
+    for text in junit_texts:
+        durations.update(_junit.parse(text).times)
+    write_text(config.durations_path, json.dumps(dict(sorted(durations.items())), indent=1) + "\n", console.redact)
 
 
 def summarise(result: RunResult, config: Config, console: Console) -> None:
@@ -135,10 +176,10 @@ def summarise(result: RunResult, config: Config, console: Console) -> None:
 
 def _collect(tier: _tiers.Tier, run: _tiers.TierRun, config: Config, checks: dict[str, CheckResult],
              junit: dict[str, str], console: Console) -> None:
-    check = _tiers.result(tier, run, config, config.shown(config.junit_path(tier.check)))
-    checks[tier.check] = check
+    check = _tiers.result(tier, run, config)
+    checks[check.name] = check
     if run.junit_xml:
-        junit[tier.check] = run.junit_xml
+        junit[check.name] = run.junit_xml
     if check.skipped:
         skips = [f"{nodeid}: {why}" for nodeid, why in _junit.parse(run.junit_xml or "<testsuite/>").skips]
         verdict = "FAILS the gate (required)" if check.required else "does not gate"
@@ -152,11 +193,12 @@ def _required(tier: _tiers.Tier, config: Config) -> bool:
 def _dependency_down(tier: _tiers.Tier, config: Config, error: StackError, console: Console) -> CheckResult:
     required = _required(tier, config)
     status = Status.FAILED if required else Status.SKIPPED
+    name = _tiers.check_name(tier, config)
     why = "required by STRICT/READINESS_EXPECT, so this FAILS the gate" if required else "skipped"
-    console.banner(f"DEPENDENCY DOWN: {tier.check} {why}", [error.line(), *error.details.splitlines()[-10:]])
-    rel = config.shown(config.junit_path(tier.check))
-    return CheckResult(name=tier.check, tier=tier.name, status=status, duration_s=0.0, reason=error.what,
-                       cause=Cause(tier.check, "", error.line(), error.details), junit=rel, required=required)
+    console.banner(f"DEPENDENCY DOWN: {name} {why}", [error.line(), *error.details.splitlines()[-10:]])
+    rel = config.shown(config.junit_path(name))
+    return CheckResult(name=name, tier=tier.name, status=status, duration_s=0.0, reason=error.what,
+                       cause=Cause(name, "", error.line(), error.details), junit=rel, required=required)
 
 
 def _ready(checks: tuple[CheckResult, ...]) -> bool:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import shlex
 import tarfile
 import threading
 import time
+from collections.abc import Mapping
 
 import docker.errors
 import requests
@@ -62,21 +65,62 @@ class TierRun:
     log_tail: str
 
 
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What every tier of one run shares."""
+
+    config: Config
+    master_key: str
+    router_yaml: str
+    environ: Mapping[str, str]
+    workers: int | None = None
+    durations: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+def check_name(tier: Tier, config: Config) -> str:
+    """The check's name in JUnit and the reports; ND shards keep the old harness's names."""
+    if tier.name != "nd":
+        return tier.check
+    if config.shard is not None:
+        return f"{tier.check}_shard_{config.shard[0]}of{config.shard[1]}"
+    selection = _k_expression(config.pytest_addopts)
+    if selection == "shard_b":
+        return f"{tier.check}_shard_b"
+    if selection == "not shard_b":
+        return f"{tier.check}_shard_a"
+    return tier.check
+
+
+def _k_expression(addopts: str) -> str | None:
+    try:
+        words = shlex.split(addopts)
+    except ValueError:
+        return None
+    for i, word in enumerate(words):
+        if word == "-k" and i + 1 < len(words):
+            return " ".join(words[i + 1].split())
+        if word.startswith("-k") and len(word) > 2:
+            return " ".join(word[2:].split())
+    return None
+
+
 def budget(tier: Tier, config: Config) -> float | None:
     if config.disable_timeout:
         return None
     return config.nd_budget_s if tier.name == "nd" else config.det_budget_s
 
 
-def argv(tier: Tier, config: Config, workers: int | None) -> list[str]:
+def argv(tier: Tier, ctx: Context) -> list[str]:
+    name = check_name(tier, ctx.config)
     cmd = [VENV_PYTHON, "-m", "pytest", tier.folder, "-v", "-rfEs", "--tb=short", "--color=no",
-           f"--junitxml={JUNIT_IN_RUNNER}", "-o", f"junit_suite_name={tier.check}", "-o", "junit_family=xunit1"]
-    if workers and workers > 1:
-        cmd += ["-n", str(workers)]
+           f"--junitxml={JUNIT_IN_RUNNER}", "-o", f"junit_suite_name={name}", "-o", "junit_family=xunit1"]
+    if ctx.workers and ctx.workers > 1:
+        cmd += ["-n", str(ctx.workers)]
     return cmd
 
 
-def env(tier: Tier, config: Config, master_key: str, environ: dict[str, str]) -> dict[str, str]:
+def env(tier: Tier, ctx: Context) -> dict[str, str]:
+    config = ctx.config
     out = {
         "PYTHONUNBUFFERED": "1",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -85,65 +129,70 @@ def env(tier: Tier, config: Config, master_key: str, environ: dict[str, str]) ->
         "MINI_AGENT_API_BASE": config.bases.network,
         "CODEX_AGENT_API_BASE": config.bases.network,
     }
-    if config.pytest_addopts:
-        out["PYTEST_ADDOPTS"] = config.pytest_addopts
+    if tier.name == "deterministic":
+        out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
     if tier.name == "nd":
         out["BED_PROXY_URL"] = PROXY.network_url()
-        out["LITELLM_MASTER_KEY"] = master_key
+        out["LITELLM_MASTER_KEY"] = ctx.master_key
         required = [s for s in ("shim", "proxy") if config.strict or s in config.expect or tier.name in config.expect]
         out["BED_REQUIRED"] = ",".join(required)
+        if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
+            out["PYTEST_ADDOPTS"] = config.pytest_addopts
+        if config.shard is not None:
+            out["BED_SHARD"] = f"{config.shard[0]}/{config.shard[1]}"
+            out["BED_DURATIONS"] = json.dumps(dict(ctx.durations))
     if tier.name == "release":
         out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
         if config.live_providers:  # keys reach the runner only when live calls are switched on
-            out.update({k: environ[k] for k in PROVIDER_KEYS if environ.get(k)})
+            out.update({k: ctx.environ[k] for k in PROVIDER_KEYS if ctx.environ.get(k)})
     return out
 
 
-def run(stack: Stack, tier: Tier, config: Config, console: Console, workers: int | None,
-        environ: dict[str, str]) -> TierRun:
+def run(stack: Stack, tier: Tier, ctx: Context, console: Console) -> TierRun:
     """Run one tier in a fresh runner container and collect its JUnit XML."""
     started = time.monotonic()
-    service = stack.start_runner(tier.name, argv(tier, config, workers), env(tier, config, stack.master_key, environ),
-                                 networked=networked(tier, config))
-    follower = threading.Thread(target=_follow, args=(service, tier.check, console), daemon=True)
+    label = check_name(tier, ctx.config)
+    service = stack.start_runner(tier.name, argv(tier, ctx), env(tier, ctx), networked=networked(tier, ctx.config))
+    follower = threading.Thread(target=_follow, args=(service, label, console), daemon=True)
     follower.start()
-    limit = budget(tier, config)
+    limit = budget(tier, ctx.config)
     exit_code: int | None
     try:
         exit_code = int(service.raw.wait(timeout=limit)["StatusCode"])
     except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-        console.step(f"{tier.check} ran out of its {limit:.0f} s budget; stopping it")
+        console.step(f"{label} ran out of its {limit:.0f} s budget; stopping it")
         service.raw.kill()
         exit_code = None
     follower.join(timeout=5)
     return TierRun(exit_code, _junit_xml(service), time.monotonic() - started, service.log_tail(20))
 
 
-def result(tier: Tier, run: TierRun, config: Config, junit_rel: str) -> CheckResult:
+def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:
     """Turn a finished tier into a CheckResult, applying the tier's own rules."""
     required = config.strict or tier.name in config.expect
-    check = CheckResult(name=tier.check, tier=tier.name, status=Status.PASSED, duration_s=round(run.duration_s, 2),
-                        junit=junit_rel, required=required)
+    name = check_name(tier, config)
+    check = CheckResult(name=name, tier=tier.name, status=Status.PASSED, duration_s=round(run.duration_s, 2),
+                        junit=config.shown(config.junit_path(name)), required=required)
     if run.exit_code is None:
         limit = budget(tier, config) or 0
         return dataclasses.replace(check, status=Status.ERROR, reason=f"over its {limit:.0f} s budget",
-                                   cause=Cause(f"{tier.check} (budget)", "", f"stopped after {limit:.0f} s",
+                                   cause=Cause(f"{name} (budget)", "", f"stopped after {limit:.0f} s",
                                                run.log_tail))
     if run.junit_xml is None:
         return dataclasses.replace(check, status=Status.ERROR,
                                    reason=f"pytest exited {run.exit_code} without a JUnit report",
-                                   cause=Cause(tier.check, "", f"pytest exit code {run.exit_code}", run.log_tail))
+                                   cause=Cause(name, "", f"pytest exit code {run.exit_code}", run.log_tail))
     summary = _junit.parse(run.junit_xml)
     check = dataclasses.replace(check, tests=summary.tests, failures=summary.failures, skipped=summary.skipped)
     if summary.first_failure is not None or run.exit_code not in (0, 5):
-        cause = summary.first_failure or Cause(tier.check, "", f"pytest exit code {run.exit_code}", run.log_tail)
+        cause = summary.first_failure or Cause(name, "", f"pytest exit code {run.exit_code}", run.log_tail)
         return dataclasses.replace(check, status=Status.FAILED, cause=cause)
     if summary.skipped and tier.name == "deterministic":
         nodeid, why = summary.skips[0]
         return dataclasses.replace(check, status=Status.FAILED, reason="the deterministic tier may not skip",
                                    cause=Cause(nodeid, "", f"skipped in a hermetic tier: {why}"))
     if summary.tests == 0:
-        return _not_run(check, tier.check, "no test was selected")
+        return _not_run(check, name, "no test was selected")
     if summary.skipped == summary.tests:
         reasons = sorted({why for _, why in summary.skips})
         return _not_run(check, summary.skips[0][0], "; ".join(reasons)[:500])

@@ -49,3 +49,22 @@ def proxy_url() -> str:
 @pytest.fixture(scope="session")
 def master_key() -> str:
     return os.environ["LITELLM_MASTER_KEY"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``BED_SHARD=I/N``: keep only this shard's tests (split by BED_DURATIONS, a JSON map)."""
+    spec = os.environ.get("BED_SHARD")
+    if not spec:
+        return
+    import json
+
+    import bed_shards
+
+    index, total = bed_shards.parse(spec)
+    durations = json.loads(os.environ.get("BED_DURATIONS") or "{}")
+    mine = set(bed_shards.partition([i.nodeid for i in items], total, durations)[index - 1])
+    keep = [i for i in items if i.nodeid in mine]
+    dropped = [i for i in items if i.nodeid not in mine]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = keep

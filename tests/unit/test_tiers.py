@@ -6,7 +6,7 @@ import pytest
 
 from bed._config import Config
 from bed._results import Status
-from bed._tiers import TIERS, TierRun, argv, env, result
+from bed._tiers import TIERS, Context, TierRun, argv, check_name, env, result
 
 PASS = '<testsuite tests="2"><testcase classname="deterministic.test_a" name="t1"/>' \
        '<testcase classname="deterministic.test_a" name="t2"/></testsuite>'
@@ -21,7 +21,12 @@ def _config(tmp_path: Path, **env_: str) -> Config:
 
 
 def _result(tmp_path: Path, tier: str, xml: str | None, code: int | None = 0, **env_: str):  # type: ignore[no-untyped-def]
-    return result(TIERS[tier], TierRun(code, xml, 1.0, "tail"), _config(tmp_path, **env_), "j.xml")
+    return result(TIERS[tier], TierRun(code, xml, 1.0, "tail"), _config(tmp_path, **env_))
+
+
+def _ctx(config: Config, environ: dict[str, str] | None = None, **kw: object) -> Context:
+    return Context(config=config, master_key="sk-master", router_yaml="model_list: []\n",
+                   environ=environ or {}, **kw)  # type: ignore[arg-type]
 
 
 def test_check_names_follow_the_old_harness() -> None:
@@ -64,7 +69,7 @@ def test_nonzero_exit_without_failure_in_junit_is_a_failure(tmp_path: Path) -> N
 
 
 def test_runner_command_is_venv_python_never_bare_pytest(tmp_path: Path) -> None:
-    cmd = argv(TIERS["nd"], _config(tmp_path), workers=4)
+    cmd = argv(TIERS["nd"], _ctx(_config(tmp_path), workers=4))
     assert cmd[:3] == ["/opt/venv/bin/python", "-m", "pytest"]
     assert cmd[-2:] == ["-n", "4"]
     assert "junit_suite_name=all_smokes_nd" in cmd
@@ -73,12 +78,38 @@ def test_runner_command_is_venv_python_never_bare_pytest(tmp_path: Path) -> None
 @pytest.mark.parametrize("live", ["0", "1"])
 def test_provider_keys_reach_the_runner_only_when_live(tmp_path: Path, live: str) -> None:
     config = _config(tmp_path, LIVE_PROVIDERS=live)
-    out = env(TIERS["release"], config, "sk-master", {"OPENAI_API_KEY": "sk-openai-123"})
+    out = env(TIERS["release"], _ctx(config, {"OPENAI_API_KEY": "sk-openai-123"}))
     assert ("OPENAI_API_KEY" in out) is (live == "1")
     assert out["MINI_AGENT_API_BASE"] == out["CODEX_AGENT_API_BASE"]
 
 
 def test_deterministic_runner_gets_no_master_key(tmp_path: Path) -> None:
-    out = env(TIERS["deterministic"], _config(tmp_path), "sk-master", {})
+    out = env(TIERS["deterministic"], _ctx(_config(tmp_path)))
     assert "LITELLM_MASTER_KEY" not in out
     assert "BED_PROXY_URL" not in out
+    assert out["BED_ROUTER_YAML"] == "model_list: []\n"
+
+
+@pytest.mark.parametrize(("addopts", "shard", "name"), [
+    ("", None, "all_smokes_nd"),
+    ("-k 'not shard_b'", None, "all_smokes_nd_shard_a"),
+    ("-k shard_b", None, "all_smokes_nd_shard_b"),
+    ("-x -k   'not   shard_b'", None, "all_smokes_nd_shard_a"),
+    ("-k 'proxy'", None, "all_smokes_nd"),
+    ("", "2/3", "all_smokes_nd_shard_2of3"),
+])
+def test_nd_check_names_follow_the_shard(tmp_path: Path, addopts: str, shard: str | None, name: str) -> None:
+    config = Config.from_env({"PYTEST_ADDOPTS": addopts}, root=tmp_path, shard=shard)
+    assert check_name(TIERS["nd"], config) == name
+    assert check_name(TIERS["deterministic"], config) == "all_smokes_core"
+
+
+def test_shard_and_selection_reach_only_the_nd_runner(tmp_path: Path) -> None:
+    config = Config.from_env({"PYTEST_ADDOPTS": "-k shard_b"}, root=tmp_path, shard="1/2")
+    nd = env(TIERS["nd"], _ctx(config, durations={"nd/t.py::a": 2.0}))
+    assert nd["PYTEST_ADDOPTS"] == "-k shard_b"
+    assert nd["BED_SHARD"] == "1/2"
+    assert '"nd/t.py::a": 2.0' in nd["BED_DURATIONS"]
+    det = env(TIERS["deterministic"], _ctx(config))
+    assert "PYTEST_ADDOPTS" not in det
+    assert "BED_SHARD" not in det

@@ -12,38 +12,13 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import Iterator
 
 import httpx
 import pytest
+from hermetic import openai_answer
 
 GROUP = "codex-agent-1"
 BASE = "http://mini-agent:8788/v1"
-
-
-@pytest.fixture
-def no_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    lookups: list[str] = []
-
-    def refuse(host: object, *args: object, **kwargs: object) -> object:
-        lookups.append(str(host))
-        raise OSError(f"DNS lookup attempted for {host!r} in a hermetic test")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    yield lookups
-    assert lookups == [], f"DNS lookups were attempted: {lookups}"
-
-
-def _answer(seen: list[httpx.Request]):  # type: ignore[no-untyped-def]
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        body = json.loads(request.content)
-        return httpx.Response(200, json={
-            "id": "chatcmpl-det", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
-    return handler
 
 
 def _router():  # type: ignore[no-untyped-def]
@@ -73,7 +48,7 @@ def test_router_maps_group_to_base_sync(no_dns: list[str]) -> None:
 
     seen: list[httpx.Request] = []
     client = OpenAI(api_key="sk-hermetic", base_url=BASE,
-                    http_client=httpx.Client(transport=httpx.MockTransport(_answer(seen))))
+                    http_client=httpx.Client(transport=httpx.MockTransport(openai_answer(seen))))
     reply = _router().completion(model=GROUP, messages=[{"role": "user", "content": "ping"}], client=client)
     assert reply.choices[0].message.content == "pong"
     assert [str(r.url) for r in seen] == [f"{BASE}/chat/completions"]
@@ -85,7 +60,7 @@ def test_router_maps_group_to_base_async(no_dns: list[str]) -> None:
 
     seen: list[httpx.Request] = []
     client = AsyncOpenAI(api_key="sk-hermetic", base_url=BASE,
-                         http_client=httpx.AsyncClient(transport=httpx.MockTransport(_answer(seen))))
+                         http_client=httpx.AsyncClient(transport=httpx.MockTransport(openai_answer(seen))))
     reply = asyncio.run(_router().acompletion(model=GROUP, messages=[{"role": "user", "content": "ping"}],
                                               client=client))
     assert reply.choices[0].message.content == "pong"

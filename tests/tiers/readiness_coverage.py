@@ -1,0 +1,19 @@
+"""Change control: every model group and provider the router may map has a readiness check.
+
+A pull request that adds a group or a provider to the router mapping must add (or name)
+its readiness check here; the deterministic check test_change_control.py fails otherwise.
+The configured group (BED_GROUP, codex-agent-1 by default) is covered by the ND routing
+smokes, which always use it.
+"""
+
+from __future__ import annotations
+
+# provider prefix of litellm_params.model -> the smokes that exercise it
+PROVIDERS = {
+    "openai": ("nd/test_proxy_routing.py", "release/test_live_providers.py"),
+    "anthropic": ("release/test_live_providers.py",),
+    "codex-agent": ("deterministic/test_codex_agent_provider.py",),
+}
+
+# extra model groups (besides BED_GROUP) -> the smokes that exercise them
+GROUPS: dict[str, tuple[str, ...]] = {}
