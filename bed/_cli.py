@@ -10,16 +10,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import signal
 import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
-from . import __version__, _cleanup, _compose, _doctor, _run
+from . import __version__, _cleanup, _compose, _doctor, _run, _signals
 from ._config import ENV_VARS, GATES, TIERS, Config
 from ._console import Console
 from ._engine import connect
@@ -30,7 +27,6 @@ from ._services import PROXY, SHIM
 from ._stack import Stack
 
 Handler = Callable[[argparse.Namespace, Mapping[str, str], Console], int]
-SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 
 def cmd_run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
@@ -166,9 +162,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     environ = dict(os.environ if environ is None else environ)
     console = Console(redact=Redactor.from_env(environ))
     args = parser().parse_args(argv)
-    previous = _install_signal_handlers()
     try:
-        code: int = args.handler(args, environ, console)
+        with _signals.interruptible():
+            code: int = args.handler(args, environ, console)
         return code
     except BedError as exc:
         console.plain(exc.line())
@@ -186,17 +182,3 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         log.write_text(console.redact(traceback.format_exc()))
         console.plain(f"BUG: bed failed unexpectedly; the traceback is in {log}. Please report it.")
         return EXIT_BUG
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def _install_signal_handlers() -> dict[int, SignalHandler]:
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise Interrupted(signum)
-
-    previous: dict[int, SignalHandler] = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        previous[signum] = signal.getsignal(signum)
-        signal.signal(signum, interrupt)
-    return previous

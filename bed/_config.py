@@ -40,6 +40,7 @@ ENV_VARS: dict[str, str] = {
     "bootstrapped offline when it cannot be pulled.",
     "BED_CA_BUNDLE": "Extra CA bundle for pip inside image builds (corporate proxy). Default: the host's bundle.",
     "BED_WAIT_TIMEOUT": "Budget in seconds for each container's health wait. Default 120.",
+    "BED_RUNNER_MEMORY": "Memory limit of each runner container (docker syntax: 512m, 2g). Default 2g.",
     "BED_ARTIFACTS_DIR": "Where reports go. Default local/artifacts/mvp.",
 }
 
@@ -67,6 +68,7 @@ class Config:
     artifacts_dir: Path
     keep: bool = False
     shard: tuple[int, int] | None = None  # ND shard I of N
+    runner_memory: str = "2g"
 
     @property
     def stub_path(self) -> Path:
@@ -156,7 +158,19 @@ class Config:
             artifacts_dir=root / environ.get("BED_ARTIFACTS_DIR", "local/artifacts/mvp"),
             keep=keep,
             shard=_shard(shard),
+            runner_memory=_memory(environ, "BED_RUNNER_MEMORY", "2g"),
         )
+
+
+def _memory(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = environ.get(name, "").strip().lower() or default
+    number, unit = raw[:-1], raw[-1]
+    if unit.isdigit():
+        number, unit = raw, "b"
+    if not number.isdigit() or unit not in "bkmg" or int(number) == 0:
+        raise ConfigError(f"{name}={raw!r} is not a memory size.",
+                          hint=f"write it like 512m or 2g (default {default}).")
+    return raw
 
 
 def _shard(spec: str | None) -> tuple[int, int] | None:

@@ -92,7 +92,8 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
             if "nd" in config.tiers:
                 tier = _tiers.TIERS["nd"]
                 if down is None:
-                    _collect(tier, _tiers.run(stack, tier, ctx, console), config, checks, junit, console)
+                    deps = [stack.services["shim"], stack.services["proxy"]]
+                    _collect(tier, _tiers.run(stack, tier, ctx, console, watch=deps), config, checks, junit, console)
                 else:
                     check = _dependency_down(tier, config, down, console)
                     checks[check.name] = check
@@ -180,7 +181,12 @@ def _collect(tier: _tiers.Tier, run: _tiers.TierRun, config: Config, checks: dic
     checks[check.name] = check
     if run.junit_xml:
         junit[check.name] = run.junit_xml
-    if check.skipped:
+    verdict = "FAILS the gate (required)" if check.status is Status.FAILED else "does not gate"
+    if run.dependency_down is not None:
+        down = run.dependency_down
+        console.banner(f"SKIP {check.name}: a dependency went down mid-run; {verdict}",
+                       [down.message, *down.log_tail.splitlines()[-10:]])
+    elif check.skipped:
         skips = [f"{nodeid}: {why}" for nodeid, why in _junit.parse(run.junit_xml or "<testsuite/>").skips]
         verdict = "FAILS the gate (required)" if check.required else "does not gate"
         console.banner(f"SKIP in {check.name}: {check.skipped} of {check.tests} test(s); {verdict}", skips[:20])

@@ -23,12 +23,13 @@ import docker.errors
 import requests
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
+from testcontainers.core.exceptions import ContainerStartException
 from testcontainers.core.network import Network
 
-from . import _wait
+from . import _signals, _wait
 from ._config import Config
 from ._console import Console
-from ._engine import labels
+from ._engine import LABEL_RUN, labels
 from ._errors import PortInUseError, StackError
 from ._images import ImageRef
 from ._services import LIMITS, PROXY, ROUTER_PATH, SHIM, ServiceSpec
@@ -55,6 +56,13 @@ class Service:
     @property
     def raw(self) -> docker.models.containers.Container:
         return self.container.get_wrapped_container()
+
+    def created(self) -> docker.models.containers.Container | None:
+        """The engine's container, or None when its start never got that far."""
+        try:
+            return self.container.get_wrapped_container()
+        except ContainerStartException:
+            return None
 
     def state(self) -> dict[str, object]:
         try:
@@ -163,12 +171,12 @@ class Stack:
     def start_runner(self, role: str, command: list[str], env: dict[str, str], *, networked: bool) -> Service:
         """A runner container for one tier: on the bed network, or with no network at all."""
         return self._start(f"runner-{role}", "runner", self.images["runner"].tag, env=env, command=command,
-                           networked=networked)
+                           networked=networked, memory=self.config.runner_memory)
 
     def _start(self, name: str, role: str, image: str, *, env: dict[str, str],
                ports: dict[int, int | None] | None = None, aliases: list[str] | None = None,
                files: list[tuple[bytes, str]] | None = None, command: list[str] | None = None,
-               networked: bool = True) -> Service:
+               networked: bool = True, memory: str | None = None) -> Service:
         full_name = f"bed-{self.config.run_id}-{name}"
         container = _Container(image, name=full_name, env=env)
         if command:
@@ -176,6 +184,9 @@ class Stack:
         for port, host in (ports or {}).items():
             container.with_bind_ports(port, host)
         kwargs: dict[str, Any] = {**LIMITS, "labels": self._labels(role)}
+        if memory:
+            kwargs["mem_limit"] = memory
+            kwargs["memswap_limit"] = memory  # no swap: over the limit is an OOM kill, not a crawl
         if networked:
             assert self._network is not None, "create_network() first"
             container.with_network(self._network).with_network_aliases(*(aliases or [name]))
@@ -211,29 +222,39 @@ class Stack:
                 ) from None
 
     def close(self) -> float:
-        """Remove every container and the network of this run; seconds it took."""
+        """Remove every container and the network of this run; seconds it took.
+
+        Shielded from SIGINT/SIGTERM, and it also sweeps by the run's label, so a container
+        whose start was interrupted half-way (created, never handed back) goes too.
+        """
         started = time.monotonic()
-        with self._lock:
-            self._closed = True
-            owned, self._owned = self._owned, []
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(len(owned), 1)) as pool:
-            list(pool.map(_remove, owned))
-        if self._network is not None:
+        with _signals.shielded():
+            with self._lock:
+                self._closed = True
+                owned, self._owned = self._owned, []
+            raws = [r for r in (s.created() for s in owned) if r is not None]
+            with contextlib.suppress(docker.errors.APIError, requests.RequestException):
+                labelled = self.client.containers.list(all=True, filters={"label": f"{LABEL_RUN}={self.config.run_id}"})
+                known = {r.id for r in raws}
+                raws += [c for c in labelled if c.id not in known]
+            with concurrent.futures.ThreadPoolExecutor(max_workers=max(len(raws), 1)) as pool:
+                list(pool.map(_remove, raws))
+            self._remove_network()
+        return time.monotonic() - started
+
+    def _remove_network(self) -> None:
+        networks = self.client.networks.list(filters={"label": f"{LABEL_RUN}={self.config.run_id}"})
+        for network in networks:
             try:
-                self._network.remove()
+                network.remove()
             except docker.errors.NotFound:
                 pass
             except docker.errors.APIError as exc:
-                self.console.step(f"could not remove network {self.network_name}: {exc.explanation}; "
-                                  "`bed gc` will")
-            self._network = None
-        return time.monotonic() - started
+                self.console.step(f"could not remove network {network.name}: {exc.explanation}; `bed gc` will")
+        self._network = None
 
 
-def _remove(service: Service) -> None:
-    raw = service.container.get_wrapped_container()
-    if raw is None:  # its create call never returned
-        return
+def _remove(raw: docker.models.containers.Container) -> None:
     # Already gone, or going: fine; `bed gc` sweeps whatever is left by label.
     with contextlib.suppress(docker.errors.APIError, requests.RequestException):
         raw.remove(force=True, v=True)

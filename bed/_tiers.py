@@ -12,6 +12,7 @@ bare ``pytest``), streams its output line by line, and leaves a JUnit XML behind
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -19,12 +20,12 @@ import shlex
 import tarfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import docker.errors
 import requests
 
-from . import _junit
+from . import _junit, _wait
 from ._config import Config
 from ._console import Console
 from ._results import Cause, CheckResult, Status
@@ -33,6 +34,7 @@ from ._stack import Service, Stack
 
 VENV_PYTHON = "/opt/venv/bin/python"
 JUNIT_IN_RUNNER = "/tmp/bed-junit.xml"  # noqa: S108 - inside the throwaway runner container
+WATCH_POLL_S = 0.25
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
 
 
@@ -63,6 +65,42 @@ class TierRun:
     junit_xml: str | None
     duration_s: float
     log_tail: str
+    dependency_down: Cause | None = None  # a service the tier needs died or froze mid-run
+    runner_state: str = ""  # how the runner ended: "exited (code 137, OOM-killed)"
+
+
+class _Watch:
+    """Watches a tier's dependencies while it runs; when one exits or freezes, the runner is
+    stopped at once (its tests could only fail or hang) and the reason kept for the report."""
+
+    def __init__(self, deps: Sequence[Service], runner: Service, console: Console, poll_s: float = WATCH_POLL_S):
+        self.down: Cause | None = None
+        self._deps, self._runner, self._console, self._poll_s = deps, runner, console, poll_s
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> _Watch:
+        if self._deps:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def _loop(self) -> None:
+        while not self._done.wait(self._poll_s):
+            for dep in self._deps:
+                state = dep.state()
+                if state.get("Status") == "running":
+                    continue
+                what = f"{dep.name} is {_wait.describe(state)}"
+                self._console.step(f"DEPENDENCY DOWN during the tier: {what}; stopping the runner")
+                self.down = Cause(dep.name, "", f"DEPENDENCY DOWN: {what}", dep.log_tail(_wait.LOG_TAIL_LINES))
+                with contextlib.suppress(docker.errors.APIError, requests.RequestException):
+                    self._runner.raw.kill()
+                return
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,8 +186,11 @@ def env(tier: Tier, ctx: Context) -> dict[str, str]:
     return out
 
 
-def run(stack: Stack, tier: Tier, ctx: Context, console: Console) -> TierRun:
-    """Run one tier in a fresh runner container and collect its JUnit XML."""
+def run(stack: Stack, tier: Tier, ctx: Context, console: Console, watch: Sequence[Service] = ()) -> TierRun:
+    """Run one tier in a fresh runner container and collect its JUnit XML.
+
+    ``watch``: the services the tier needs; if one stops or freezes, the tier ends at once.
+    """
     started = time.monotonic()
     label = check_name(tier, ctx.config)
     service = stack.start_runner(tier.name, argv(tier, ctx), env(tier, ctx), networked=networked(tier, ctx.config))
@@ -157,14 +198,16 @@ def run(stack: Stack, tier: Tier, ctx: Context, console: Console) -> TierRun:
     follower.start()
     limit = budget(tier, ctx.config)
     exit_code: int | None
-    try:
-        exit_code = int(service.raw.wait(timeout=limit)["StatusCode"])
-    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-        console.step(f"{label} ran out of its {limit:.0f} s budget; stopping it")
-        service.raw.kill()
-        exit_code = None
+    with _Watch(watch, service, console) as watcher:
+        try:
+            exit_code = int(service.raw.wait(timeout=limit)["StatusCode"])
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            console.step(f"{label} ran out of its {limit:.0f} s budget; stopping it")
+            service.raw.kill()
+            exit_code = None
     follower.join(timeout=5)
-    return TierRun(exit_code, _junit_xml(service), time.monotonic() - started, service.log_tail(20))
+    return TierRun(exit_code, _junit_xml(service), time.monotonic() - started, service.log_tail(20), watcher.down,
+                   _wait.describe(service.state()))
 
 
 def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:
@@ -173,15 +216,20 @@ def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:
     name = check_name(tier, config)
     check = CheckResult(name=name, tier=tier.name, status=Status.PASSED, duration_s=round(run.duration_s, 2),
                         junit=config.shown(config.junit_path(name)), required=required)
+    if run.dependency_down is not None:
+        cause = run.dependency_down
+        status = Status.FAILED if required or _needs_required(tier, config) else Status.SKIPPED
+        return dataclasses.replace(check, status=status, reason=cause.message, cause=cause)
     if run.exit_code is None:
         limit = budget(tier, config) or 0
         return dataclasses.replace(check, status=Status.ERROR, reason=f"over its {limit:.0f} s budget",
                                    cause=Cause(f"{name} (budget)", "", f"stopped after {limit:.0f} s",
                                                run.log_tail))
     if run.junit_xml is None:
-        return dataclasses.replace(check, status=Status.ERROR,
-                                   reason=f"pytest exited {run.exit_code} without a JUnit report",
-                                   cause=Cause(name, "", f"pytest exit code {run.exit_code}", run.log_tail))
+        oom = "OOM-killed" in run.runner_state
+        why = (f"the runner was OOM-killed (BED_RUNNER_MEMORY={config.runner_memory}; raise it)" if oom
+               else f"the runner ended {run.runner_state or f'with exit code {run.exit_code}'} without a JUnit report")
+        return dataclasses.replace(check, status=Status.ERROR, reason=why, cause=Cause(name, "", why, run.log_tail))
     summary = _junit.parse(run.junit_xml)
     check = dataclasses.replace(check, tests=summary.tests, failures=summary.failures, skipped=summary.skipped)
     if summary.first_failure is not None or run.exit_code not in (0, 5):
@@ -197,6 +245,10 @@ def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:
         reasons = sorted({why for _, why in summary.skips})
         return _not_run(check, summary.skips[0][0], "; ".join(reasons)[:500])
     return check
+
+
+def _needs_required(tier: Tier, config: Config) -> bool:
+    return any(s in config.expect for s in tier.needs)
 
 
 def _not_run(check: CheckResult, nodeid: str, reason: str) -> CheckResult:

@@ -54,7 +54,7 @@ def wait_healthy(target: Watched, url: str, budget_s: float, *, poll_s: float = 
 
     def probe() -> None:
         state = target.state()
-        seen.state = _describe(state)
+        seen.state = describe(state)
         if state.get("Status") in ("exited", "dead") or state.get("OOMKilled"):
             raise _stopped(target, state, time.monotonic() - started)
         if state.get("Status") == "paused":
@@ -102,8 +102,11 @@ def _stopped(target: Watched, state: dict[str, object], waited: float) -> StackE
     )
 
 
-def _describe(state: dict[str, object]) -> str:
+def describe(state: dict[str, object]) -> str:
+    """A container state as a user reads it: "exited (code 137, OOM-killed)", "paused"."""
     status = str(state.get("Status", "unknown"))
+    if status in ("exited", "dead"):
+        status += f" (code {state.get('ExitCode')}{', OOM-killed' if state.get('OOMKilled') else ''})"
     health = state.get("Health")
     if isinstance(health, dict) and health.get("Status"):
         status += f", health {health['Status']}"

@@ -1,0 +1,210 @@
+"""Breaking things on purpose: every case must end within its budget, say what happened,
+and leave no container or network of the run behind."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+
+from bed._images import ImageRef
+
+from .conftest import bed_cli, leftovers
+
+pytestmark = pytest.mark.usefixtures("images", "no_leftovers")
+
+
+class Bed:
+    """A `bed` subprocess whose output is read line by line as it comes."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("BED_", "MINI_AGENT", "CODEX_AGENT",
+                                                                         "STRICT", "READINESS", "PYTEST_"))}
+        self.proc = subprocess.Popen([sys.executable, "-m", "bed", *args], cwd=cwd, env={**base, **(env or {})},
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.lines: list[tuple[float, str]] = []
+        self._queue: queue.Queue[tuple[float, str]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            item = (time.monotonic(), line.rstrip("\n"))
+            self.lines.append(item)
+            self._queue.put(item)
+
+    def wait_for(self, pattern: str, timeout: float = 180) -> tuple[float, re.Match[str]]:
+        deadline = time.monotonic() + timeout
+        for when, line in list(self.lines):
+            if match := re.search(pattern, line):
+                return when, match
+        while time.monotonic() < deadline:
+            try:
+                when, line = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if match := re.search(pattern, line):
+                return when, match
+        raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{self.text[-3000:]}")
+
+    def finish(self, timeout: float = 120) -> int:
+        code = self.proc.wait(timeout=timeout)
+        time.sleep(0.2)  # let the reader drain
+        return code
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+    @property
+    def run_id(self) -> str:
+        return re.search(r"run ([0-9a-f]{8})", self.text).group(1)  # type: ignore[union-attr]
+
+
+def _container(client: docker.DockerClient, bed: Bed, suffix: str) -> docker.models.containers.Container:
+    _, match = bed.wait_for(r"starting (bed-[0-9a-f]{8})-" + suffix)
+    deadline = time.monotonic() + 10
+    while True:  # the line is printed just before the engine creates it
+        try:
+            return client.containers.get(f"{match.group(1)}-{suffix}")
+        except docker.errors.NotFound:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+Starter = Callable[..., Bed]
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Starter]:
+    """Start `bed` subprocesses; any still running when the test ends gets SIGTERM (and cleans up)."""
+    started: list[Bed] = []
+
+    def launch(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Bed:
+        bed = Bed(args, cwd or tmp_path, env)
+        started.append(bed)
+        return bed
+
+    yield launch
+    for bed in started:
+        if bed.proc.poll() is None:
+            bed.proc.terminate()
+            bed.proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["skip", "strict-fails"])
+def test_shim_killed_during_the_nd_tier(client: docker.DockerClient, start: Starter, strict: bool) -> None:
+    bed = start(["run"], env={"STRICT": "1"} if strict else {})
+    shim = _container(client, bed, "mini-agent")
+    bed.wait_for(r"starting bed-[0-9a-f]{8}-runner-nd")
+    killed_at = time.monotonic()
+    shim.kill()
+    noticed_at, _ = bed.wait_for(r"DEPENDENCY DOWN during the tier: bed-[0-9a-f]{8}-mini-agent is exited", 30)
+    code = bed.finish()
+    assert noticed_at - killed_at < 2.0, f"noticed after {noticed_at - killed_at:.2f} s"
+    print(f"exit-to-report latency (shim killed): {noticed_at - killed_at:.2f} s")
+    text = bed.text
+    assert "SKIP all_smokes_nd: a dependency went down mid-run" in text
+    if strict:
+        assert code == 1
+        assert re.search(r"CAUSE all_smokes_nd: bed-\w+-mini-agent: DEPENDENCY DOWN", text)
+    else:
+        assert code == 0, text[-3000:]
+        assert "SKIPPED  all_smokes_nd" in text
+    assert leftovers(client, bed.run_id) == []
+
+
+def test_proxy_paused_is_a_hang_caught_at_once(client: docker.DockerClient, tmp_path: Path, start: Starter) -> None:
+    bed = start(["run", "--tier", "nd"])
+    proxy = _container(client, bed, "litellm")
+    bed.wait_for(r"starting bed-[0-9a-f]{8}-runner-nd")
+    paused_at = time.monotonic()
+    proxy.pause()
+    noticed_at, _ = bed.wait_for(r"DEPENDENCY DOWN during the tier: bed-[0-9a-f]{8}-litellm is paused", 30)
+    assert bed.finish() == 0
+    assert noticed_at - paused_at < 2.0
+    print(f"pause-to-report latency (proxy paused): {noticed_at - paused_at:.2f} s")
+    assert leftovers(client, bed.run_id) == []
+
+
+def test_runner_oom_killed_is_named(client: docker.DockerClient, tmp_path: Path, start: Starter) -> None:
+    bed = start(["run", "--gate", "dev"], env={"BED_RUNNER_MEMORY": "24m"})
+    assert bed.finish() == 1
+    assert "the runner was OOM-killed (BED_RUNNER_MEMORY=24m; raise it)" in bed.text
+    assert re.search(r"CAUSE all_smokes_core: .*OOM-killed", bed.text)
+    assert leftovers(client, bed.run_id) == []
+
+
+def test_shim_port_taken_is_one_line_and_nothing_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = bed_cli(["run", "--tier", "nd"], tmp_path, {"MINI_AGENT_API_BASE": f"http://127.0.0.1:{port}"})
+    last = done.stdout.strip().splitlines()
+    assert any(f"port {port} on 127.0.0.1 (from MINI_AGENT_API_BASE) is already taken" in ln for ln in last)
+    assert "Traceback" not in done.stdout + done.stderr
+    # A taken port is a dependency that cannot start: a loud SKIP, not a crash.
+    assert "DEPENDENCY DOWN: all_smokes_nd skipped" in done.stdout
+
+
+@pytest.mark.parametrize(("moment", "signum"), [
+    (r"waiting for bed-\w+-litellm", signal.SIGINT),
+    (r"all_smokes_core \| ", signal.SIGTERM),
+    (r"starting bed-\w+-runner-nd", signal.SIGINT),
+    (r"all_smokes_nd \| .*PASSED", signal.SIGTERM),
+], ids=["int-while-waiting", "term-in-deterministic", "int-starting-nd", "term-in-nd"])
+def test_signals_tear_everything_down(client: docker.DockerClient, tmp_path: Path, start: Starter, moment: str,
+                                      signum: signal.Signals) -> None:
+    bed = start(["run"])
+    bed.wait_for(moment)
+    sent = time.monotonic()
+    bed.proc.send_signal(signum)
+    code = bed.finish(timeout=30)
+    assert code == 128 + signum
+    assert time.monotonic() - sent < 10
+    print(f"signal-to-exit ({moment}): {time.monotonic() - sent:.2f} s")
+    assert "INTERRUPTED" in bed.text
+    assert leftovers(client, bed.run_id) == []
+
+
+def test_two_runs_at_once_do_not_collide(client: docker.DockerClient, tmp_path: Path, start: Starter) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = start(["run", "--tier", "nd"], tmp_path / "a"), start(["run", "--tier", "nd"], tmp_path / "b")
+    assert (first.finish(300), second.finish(300)) == (0, 0), first.text[-2000:] + second.text[-2000:]
+    assert first.run_id != second.run_id
+    for bed in (first, second):
+        assert "VERDICT: READY" in bed.text
+        assert leftovers(client, bed.run_id) == []
+
+
+def test_gc_removes_what_a_killed_run_left(client: docker.DockerClient, tmp_path: Path, start: Starter) -> None:
+    bed = start(["run", "--tier", "nd"])
+    bed.wait_for(r"waiting for bed-\w+-litellm")
+    bed.proc.kill()  # SIGKILL: no handler runs, so the stack stays behind
+    bed.finish()
+    assert leftovers(client, bed.run_id) != []
+    done = bed_cli(["gc"], tmp_path)
+    assert done.returncode == 0
+    assert re.search(r"removed [1-9]\d* container\(s\) and 1 network\(s\)", done.stdout)
+    assert leftovers(client, bed.run_id) == []
+
+
+def test_unknown_base_image_is_one_line(tmp_path: Path, images: dict[str, ImageRef]) -> None:
+    done = bed_cli(["run"], tmp_path, {"BED_BASE_IMAGE": "registry.invalid/none:1"})
+    assert done.returncode == 4
+    assert done.stdout.strip().splitlines()[-1].startswith("IMAGE_ERROR: base image registry.invalid/none:1")
