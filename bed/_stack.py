@@ -104,6 +104,7 @@ class Stack:
         self._owned: list[Service] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._cancel = threading.Event()  # ends every wait of this stack when it closes
         testcontainers_config.ryuk_disabled = True  # set per run, not at import: see module docstring
 
     def __enter__(self) -> Stack:
@@ -137,7 +138,10 @@ class Stack:
             "shim": lambda: self._start_shim(),
             "proxy": lambda: self._start_proxy(router_yaml),
         }
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        # Not a `with` block: on SIGINT the main thread must not wait for the waits to finish;
+        # close() sets the cancel event and they end within one poll.
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs))
+        try:
             futures = {name: pool.submit(job) for name, job in jobs.items()}
             errors = []
             for name, future in futures.items():
@@ -145,6 +149,8 @@ class Stack:
                     self.services[name] = future.result()
                 except StackError as exc:
                     errors.append(exc)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         if errors:
             raise errors[0]
 
@@ -164,7 +170,7 @@ class Stack:
 
     def _wait(self, service: Service, url: str) -> Service:
         self.console.step(f"waiting for {service.name} at {url} (budget {self.config.wait_budget_s:.0f} s)")
-        service.ready_s = _wait.wait_healthy(service, url, self.config.wait_budget_s)
+        service.ready_s = _wait.wait_healthy(service, url, self.config.wait_budget_s, cancel=self._cancel)
         self.console.step(f"{service.name} healthy after {service.ready_s:.1f} s")
         return service
 
@@ -228,6 +234,7 @@ class Stack:
         whose start was interrupted half-way (created, never handed back) goes too.
         """
         started = time.monotonic()
+        self._cancel.set()
         with _signals.shielded():
             with self._lock:
                 self._closed = True

@@ -10,6 +10,7 @@ is retried.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from typing import Protocol
 
@@ -46,13 +47,19 @@ TRANSIENT = (_NotReady,)
 
 
 def wait_healthy(target: Watched, url: str, budget_s: float, *, poll_s: float = POLL_S,
-                 client: httpx.Client | None = None) -> float:
-    """Seconds until ``url`` answered 2xx; StackError when the container stops or time is up."""
+                 client: httpx.Client | None = None, cancel: threading.Event | None = None) -> float:
+    """Seconds until ``url`` answered 2xx; StackError when the container stops or time is up.
+
+    ``cancel``: set by the owner when the run is being torn down; the wait ends at once.
+    """
+    cancel = cancel or threading.Event()
     started = time.monotonic()
     seen = _Seen()
     http = client or httpx.Client(timeout=httpx.Timeout(2.0, connect=0.5))
 
     def probe() -> None:
+        if cancel.is_set():
+            raise StackError(f"the wait for {target.name} was cancelled: the run is shutting down.")
         state = target.state()
         seen.state = describe(state)
         if state.get("Status") in ("exited", "dead") or state.get("OOMKilled"):
@@ -71,7 +78,7 @@ def wait_healthy(target: Watched, url: str, budget_s: float, *, poll_s: float = 
 
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception_type(TRANSIENT),
-        stop=tenacity.stop_after_delay(budget_s),
+        stop=tenacity.stop_after_delay(budget_s) | tenacity.stop_when_event_set(cancel),
         wait=tenacity.wait_fixed(poll_s),
         reraise=True,
     )

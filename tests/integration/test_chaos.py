@@ -175,7 +175,7 @@ def test_signals_tear_everything_down(client: docker.DockerClient, tmp_path: Pat
     bed.proc.send_signal(signum)
     code = bed.finish(timeout=30)
     assert code == 128 + signum
-    assert time.monotonic() - sent < 10
+    assert time.monotonic() - sent < 3
     print(f"signal-to-exit ({moment}): {time.monotonic() - sent:.2f} s")
     assert "INTERRUPTED" in bed.text
     assert leftovers(client, bed.run_id) == []

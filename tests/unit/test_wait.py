@@ -86,3 +86,14 @@ def test_unexpected_errors_are_not_retried() -> None:
 
     with pytest.raises(RuntimeError):
         wait_healthy(Broken([RUNNING]), "http://x", 5, client=_http([200]))
+
+
+def test_cancel_ends_a_wait_within_a_poll() -> None:
+    import threading
+
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(StackError, match="cancelled"):
+        wait_healthy(FakeContainer([RUNNING]), "http://x", 60, poll_s=0.05, client=_http([None]), cancel=cancel)
+    assert time.monotonic() - started < 1
