@@ -85,6 +85,8 @@ def wait_healthy(target: Watched, url: str, budget_s: float, *, poll_s: float = 
     try:
         retrying(probe)
     except _NotReady:
+        if cancel.is_set():
+            raise StackError(f"the wait for {target.name} was cancelled: the run is shutting down.") from None
         waited = time.monotonic() - started
         raise StackError(
             f"{target.name} was not healthy at {url} within {budget_s:.0f} s "
