@@ -35,9 +35,20 @@ def deployment(group: str, network_base: str) -> dict[str, Any]:
     }
 
 
+def fallback_group(group: str) -> str:
+    return f"{group}-fallback"
+
+
 def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool) -> RouterPlan:
     if user_path is None:
-        config = {"model_list": [deployment(group, network_base)], "litellm_settings": _settings()}
+        # The group, a fallback group on the same shim, and retries: what the ND tier's
+        # resilience smokes drive with shim faults.
+        config = {
+            "model_list": [deployment(group, network_base), deployment(fallback_group(group), network_base)],
+            "router_settings": {"num_retries": 2, "retry_after": 0,
+                                "fallbacks": [{group: [fallback_group(group)]}]},
+            "litellm_settings": _settings(),
+        }
         reason = f"no router config was given; group {group!r} maps to {network_base}"
         return RouterPlan(_render(config, reason), "generated", ())
     config = _load(user_path)

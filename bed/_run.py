@@ -75,11 +75,14 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
         stack.create_network()
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
         try:
-            # Tiers without the shim and proxy run while those boot.
+            # Tiers that need neither the shim nor the proxy run while those boot. Live release
+            # smokes wait for them: a "provider" may point at the shim (that is how they are tested).
+            hermetic = ["deterministic"] + ([] if config.live_providers else ["release"])
             early = {name: pool.submit(_tiers.run, stack, _tiers.TIERS[name], ctx, console)
-                     for name in ("deterministic", "release") if name in config.tiers}
+                     for name in hermetic if name in config.tiers}
+            late = [n for n in ("nd", "release") if n in config.tiers and n not in early]
             down: StackError | None = None
-            if "nd" in config.tiers:  # only the ND tier talks to the shim and the proxy
+            if late:
                 try:
                     stack.start_services(router.text)
                     host_base = config.bases.host(stack.services["shim"].host_port(SHIM.port))
@@ -89,10 +92,10 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 timings["services"] = time.monotonic() - mark
             for name, future in early.items():
                 _collect(_tiers.TIERS[name], future.result(), config, checks, junit, console)
-            if "nd" in config.tiers:
-                tier = _tiers.TIERS["nd"]
-                if down is None:
-                    deps = [stack.services["shim"], stack.services["proxy"]]
+            for name in late:
+                tier = _tiers.TIERS[name]
+                if down is None or name == "release":  # live providers do not need our services
+                    deps = [stack.services["shim"], stack.services["proxy"]] if name == "nd" else []
                     _collect(tier, _tiers.run(stack, tier, ctx, console, watch=deps), config, checks, junit, console)
                 else:
                     check = _dependency_down(tier, config, down, console)

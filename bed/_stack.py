@@ -32,6 +32,7 @@ from ._console import Console
 from ._engine import LABEL_RUN, labels
 from ._errors import PortInUseError, StackError
 from ._images import ImageRef
+from ._router import fallback_group
 from ._services import LIMITS, PROXY, ROUTER_PATH, SHIM, ServiceSpec
 
 
@@ -155,7 +156,7 @@ class Stack:
             raise errors[0]
 
     def _start_shim(self) -> Service:
-        env = {"MINI_AGENT_MODELS": self.config.group}
+        env = {"MINI_AGENT_MODELS": f"{self.config.group},{fallback_group(self.config.group)}"}
         return self._start_service(SHIM, env, host_port=self.config.bases.host_port)
 
     def _start_proxy(self, router_yaml: str) -> Service:

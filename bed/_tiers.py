@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import re
 import shlex
 import tarfile
 import threading
@@ -35,7 +36,9 @@ from ._stack import Service, Stack
 VENV_PYTHON = "/opt/venv/bin/python"
 JUNIT_IN_RUNNER = "/tmp/bed-junit.xml"  # noqa: S108 - inside the throwaway runner container
 WATCH_POLL_S = 0.25
-PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
+# Forwarded to the release runner, and only when LIVE_PROVIDERS=1: a provider's key and base.
+PROVIDER_VAR = re.compile(r"^[A-Z][A-Z0-9_]*_(API_KEY|API_BASE|BASE_URL)$")
+LIVE_WORKERS = 2  # live smokes run in parallel; each waits on a remote API, not on CPU
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +155,11 @@ def argv(tier: Tier, ctx: Context) -> list[str]:
     name = check_name(tier, ctx.config)
     cmd = [VENV_PYTHON, "-m", "pytest", tier.folder, "-v", "-rfEs", "--tb=short", "--color=no",
            f"--junitxml={JUNIT_IN_RUNNER}", "-o", f"junit_suite_name={name}", "-o", "junit_family=xunit1"]
-    if ctx.workers and ctx.workers > 1:
-        cmd += ["-n", str(ctx.workers)]
+    workers = ctx.workers
+    if tier.name == "release" and ctx.config.live_providers:
+        workers = max(workers or 0, LIVE_WORKERS)
+    if workers and workers > 1:
+        cmd += ["-n", str(workers)]
     return cmd
 
 
@@ -182,7 +188,7 @@ def env(tier: Tier, ctx: Context) -> dict[str, str]:
     if tier.name == "release":
         out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
         if config.live_providers:  # keys reach the runner only when live calls are switched on
-            out.update({k: ctx.environ[k] for k in PROVIDER_KEYS if ctx.environ.get(k)})
+            out.update({k: v for k, v in ctx.environ.items() if PROVIDER_VAR.match(k) and v})
     return out
 
 

@@ -67,26 +67,39 @@ class Fault:
 NO_FAULT = Fault()
 
 
+@dataclasses.dataclass
+class _Queued:
+    fault: Fault
+    left: int
+    model: str | None  # only requests for this model
+    contains: str | None  # only requests whose body contains this text (a test's own marker)
+
+    def matches(self, model: str | None, body_text: str) -> bool:
+        return (self.model is None or self.model == model) and (self.contains is None or self.contains in body_text)
+
+
 class FaultQueue:
-    """Faults queued through the admin API, consumed by the next matching requests."""
+    """Faults queued through the admin API, consumed by the next matching requests.
+
+    Bounded: at most ``limit`` entries, the oldest dropped first.
+    """
 
     def __init__(self, limit: int = 1000) -> None:
-        self._items: collections.deque[tuple[Fault, str | None, list[int]]] = collections.deque(maxlen=limit)
+        self._items: collections.deque[_Queued] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
 
-    def push(self, fault: Fault, times: int, model: str | None) -> None:
+    def push(self, fault: Fault, times: int, model: str | None = None, contains: str | None = None) -> None:
         with self._lock:
-            self._items.append((fault, model, [times]))
+            self._items.append(_Queued(fault, times, model, contains))
 
-    def take(self, model: str | None) -> Fault | None:
+    def take(self, model: str | None, body_text: str = "") -> Fault | None:
         with self._lock:
             for item in self._items:
-                fault, wanted, left = item
-                if wanted is None or wanted == model:
-                    left[0] -= 1
-                    if left[0] <= 0:
+                if item.matches(model, body_text):
+                    item.left -= 1
+                    if item.left <= 0:
                         self._items.remove(item)
-                    return fault
+                    return item.fault
         return None
 
     def clear(self) -> None:

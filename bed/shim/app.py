@@ -6,7 +6,9 @@ Routes:
     POST /v1/chat/completions                              plain and ``stream: true`` (SSE)
     POST /v1/embeddings                                    deterministic vectors
     GET|DELETE /_bed/journal                               the request journal
-    POST|DELETE /_bed/faults                               queue faults for the next requests
+    POST|DELETE /_bed/faults                               queue faults for the next requests:
+        {"fault": "status=429;retry_after=0", "times": 1, "model": "...", "contains": "marker"}
+        (model and contains narrow which requests take it; see _faults.py for fault specs)
 
 The same routes answer without the ``/v1`` prefix, as OpenAI-compatible servers usually do.
 """
@@ -86,16 +88,21 @@ class Shim:
         times = body.get("times", 1)
         if not isinstance(times, int) or times < 1:
             raise _HttpError(400, "times must be a positive integer", "invalid_request_error")
-        self.faults.push(fault, times, body.get("model"))
+        contains = body.get("contains")
+        if contains is not None and not isinstance(contains, str):
+            raise _HttpError(400, "contains must be a string", "invalid_request_error")
+        self.faults.push(fault, times, body.get("model"), contains)
         await _send_json(send, 200, {"queued": len(self.faults)})
 
-    def _fault_for(self, scope: Scope, model: str, spec: str | None) -> Fault:
+    def _fault_for(self, scope: Scope, model: str, spec: str | None, body: dict[str, Any]) -> Fault:
         header = _header(scope, FAULT_HEADER)
         if header:
             return _parse_fault(header)
         if spec:
             return _parse_fault(spec)
-        return self.faults.take(model) or NO_FAULT
+        if not len(self.faults):
+            return NO_FAULT
+        return self.faults.take(model, json.dumps(body.get("messages", body.get("input", "")))) or NO_FAULT
 
     async def _chat(self, scope: Scope, body: dict[str, Any], send: Send) -> None:
         self.journal.record("POST", "/v1/chat/completions", _headers(scope), body)
@@ -103,7 +110,7 @@ class Shim:
         messages = body.get("messages")
         if not model or not isinstance(messages, list) or not messages:
             raise _HttpError(400, "model and a non-empty messages list are required", "invalid_request_error")
-        fault = self._fault_for(scope, model, spec)
+        fault = self._fault_for(scope, model, spec, body)
         if await _apply_fault(fault, send):
             return
         n = body.get("n") or 1
@@ -126,7 +133,7 @@ class Shim:
                  "logprobs": None}
                 for c in choices
             ],
-            "usage": usage, "system_fingerprint": "mini-agent",
+            "usage": usage, "system_fingerprint": "mini-agent", "service_tier": "default",
         }
         await _send_json(send, 200, payload)
 
@@ -149,7 +156,7 @@ class Shim:
     async def _embeddings(self, scope: Scope, body: dict[str, Any], send: Send) -> None:
         self.journal.record("POST", "/v1/embeddings", _headers(scope), body)
         model, spec = split_model(str(body.get("model") or ""))
-        fault = self._fault_for(scope, model, spec)
+        fault = self._fault_for(scope, model, spec, body)
         if await _apply_fault(fault, send):
             return
         inputs = body.get("input")

@@ -12,8 +12,11 @@ from __future__ import annotations
 PROVIDERS = {
     "openai": ("nd/test_proxy_routing.py", "release/test_live_providers.py"),
     "anthropic": ("release/test_live_providers.py",),
+    "groq": ("release/test_live_providers.py",),
     "codex-agent": ("deterministic/test_codex_agent_provider.py",),
 }
 
 # extra model groups (besides BED_GROUP) -> the smokes that exercise them
-GROUPS: dict[str, tuple[str, ...]] = {}
+GROUPS: dict[str, tuple[str, ...]] = {
+    "codex-agent-1-fallback": ("nd/test_resilience.py",),
+}

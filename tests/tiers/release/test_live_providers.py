@@ -13,6 +13,7 @@ import pytest
 PROVIDERS = {
     # provider: (key variable, model string, optional base variable)
     "openai": ("OPENAI_API_KEY", "openai/gpt-4o-mini", "OPENAI_BASE_URL"),
+    "groq": ("GROQ_API_KEY", "groq/llama-3.1-8b-instant", "GROQ_API_BASE"),
     "anthropic": ("ANTHROPIC_API_KEY", "anthropic/claude-3-5-haiku-latest", "ANTHROPIC_BASE_URL"),
 }
 
