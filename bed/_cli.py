@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from . import __version__, _cleanup, _compose, _doctor, _run, _signals
+from . import __version__, _bench, _cleanup, _compose, _doctor, _run, _signals
 from ._config import ENV_VARS, GATES, TIERS, Config
 from ._console import Console
 from ._engine import connect
@@ -113,6 +113,16 @@ def cmd_doctor(args: argparse.Namespace, environ: Mapping[str, str], console: Co
     return EXIT_NOT_READY if blocking else EXIT_READY
 
 
+def cmd_bench(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
+    if args.what == "shim":
+        _bench.bench_shim(_config(args, environ), environ, console, args.seconds, args.concurrency)
+    elif args.what == "gateway":
+        _bench.bench_gateway(_config(args, environ), environ, console, args.seconds, (1, 8, 32))
+    else:
+        _bench.bench_core(lambda: _config(args, environ), environ, console, args.runs)
+    return EXIT_READY
+
+
 def cmd_env(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     for name, doc in ENV_VARS.items():
         value = environ.get(name)
@@ -153,6 +163,11 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--all", action="store_true", help="also remove stacks kept by `bed up`")
     add("images", cmd_images, "build the images whose content changed (no-op when none did)")
     add("doctor", cmd_doctor, "check the engine, images, venv, bases, router config, disk and ports")
+    bench = add("bench", cmd_bench, "measure: the warm core gate vs its floor, the shim, or the gateway")
+    bench.add_argument("what", nargs="?", choices=("core", "shim", "gateway"), default="core")
+    bench.add_argument("--runs", type=int, default=5, help="core: warm runs to time (default 5)")
+    bench.add_argument("--seconds", type=float, default=5.0, help="shim/gateway: seconds per measurement")
+    bench.add_argument("--concurrency", type=int, default=32, help="shim: connections")
     add("compose", cmd_compose, "write compose/bed.yaml: the same stack for `docker compose`")
     add("env", cmd_env, "list every environment variable bed reads, with its value (secrets redacted)")
     return top

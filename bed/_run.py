@@ -73,6 +73,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     with Stack(client, config, images, console, master_key) as stack:
         mark = time.monotonic()
         stack.create_network()
+        timings["network"] = time.monotonic() - mark
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
         try:
             # Tiers that need neither the shim nor the proxy run while those boot. Live release
@@ -90,6 +91,8 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 except StackError as exc:
                     down = exc
                 timings["services"] = time.monotonic() - mark
+                for service in stack.services.values():
+                    timings[f"ready_{service.role}"] = service.ready_s
             for name, future in early.items():
                 _collect(_tiers.TIERS[name], future.result(), config, checks, junit, console)
             for name in late:
@@ -106,10 +109,12 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 mark = time.monotonic()
                 stack.close()
                 timings["teardown"] = time.monotonic() - mark
+    mark = time.monotonic()
     for check_name, check in checks.items():
         xml = junit.get(check_name) or synthetic_junit(check)
         write_text(config.junit_path(check_name), xml, console.redact)
     _save_durations(config, junit.values(), console)
+    timings["reports"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - t0
     result = RunResult(
         run_id=config.run_id, gate=gate, ready=_ready(tuple(checks.values())), strict=config.strict,

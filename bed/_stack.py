@@ -165,7 +165,7 @@ class Stack:
 
     def _start_service(self, spec: ServiceSpec, env: dict[str, str], *, host_port: int | None = None,
                        files: list[tuple[bytes, str]] | None = None) -> Service:
-        service = self._start(spec.alias, spec.key, self.images[spec.image].tag, env={**dict(spec.env), **env},
+        service = self.start(spec.alias, spec.key, self.images[spec.image].tag, env={**dict(spec.env), **env},
                               ports={spec.port: host_port}, aliases=[spec.alias], files=files)
         return self._wait(service, service.url(spec.port, spec.health))
 
@@ -177,13 +177,14 @@ class Stack:
 
     def start_runner(self, role: str, command: list[str], env: dict[str, str], *, networked: bool) -> Service:
         """A runner container for one tier: on the bed network, or with no network at all."""
-        return self._start(f"runner-{role}", "runner", self.images["runner"].tag, env=env, command=command,
+        return self.start(f"runner-{role}", "runner", self.images["runner"].tag, env=env, command=command,
                            networked=networked, memory=self.config.runner_memory)
 
-    def _start(self, name: str, role: str, image: str, *, env: dict[str, str],
+    def start(self, name: str, role: str, image: str, *, env: dict[str, str],
                ports: dict[int, int | None] | None = None, aliases: list[str] | None = None,
                files: list[tuple[bytes, str]] | None = None, command: list[str] | None = None,
-               networked: bool = True, memory: str | None = None) -> Service:
+               networked: bool = True, memory: str | None = None, cpus: float | None = None) -> Service:
+        """Start one container of this run (labelled, limited, loopback ports) and own it."""
         full_name = f"bed-{self.config.run_id}-{name}"
         container = _Container(image, name=full_name, env=env)
         if command:
@@ -191,6 +192,8 @@ class Stack:
         for port, host in (ports or {}).items():
             container.with_bind_ports(port, host)
         kwargs: dict[str, Any] = {**LIMITS, "labels": self._labels(role)}
+        if cpus:
+            kwargs["nano_cpus"] = int(cpus * 1e9)
         if memory:
             kwargs["mem_limit"] = memory
             kwargs["memswap_limit"] = memory  # no swap: over the limit is an OOM kill, not a crawl

@@ -1,8 +1,13 @@
-"""The request journal: a bounded record of what the shim was sent, for tests to assert on."""
+"""The request journal: a bounded record of what the shim was sent, for tests to assert on.
+
+Recording is cheap on the hot path (raw bytes and raw headers are kept); parsing and
+credential masking happen when the journal is read.
+"""
 
 from __future__ import annotations
 
 import collections
+import json
 import threading
 import time
 from typing import Any
@@ -16,20 +21,33 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = 0
 
-    def record(self, method: str, path: str, headers: dict[str, str], body: Any) -> None:
-        # Credentials are recorded as present, never by value.
-        shown = {k: ("<redacted>" if k in _HIDDEN_HEADERS else v) for k, v in headers.items()}
+    def record(self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         with self._lock:
             self._seq += 1
-            self._entries.append(
-                {"seq": self._seq, "time": time.time(), "method": method, "path": path,
-                 "headers": shown, "body": body}
-            )
+            self._entries.append({"seq": self._seq, "time": time.time(), "method": method, "path": path,
+                                  "headers": headers, "body": body})
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._entries)
+            raw = list(self._entries)
+        return [{**e, "headers": _shown(e["headers"]), "body": _parsed(e["body"])} for e in raw]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def _shown(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    # Credentials are recorded as present, never by value.
+    out = {}
+    for key, value in headers:
+        name = key.decode("latin-1").lower()
+        out[name] = "<redacted>" if name in _HIDDEN_HEADERS else value.decode("latin-1")
+    return out
+
+
+def _parsed(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return body.decode("utf-8", "replace")

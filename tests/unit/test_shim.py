@@ -183,3 +183,16 @@ def test_health_endpoints(raw: Any) -> None:
 
 def test_non_json_body_is_a_400(raw: Any) -> None:
     assert raw.request("POST", "/v1/chat/completions", content=b"{nope").status_code == 400
+
+
+def test_cached_answers_never_hide_a_fault(shim: Shim, raw: Any) -> None:
+    body = {"model": "codex-agent-1", "messages": MESSAGES}
+    first = raw.request("POST", "/v1/chat/completions", json=body)
+    assert raw.request("POST", "/v1/chat/completions", json=body).content == first.content  # from the cache
+    assert raw.request("POST", "/v1/chat/completions", json=body, headers={"x-bed-fault": "status=503"}).status_code \
+        == 503
+    raw.request("POST", "/_bed/faults", json={"fault": "status=429", "times": 1})
+    assert raw.request("POST", "/v1/chat/completions", json=body).status_code == 429
+    assert raw.request("POST", "/v1/chat/completions", json=body).content == first.content
+    # Every request, cached or not, is in the journal.
+    assert len(raw.request("GET", "/_bed/journal").json()["entries"]) == 5
