@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from . import __version__, _bench, _cleanup, _compose, _doctor, _run, _signals
+from . import __version__, _bench, _ci, _cleanup, _compose, _doctor, _repro, _run, _signals
 from ._config import ENV_VARS, GATES, TIERS, Config
 from ._console import Console
 from ._engine import connect
@@ -35,6 +35,7 @@ def cmd_run(args: argparse.Namespace, environ: Mapping[str, str], console: Conso
                  f"STRICT={int(config.strict)}")
     result = _run.run(config, environ, console, gate=args.gate)
     _run.summarise(result, config, console)
+    _ci.annotate(result, environ, console)
     return EXIT_READY if result.ready else EXIT_NOT_READY
 
 
@@ -123,6 +124,15 @@ def cmd_bench(args: argparse.Namespace, environ: Mapping[str, str], console: Con
     return EXIT_READY
 
 
+def cmd_repro(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
+    result = _repro.repro(Path(args.report), environ, console, keep=args.keep)
+    config = Config.from_env(environ)
+    _run.summarise(result, config, console)
+    if args.keep:
+        console.step(f"the stack of run {result.run_id} is kept: `bed down --run {result.run_id}` removes it")
+    return EXIT_READY if result.ready else EXIT_NOT_READY
+
+
 def cmd_env(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     for name, doc in ENV_VARS.items():
         value = environ.get(name)
@@ -162,6 +172,9 @@ def parser() -> argparse.ArgumentParser:
     gc = add("gc", cmd_gc, "remove containers and networks left by killed runs")
     gc.add_argument("--all", action="store_true", help="also remove stacks kept by `bed up`")
     add("images", cmd_images, "build the images whose content changed (no-op when none did)")
+    repro = add("repro", cmd_repro, "re-run exactly the failing checks of a report (same images, router config)")
+    repro.add_argument("report", metavar="REPORT", help="an mvp_report.json written by bed")
+    repro.add_argument("--keep", action="store_true", help="leave the stack up afterwards (bed down removes it)")
     add("doctor", cmd_doctor, "check the engine, images, venv, bases, router config, disk and ports")
     bench = add("bench", cmd_bench, "measure: the warm core gate vs its floor, the shim, or the gateway")
     bench.add_argument("what", nargs="?", choices=("core", "shim", "gateway"), default="core")

@@ -42,6 +42,8 @@ ENV_VARS: dict[str, str] = {
     "BED_WAIT_TIMEOUT": "Budget in seconds for each container's health wait. Default 120.",
     "BED_RUNNER_MEMORY": "Memory limit of each runner container (docker syntax: 512m, 2g). Default 2g.",
     "BED_ARTIFACTS_DIR": "Where reports go. Default local/artifacts/mvp.",
+    "GITHUB_ACTIONS": "true (set by GitHub Actions): CAUSE lines become ::error annotations.",
+    "GITHUB_STEP_SUMMARY": "Set by GitHub Actions: PROJECT_READY.md is appended to the job summary.",
 }
 
 

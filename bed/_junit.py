@@ -16,6 +16,7 @@ class JUnitSummary:
     first_failure: Cause | None
     skips: tuple[tuple[str, str], ...]  # (nodeid, reason)
     times: dict[str, float]  # nodeid -> seconds
+    failed: tuple[str, ...] = ()  # every failing nodeid, in order
 
 
 def parse(xml_text: str) -> JUnitSummary:
@@ -25,6 +26,7 @@ def parse(xml_text: str) -> JUnitSummary:
     first: Cause | None = None
     skips: list[tuple[str, str]] = []
     times: dict[str, float] = {}
+    failed: list[str] = []
     for suite in suites:
         for case in suite.iter("testcase"):
             tests += 1
@@ -35,6 +37,7 @@ def parse(xml_text: str) -> JUnitSummary:
                 bad = case.find("error")
             if bad is not None:
                 failures += 1
+                failed.append(nodeid)
                 if first is None:
                     first = Cause(nodeid=nodeid, location=_location(case, bad.text or ""),
                                   message=_message(bad.get("message") or bad.text or ""))
@@ -42,7 +45,7 @@ def parse(xml_text: str) -> JUnitSummary:
             if skip is not None:
                 skipped += 1
                 skips.append((nodeid, _first_line(skip.get("message") or skip.text or "")))
-    return JUnitSummary(tests, failures, skipped, first, tuple(skips), times)
+    return JUnitSummary(tests, failures, skipped, first, tuple(skips), times, tuple(failed))
 
 
 def _nodeid(case: ET.Element) -> str:

@@ -49,11 +49,14 @@ def synthetic_junit(check: CheckResult) -> str:
 
 
 def cause_lines(result: RunResult) -> list[str]:
+    """One line per failed check: the first failing test, where, what, and the command to re-run it."""
+    command = result.repro.get("command")
+    tail = f" -> repro: {command}" if command else ""
     lines = []
     for check in result.checks:
         if check.status in (Status.FAILED, Status.ERROR) and check.cause:
             where = f" ({check.cause.location})" if check.cause.location else ""
-            lines.append(f"CAUSE {check.name}: {check.cause.nodeid}{where}: {check.cause.message}")
+            lines.append(f"CAUSE {check.name}: {check.cause.nodeid}{where}: {check.cause.message}{tail}")
     return lines
 
 

@@ -73,6 +73,7 @@ class RunResult:
     expect: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     started_at: str = ""
+    repro: dict[str, Any] = dataclasses.field(default_factory=dict)  # what `bed repro` needs
 
     @property
     def verdict(self) -> str:
@@ -94,6 +95,7 @@ class RunResult:
             "timings": self.timings,
             "versions": self.versions,
             "notes": list(self.notes),
+            "repro": self.repro,
         }
 
     @classmethod
@@ -103,5 +105,5 @@ class RunResult:
             checks=tuple(CheckResult.from_dict(c) for c in data["checks"]), bases=data["bases"],
             images=data["images"], timings=data["timings"], versions=data["versions"],
             expect=tuple(data.get("expect", ())), notes=tuple(data.get("notes", ())),
-            started_at=data.get("started_at", ""),
+            started_at=data.get("started_at", ""), repro=data.get("repro", {}),
         )

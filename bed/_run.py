@@ -14,18 +14,20 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import docker
 
 from . import __version__, _junit, _router, _tiers
-from ._config import Config
+from ._config import ENV_VARS, Config
 from ._console import Console
 from ._engine import connect
 from ._errors import ArtifactError, StackError
 from ._images import ImageRef, ensure_images
+from ._redact import SECRET_NAME
 from ._reports import cause_lines, synthetic_junit, write_all, write_text
 from ._results import Cause, CheckResult, RunResult, Status
-from ._services import SHIM
+from ._services import SHIM, SHIM_SEED
 from ._stack import Stack
 
 
@@ -52,7 +54,10 @@ def prepare_router(config: Config, console: Console) -> _router.RouterPlan:
     return plan
 
 
-def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: str) -> RunResult:
+def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: str,
+        select: Mapping[str, tuple[str, ...]] | None = None, images: dict[str, ImageRef] | None = None) -> RunResult:
+    """One readiness run. ``select``: only these node ids per tier (repro); ``images``: use these
+    exact images instead of building from the source (repro of an older report)."""
     started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     timings: dict[str, float] = {}
@@ -63,10 +68,11 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     notes = [*config.bases.warnings, *router.notes]
     client = connect(environ)
     mark = time.monotonic()
-    images = ensure_images(client, config, console)
+    images = images or ensure_images(client, config, console)
     timings["images"] = time.monotonic() - mark
     ctx = _tiers.Context(config=config, master_key=master_key, router_yaml=router.text, environ=environ,
-                         workers=_workers(config, client, console), durations=_load_durations(config))
+                         workers=_workers(config, client, console), durations=_load_durations(config),
+                         select=select or {})
     checks: dict[str, CheckResult] = {}
     junit: dict[str, str] = {}
     host_base = ""
@@ -124,10 +130,28 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
         images={n: _image_dict(r) for n, r in images.items()},
         timings={k: round(v, 2) for k, v in timings.items()},
         versions=_versions(client, config.source), expect=config.expect, notes=tuple(notes),
-        started_at=started_at,
+        started_at=started_at, repro=_repro_record(config, environ, router.text, images, junit),
     )
     write_all(result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
     return result
+
+
+def _repro_record(config: Config, environ: Mapping[str, str], router_yaml: str, images: dict[str, ImageRef],
+                  junit: Mapping[str, str]) -> dict[str, Any]:
+    """What `bed repro` needs: the images, the router config, the selection, the allow-listed
+    environment (no secret: names that look like credentials are left out) and the failures."""
+    env = {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
+           and not k.startswith("GITHUB_")}
+    return {
+        "command": f"bed repro {config.shown(config.report_path)}",
+        "images": {n: {"tag": r.tag, "id": r.id} for n, r in images.items()},
+        "router_yaml": router_yaml,
+        "tiers": list(config.tiers),
+        "shard": f"{config.shard[0]}/{config.shard[1]}" if config.shard else None,
+        "shim_seed": SHIM_SEED,
+        "env": env,
+        "failing": {name: list(_junit.parse(text).failed) for name, text in junit.items() if _junit.parse(text).failed},
+    }
 
 
 def _in_tier_order(checks: dict[str, CheckResult]) -> tuple[CheckResult, ...]:

@@ -30,7 +30,8 @@ class ServiceSpec:
         return f"http://{self.alias}:{self.port}{path}"
 
 
-SHIM = ServiceSpec("shim", SHIM_ALIAS, "shim", SHIM_PORT, "/health", (("MINI_AGENT_SEED", "bed"),))
+SHIM_SEED = "bed"  # the shim's answers are a function of the request and this seed
+SHIM = ServiceSpec("shim", SHIM_ALIAS, "shim", SHIM_PORT, "/health", (("MINI_AGENT_SEED", SHIM_SEED),))
 PROXY = ServiceSpec("proxy", "litellm", "litellm", 4000, "/health/liveliness",
                     (("LITELLM_LOCAL_MODEL_COST_MAP", "True"),))
 SERVICES = (SHIM, PROXY)

@@ -116,6 +116,7 @@ class Context:
     environ: Mapping[str, str]
     workers: int | None = None
     durations: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    select: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # tier -> node ids only
 
 
 def check_name(tier: Tier, config: Config) -> str:
@@ -153,7 +154,8 @@ def budget(tier: Tier, config: Config) -> float | None:
 
 def argv(tier: Tier, ctx: Context) -> list[str]:
     name = check_name(tier, ctx.config)
-    cmd = [VENV_PYTHON, "-m", "pytest", tier.folder, "-v", "-rfEs", "--tb=short", "--color=no",
+    targets = list(ctx.select.get(tier.name) or [tier.folder])
+    cmd = [VENV_PYTHON, "-m", "pytest", *targets, "-v", "-rfEs", "--tb=short", "--color=no",
            f"--junitxml={JUNIT_IN_RUNNER}", "-o", f"junit_suite_name={name}", "-o", "junit_family=xunit1"]
     workers = ctx.workers
     if tier.name == "release" and ctx.config.live_providers:

@@ -176,3 +176,30 @@ def test_live_path_against_the_shim_as_a_provider(client: docker.DockerClient, i
     assert "2 workers [" in out  # in parallel
     for secret in keys.values():
         assert secret not in out
+
+
+def test_a_failure_names_its_repro_command_and_repro_reruns_only_it(images: dict[str, ImageRef], tmp_path: Path,
+                                                                     no_leftovers: None) -> None:
+    # A router mapping with a group that no readiness check covers: change control fails one
+    # deterministic test, and only that one.
+    (tmp_path / "mine.yaml").write_text(
+        "model_list:\n"
+        "  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n"
+        "  - {model_name: brand-new-group, litellm_params: {model: openai/x, api_base: 'http://mini-agent:8788/v1'}}\n")
+    first = bed_cli(["run", "--gate", "dev", "--router-config", "mine.yaml"], tmp_path)
+    assert first.returncode == 1, first.stdout[-3000:]
+    failing = "deterministic/test_change_control.py::test_every_group_has_a_readiness_check"
+    assert f"CAUSE all_smokes_core: {failing}" in first.stdout
+    assert "brand-new-group" in first.stdout
+    assert "-> repro: bed repro local/artifacts/mvp/mvp_report.json" in first.stdout
+    report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["repro"]["failing"] == {"all_smokes_core": [failing]}
+
+    again = bed_cli(["repro", "local/artifacts/mvp/mvp_report.json"], tmp_path)
+    assert again.returncode == 1, again.stdout[-3000:]
+    assert f"reproducing run {report['run_id']} (NOT READY): deterministic: 1 test(s)" in again.stdout
+    assert f"CAUSE all_smokes_core: {failing}" in again.stdout
+    rerun = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    assert [c["tests"] for c in rerun["checks"]] == [1]
+    assert rerun["repro"]["images"] == report["repro"]["images"]  # the very same images

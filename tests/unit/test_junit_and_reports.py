@@ -48,6 +48,10 @@ def _result(*checks: CheckResult, ready: bool = False) -> RunResult:
                          "built": False}},
         timings={"total": 12.5}, versions={"bed": "0.1.0", "litellm": "1.108.7"},
         started_at="2026-11-24T00:00:00+00:00",
+        repro={"command": "bed repro local/artifacts/mvp/mvp_report.json",
+               "images": {"shim": {"tag": "bed-shim:abc", "id": "sha256:0123"}}, "router_yaml": "model_list: []\n",
+               "tiers": ["nd"], "shard": None, "shim_seed": "bed", "env": {"STRICT": "0"},
+               "failing": {"all_smokes_nd": ["nd/test_x.py::test_bad"]}},
     )
 
 
@@ -74,7 +78,8 @@ def test_schema_rejects_a_wrong_report() -> None:
 
 def test_cause_line_names_first_failing_test_with_location() -> None:
     assert cause_lines(_result(FAILED, SKIPPED)) == [
-        "CAUSE all_smokes_nd: nd/test_x.py::test_bad (nd/test_x.py:23): AssertionError"]
+        "CAUSE all_smokes_nd: nd/test_x.py::test_bad (nd/test_x.py:23): AssertionError"
+        " -> repro: bed repro local/artifacts/mvp/mvp_report.json"]
 
 
 def test_project_ready_md_has_verdict_checks_causes_skips_and_versions() -> None:
