@@ -146,7 +146,7 @@ def _config(args: argparse.Namespace, environ: Mapping[str, str], *, keep: bool 
     return Config.from_env(environ, gate=getattr(args, "gate", "core"), tiers=tiers,
                            strict=True if getattr(args, "strict", False) else None,
                            router_config=getattr(args, "router_config", None), keep=keep,
-                           shard=getattr(args, "shard", None))
+                           shard=getattr(args, "shard", None), suite=getattr(args, "suite", None))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -164,6 +164,8 @@ def parser() -> argparse.ArgumentParser:
                      help="dev: deterministic only; core: every tier; deploy: core under STRICT")
     run.add_argument("--tier", help=f"comma list of tiers to run instead of the gate's ({', '.join(TIERS)})")
     run.add_argument("--shard", metavar="I/N", help="run only the I-th of N balanced parts of the ND tier")
+    run.add_argument("--suite", metavar="PATH",
+                     help="run your own tests instead of bed's, by marker (deterministic, nd, release)")
     for p in (run, add("up", cmd_up, "bring the stack up and keep it running; print export lines")):
         p.add_argument("--strict", action="store_true", help="same as STRICT=1")
         p.add_argument("--router-config", metavar="PATH", help="your LiteLLM config (same as BED_ROUTER_CONFIG)")

@@ -42,6 +42,8 @@ ENV_VARS: dict[str, str] = {
     "BED_WAIT_TIMEOUT": "Budget in seconds for each container's health wait. Default 120.",
     "BED_RUNNER_MEMORY": "Memory limit of each runner container (docker syntax: 512m, 2g). Default 2g.",
     "BED_ARTIFACTS_DIR": "Where reports go. Default local/artifacts/mvp.",
+    "BED_FLAKE_STORE": "Flake history kept between runs (cache it in CI). Default local/flakes.json.",
+    "BED_REPROMOTE_AFTER": "Consecutive clean runs that take a test out of quarantine. Default 5.",
     "GITHUB_ACTIONS": "true (set by GitHub Actions): CAUSE lines become ::error annotations.",
     "GITHUB_STEP_SUMMARY": "Set by GitHub Actions: PROJECT_READY.md is appended to the job summary.",
 }
@@ -71,6 +73,9 @@ class Config:
     keep: bool = False
     shard: tuple[int, int] | None = None  # ND shard I of N
     runner_memory: str = "2g"
+    suite: Path | None = None  # a project's own tests, run by marker instead of bed's tiers
+    flake_store: Path = Path("local/flakes.json")
+    repromote_after: int = 5
 
     @property
     def stub_path(self) -> Path:
@@ -112,6 +117,7 @@ class Config:
         router_config: str | None = None,
         keep: bool = False,
         shard: str | None = None,
+        suite: str | None = None,
     ) -> Config:
         root = (root or Path.cwd()).resolve()
         if gate not in GATES:
@@ -161,6 +167,9 @@ class Config:
             keep=keep,
             shard=_shard(shard),
             runner_memory=_memory(environ, "BED_RUNNER_MEMORY", "2g"),
+            suite=_suite(root, suite),
+            flake_store=root / environ.get("BED_FLAKE_STORE", "local/flakes.json"),
+            repromote_after=_count(environ, "BED_REPROMOTE_AFTER", 5),
         )
 
 
@@ -173,6 +182,25 @@ def _memory(environ: Mapping[str, str], name: str, default: str) -> str:
         raise ConfigError(f"{name}={raw!r} is not a memory size.",
                           hint=f"write it like 512m or 2g (default {default}).")
     return raw
+
+
+def _count(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} is not a positive whole number.", hint=f"set it to 1 or more ({default}).")
+    return int(raw)
+
+
+def _suite(root: Path, raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = (root / raw).resolve()
+    if not path.is_dir() or not any(path.rglob("test_*.py")):
+        raise ConfigError(f"--suite {raw}: {path} is not a folder with test_*.py files.",
+                          hint="point it at your tests; mark them deterministic, nd or release.")
+    return path
 
 
 def _shard(spec: str | None) -> tuple[int, int] | None:

@@ -86,6 +86,17 @@ def project_ready_md(result: RunResult) -> str:
                 out += [f"- {line}" for line in cause_lines(_only(result, check))]
                 if check.cause.log_tail:
                     out += ["", "  ```", *("  " + ln for ln in check.cause.log_tail.splitlines()[-15:]), "  ```"]
+    flaky = [(c.name, n) for c in result.checks for n in c.flaky]
+    if flaky:
+        out += ["", "## Flaky this run (failed, then passed on the immediate re-run)", ""]
+        out += [f"- `{n}` ({name})" for name, n in flaky]
+    if result.quarantine:
+        out += ["", "## Quarantine (runs and is reported, does not gate)", "",
+                "| test | check | flakes in 7 days | clean runs / to re-promote | since |", "|---|---|---|---|---|"]
+        out += [f"| `{q['nodeid']}` | {q['check']} | {q['flakes']} | {q['clean_runs']} / {q['repromote_after']} | "
+                f"{q['since']} |" for q in result.quarantine]
+        failing = [(c.name, n) for c in result.checks for n in c.quarantined]
+        out += [f"- failed this run, not gating: `{n}` ({name})" for name, n in failing]
     skips = [c for c in result.checks if c.status is Status.SKIPPED]
     if skips:
         out += ["", "## Skipped (with reasons)", ""] + [f"- **{c.name}**: {c.reason}" for c in skips]

@@ -46,17 +46,21 @@ class CheckResult:
     cause: Cause | None = None
     junit: str = ""  # path of its JUnit XML, relative to the project root
     required: bool = False  # named by READINESS_EXPECT or STRICT: a skip fails the gate
+    flaky: tuple[str, ...] = ()  # failed, then passed on the immediate re-run
+    quarantined: tuple[str, ...] = ()  # failed, but quarantined: reported, not gating
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["status"] = self.status.value
         out["cause"] = self.cause.to_dict() if self.cause else None
+        out["flaky"], out["quarantined"] = list(self.flaky), list(self.quarantined)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         cause = Cause(**data["cause"]) if data.get("cause") else None
-        return cls(**{**data, "status": Status(data["status"]), "cause": cause})
+        return cls(**{**data, "status": Status(data["status"]), "cause": cause,
+                      "flaky": tuple(data.get("flaky", ())), "quarantined": tuple(data.get("quarantined", ()))})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +78,7 @@ class RunResult:
     notes: tuple[str, ...] = ()
     started_at: str = ""
     repro: dict[str, Any] = dataclasses.field(default_factory=dict)  # what `bed repro` needs
+    quarantine: tuple[dict[str, Any], ...] = ()  # the tests in quarantine after this run
 
     @property
     def verdict(self) -> str:
@@ -96,6 +101,7 @@ class RunResult:
             "versions": self.versions,
             "notes": list(self.notes),
             "repro": self.repro,
+            "quarantine": list(self.quarantine),
         }
 
     @classmethod
@@ -106,4 +112,5 @@ class RunResult:
             images=data["images"], timings=data["timings"], versions=data["versions"],
             expect=tuple(data.get("expect", ())), notes=tuple(data.get("notes", ())),
             started_at=data.get("started_at", ""), repro=data.get("repro", {}),
+            quarantine=tuple(data.get("quarantine", ())),
         )

@@ -8,8 +8,10 @@ out: success, failure, an exception, SIGINT or SIGTERM.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping
@@ -23,12 +25,13 @@ from ._config import ENV_VARS, Config
 from ._console import Console
 from ._engine import connect
 from ._errors import ArtifactError, StackError
+from ._flakes import FlakeStore, as_report, issue_text
 from ._images import ImageRef, ensure_images
 from ._redact import SECRET_NAME
 from ._reports import cause_lines, synthetic_junit, write_all, write_text
 from ._results import Cause, CheckResult, RunResult, Status
 from ._services import SHIM, SHIM_SEED
-from ._stack import Stack
+from ._stack import Service, Stack
 
 
 def new_master_key() -> str:
@@ -76,6 +79,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     checks: dict[str, CheckResult] = {}
     junit: dict[str, str] = {}
     host_base = ""
+    flakes = FlakeStore.load(config.flake_store)
     with Stack(client, config, images, console, master_key) as stack:
         mark = time.monotonic()
         stack.create_network()
@@ -85,7 +89,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
             # Tiers that need neither the shim nor the proxy run while those boot. Live release
             # smokes wait for them: a "provider" may point at the shim (that is how they are tested).
             hermetic = ["deterministic"] + ([] if config.live_providers else ["release"])
-            early = {name: pool.submit(_tiers.run, stack, _tiers.TIERS[name], ctx, console)
+            early = {name: pool.submit(_run_tier, stack, _tiers.TIERS[name], ctx, console)
                      for name in hermetic if name in config.tiers}
             late = [n for n in ("nd", "release") if n in config.tiers and n not in early]
             down: StackError | None = None
@@ -100,12 +104,13 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 for service in stack.services.values():
                     timings[f"ready_{service.role}"] = service.ready_s
             for name, future in early.items():
-                _collect(_tiers.TIERS[name], future.result(), config, checks, junit, console)
+                _collect(_tiers.TIERS[name], *future.result(), flakes, config, checks, junit, console)
             for name in late:
                 tier = _tiers.TIERS[name]
                 if down is None or name == "release":  # live providers do not need our services
                     deps = [stack.services["shim"], stack.services["proxy"]] if name == "nd" else []
-                    _collect(tier, _tiers.run(stack, tier, ctx, console, watch=deps), config, checks, junit, console)
+                    _collect(tier, *_run_tier(stack, tier, ctx, console, deps), flakes, config, checks, junit,
+                             console)
                 else:
                     check = _dependency_down(tier, config, down, console)
                     checks[check.name] = check
@@ -120,6 +125,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
         xml = junit.get(check_name) or synthetic_junit(check)
         write_text(config.junit_path(check_name), xml, console.redact)
     _save_durations(config, junit.values(), console)
+    flakes.save()
     timings["reports"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - t0
     result = RunResult(
@@ -131,6 +137,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
         timings={k: round(v, 2) for k, v in timings.items()},
         versions=_versions(client, config.source), expect=config.expect, notes=tuple(notes),
         started_at=started_at, repro=_repro_record(config, environ, router.text, images, junit),
+        quarantine=tuple(as_report(flakes, config.repromote_after)),
     )
     write_all(result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
     return result
@@ -207,9 +214,60 @@ def summarise(result: RunResult, config: Config, console: Console) -> None:
     console.plain(f"VERDICT: {result.verdict} (gate {result.gate}, {result.timings.get('total', 0):.1f} s)")
 
 
-def _collect(tier: _tiers.Tier, run: _tiers.TierRun, config: Config, checks: dict[str, CheckResult],
-             junit: dict[str, str], console: Console) -> None:
-    check = _tiers.result(tier, run, config)
+def _run_tier(stack: Stack, tier: _tiers.Tier, ctx: _tiers.Context, console: Console,
+              watch: list[Service] | None = None) -> tuple[_tiers.TierRun, _tiers.TierRun | None]:
+    """Run a tier; when tests failed, run just those once more at once, to tell flakes apart."""
+    first = _tiers.run(stack, tier, ctx, console, watch or [])
+    if first.dependency_down or first.exit_code is None or not first.junit_xml:
+        return first, None
+    failed = _junit.parse(first.junit_xml).failed
+    if not failed:
+        return first, None
+    name = _tiers.check_name(tier, ctx.config)
+    console.step(f"{name}: re-running {len(failed)} failed test(s) once, to tell flakes from failures")
+    again = dataclasses.replace(ctx, select={**ctx.select, tier.name: failed})
+    return first, _tiers.run(stack, tier, again, console, watch or [])
+
+
+def _apply_flakes(check: CheckResult, first: _tiers.TierRun, rerun: _tiers.TierRun | None, store: FlakeStore,
+                  config: Config, console: Console) -> CheckResult:
+    """Flakes pass the check; quarantined failures are reported but do not gate."""
+    if not first.junit_xml or first.dependency_down:
+        return check
+    summary = _junit.parse(first.junit_xml)
+    skipped = {n for n, _ in summary.skips}
+    retried = _junit.parse(rerun.junit_xml) if rerun and rerun.junit_xml and not rerun.dependency_down else None
+    still = set(retried.failed) if retried else set(summary.failed)
+    flaky = tuple(n for n in summary.failed if retried and n not in still and n in retried.times)
+    passed = [n for n in summary.times if n not in summary.failed and n not in skipped]
+    changes = store.record(check.name, flaky=flaky, failed=sorted(still), passed=passed, now=_now(),
+                           repromote_after=config.repromote_after)
+    for nodeid in changes.quarantined:
+        path = config.artifacts_dir / "quarantine" / (re.sub(r"[^\w.-]+", "_", nodeid) + ".md")
+        write_text(path, issue_text(nodeid, store.entries[nodeid], config.repromote_after), console.redact)
+        console.banner(f"QUARANTINED: {nodeid}", ["two flakes within 7 days: it still runs but no longer gates",
+                                                  f"issue text ready to file: {config.shown(path)}"])
+    for nodeid in changes.repromoted:
+        console.step(f"re-promoted out of quarantine after {config.repromote_after} clean runs: {nodeid}")
+    quarantined = tuple(n for n in summary.failed if n in still and store.is_quarantined(n))
+    gating = [n for n in summary.failed if n in still and not store.is_quarantined(n)]
+    check = dataclasses.replace(check, flaky=flaky, quarantined=quarantined)
+    if check.status is Status.FAILED and check.failures and not gating and first.exit_code in (0, 1):
+        note = f"{len(flaky)} flaky test(s) passed on re-run; {len(quarantined)} quarantined failure(s) do not gate"
+        return dataclasses.replace(check, status=Status.PASSED, cause=None, reason=note)
+    if check.status is Status.FAILED and check.cause and check.cause.nodeid not in gating and gating:
+        cause = retried.first_failure if retried and retried.first_failure else None
+        return dataclasses.replace(check, cause=cause or Cause(gating[0], "", "failed again on the re-run"))
+    return check
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _collect(tier: _tiers.Tier, run: _tiers.TierRun, rerun: _tiers.TierRun | None, flakes: FlakeStore,
+             config: Config, checks: dict[str, CheckResult], junit: dict[str, str], console: Console) -> None:
+    check = _apply_flakes(_tiers.result(tier, run, config), run, rerun, flakes, config, console)
     checks[check.name] = check
     if run.junit_xml:
         junit[check.name] = run.junit_xml

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -106,6 +107,7 @@ class Stack:
         self._lock = threading.Lock()
         self._closed = False
         self._cancel = threading.Event()  # ends every wait of this stack when it closes
+        self._names: dict[str, int] = {}
         testcontainers_config.ryuk_disabled = True  # set per run, not at import: see module docstring
 
     def __enter__(self) -> Stack:
@@ -175,17 +177,22 @@ class Stack:
         self.console.step(f"{service.name} healthy after {service.ready_s:.1f} s")
         return service
 
-    def start_runner(self, role: str, command: list[str], env: dict[str, str], *, networked: bool) -> Service:
-        """A runner container for one tier: on the bed network, or with no network at all."""
+    def start_runner(self, role: str, command: list[str], env: dict[str, str], *, networked: bool,
+                     suite: Path | None = None) -> Service:
+        """A runner container for one tier: on the bed network, or with no network at all.
+
+        ``suite``: a project's own tests, mounted read-only at /bed/suite (the working directory).
+        """
         return self.start(f"runner-{role}", "runner", self.images["runner"].tag, env=env, command=command,
-                           networked=networked, memory=self.config.runner_memory)
+                          networked=networked, memory=self.config.runner_memory, suite=suite)
 
     def start(self, name: str, role: str, image: str, *, env: dict[str, str],
                ports: dict[int, int | None] | None = None, aliases: list[str] | None = None,
                files: list[tuple[bytes, str]] | None = None, command: list[str] | None = None,
-               networked: bool = True, memory: str | None = None, cpus: float | None = None) -> Service:
+               networked: bool = True, memory: str | None = None, cpus: float | None = None,
+               suite: Path | None = None) -> Service:
         """Start one container of this run (labelled, limited, loopback ports) and own it."""
-        full_name = f"bed-{self.config.run_id}-{name}"
+        full_name = self._unique(f"bed-{self.config.run_id}-{name}")
         container = _Container(image, name=full_name, env=env)
         if command:
             container.with_command(command)
@@ -194,6 +201,9 @@ class Stack:
         kwargs: dict[str, Any] = {**LIMITS, "labels": self._labels(role)}
         if cpus:
             kwargs["nano_cpus"] = int(cpus * 1e9)
+        if suite is not None:
+            container.with_volume_mapping(str(suite), "/bed/suite", "ro")
+            kwargs["working_dir"] = "/bed/suite"
         if memory:
             kwargs["mem_limit"] = memory
             kwargs["memswap_limit"] = memory  # no swap: over the limit is an OOM kill, not a crawl
@@ -216,6 +226,13 @@ class Stack:
         except docker.errors.APIError as exc:
             raise _start_error(full_name, exc) from exc
         return service
+
+    def _unique(self, name: str) -> str:
+        """``name``, or ``name-2``, ``name-3``... when this run already used it (a re-run)."""
+        with self._lock:
+            count = self._names.get(name, 0) + 1
+            self._names[name] = count
+        return name if count == 1 else f"{name}-{count}"
 
     def _check_port_free(self) -> None:
         port = self.config.bases.host_port

@@ -36,6 +36,7 @@ from ._stack import Service, Stack
 VENV_PYTHON = "/opt/venv/bin/python"
 JUNIT_IN_RUNNER = "/tmp/bed-junit.xml"  # noqa: S108 - inside the throwaway runner container
 WATCH_POLL_S = 0.25
+SUITE_IN_RUNNER = "/bed/suite"
 # Forwarded to the release runner, and only when LIVE_PROVIDERS=1: a provider's key and base.
 PROVIDER_VAR = re.compile(r"^[A-Z][A-Z0-9_]*_(API_KEY|API_BASE|BASE_URL)$")
 LIVE_WORKERS = 2  # live smokes run in parallel; each waits on a remote API, not on CPU
@@ -154,7 +155,10 @@ def budget(tier: Tier, config: Config) -> float | None:
 
 def argv(tier: Tier, ctx: Context) -> list[str]:
     name = check_name(tier, ctx.config)
-    targets = list(ctx.select.get(tier.name) or [tier.folder])
+    if ctx.config.suite is not None:  # a project's own suite: its tests of this tier, by marker
+        targets = list(ctx.select.get(tier.name) or [SUITE_IN_RUNNER, "-m", tier.name, "-p", "no:cacheprovider"])
+    else:
+        targets = list(ctx.select.get(tier.name) or [tier.folder])
     cmd = [VENV_PYTHON, "-m", "pytest", *targets, "-v", "-rfEs", "--tb=short", "--color=no",
            f"--junitxml={JUNIT_IN_RUNNER}", "-o", f"junit_suite_name={name}", "-o", "junit_family=xunit1"]
     workers = ctx.workers
@@ -184,7 +188,7 @@ def env(tier: Tier, ctx: Context) -> dict[str, str]:
         out["BED_REQUIRED"] = ",".join(required)
         if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
             out["PYTEST_ADDOPTS"] = config.pytest_addopts
-        if config.shard is not None:
+        if config.shard is not None and not ctx.select.get(tier.name):  # explicit node ids are the selection
             out["BED_SHARD"] = f"{config.shard[0]}/{config.shard[1]}"
             out["BED_DURATIONS"] = json.dumps(dict(ctx.durations))
     if tier.name == "release":
@@ -201,7 +205,8 @@ def run(stack: Stack, tier: Tier, ctx: Context, console: Console, watch: Sequenc
     """
     started = time.monotonic()
     label = check_name(tier, ctx.config)
-    service = stack.start_runner(tier.name, argv(tier, ctx), env(tier, ctx), networked=networked(tier, ctx.config))
+    service = stack.start_runner(tier.name, argv(tier, ctx), env(tier, ctx), networked=networked(tier, ctx.config),
+                                 suite=ctx.config.suite)
     follower = threading.Thread(target=_follow, args=(service, label, console), daemon=True)
     follower.start()
     limit = budget(tier, ctx.config)

@@ -208,3 +208,12 @@ def test_unknown_base_image_is_one_line(tmp_path: Path, images: dict[str, ImageR
     done = bed_cli(["run"], tmp_path, {"BED_BASE_IMAGE": "registry.invalid/none:1"})
     assert done.returncode == 4
     assert done.stdout.strip().splitlines()[-1].startswith("IMAGE_ERROR: base image registry.invalid/none:1")
+
+
+def test_a_tier_over_its_budget_is_an_error_with_a_cause_not_a_hang(client: docker.DockerClient,
+                                                                    start: Starter) -> None:
+    bed = start(["run", "--tier", "nd"], env={"ALL_SMOKES_ND_TIMEOUT": "1"})
+    assert bed.finish(timeout=120) == 1
+    assert "all_smokes_nd ran out of its 1 s budget; stopping it" in bed.text
+    assert re.search(r"CAUSE all_smokes_nd: all_smokes_nd \(budget\): stopped after 1 s", bed.text)
+    assert leftovers(client, bed.run_id) == []

@@ -203,3 +203,28 @@ def test_a_failure_names_its_repro_command_and_repro_reruns_only_it(images: dict
     rerun = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
     assert [c["tests"] for c in rerun["checks"]] == [1]
     assert rerun["repro"]["images"] == report["repro"]["images"]  # the very same images
+
+
+def test_own_suite_flake_then_quarantine(images: dict[str, ImageRef], tmp_path: Path, no_leftovers: None) -> None:
+    suite = str(Path(__file__).parent / "flaky_suite")
+    flaky = "test_own.py::test_flaky_once"
+    first = bed_cli(["run", "--suite", suite, "--tier", "deterministic,nd"], tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "all_smokes_core | test_own.py::test_hermetic_arithmetic PASSED" in first.stdout
+    assert "all_smokes_nd: re-running 1 failed test(s) once" in first.stdout
+    report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    nd = next(c for c in report["checks"] if c["name"] == "all_smokes_nd")
+    assert (nd["status"], nd["flaky"]) == ("passed", [flaky])
+    assert report["quarantine"] == []
+
+    second = bed_cli(["run", "--suite", suite, "--tier", "deterministic,nd"], tmp_path)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert f"QUARANTINED: {flaky}" in second.stdout
+    report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    assert [q["nodeid"] for q in report["quarantine"]] == [flaky]
+    assert (tmp_path / "local/artifacts/mvp/quarantine/test_own.py_test_flaky_once.md").read_text().startswith(
+        f"# Quarantined flaky test: `{flaky}`")
+    ready = (tmp_path / "PROJECT_READY.md").read_text()
+    assert "## Quarantine (runs and is reported, does not gate)" in ready
+    assert f"| `{flaky}` | all_smokes_nd | 2 | 0 / 5 |" in ready
