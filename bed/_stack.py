@@ -173,7 +173,8 @@ class Stack:
 
     def _wait(self, service: Service, url: str) -> Service:
         self.console.step(f"waiting for {service.name} at {url} (budget {self.config.wait_budget_s:.0f} s)")
-        service.ready_s = _wait.wait_healthy(service, url, self.config.wait_budget_s, cancel=self._cancel)
+        with self.console.progress(f"waiting for {service.name}"):
+            service.ready_s = _wait.wait_healthy(service, url, self.config.wait_budget_s, cancel=self._cancel)
         self.console.step(f"{service.name} healthy after {service.ready_s:.1f} s")
         return service
 

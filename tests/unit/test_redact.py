@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from bed._console import Console
 from bed._redact import Redactor
 
@@ -27,3 +29,34 @@ def test_added_secrets_are_masked_in_console_output() -> None:
     console.banner("B", ["sk-bed-master-xyz"])
     assert "sk-bed-master-xyz" not in out.getvalue()
     assert out.getvalue().count("***") == 3
+
+
+def test_progress_heartbeat_in_plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import bed._console as console_module
+
+    monkeypatch.setattr(console_module, "HEARTBEAT_S", 0.3)
+    out = io.StringIO()
+    console = Console(out=out, tty=False)
+    with console.progress("waiting for bed-x-litellm"):
+        time.sleep(0.8)
+    time.sleep(0.3)
+    text = out.getvalue()
+    assert "still waiting for bed-x-litellm" in text
+    assert "\r" not in text  # no terminal control in CI logs
+
+
+def test_progress_status_line_on_a_terminal_is_cleared_before_output() -> None:
+    import time
+
+    out = io.StringIO()
+    console = Console(out=out, tty=True)
+    with console.progress("waiting for shim"):
+        time.sleep(0.5)
+        console.step("shim healthy")
+    time.sleep(0.4)
+    text = out.getvalue()
+    assert "... waiting for shim" in text
+    assert "\r\033[K[bed" in text  # the status line is cleared before the real line
+    assert text.endswith("\r\033[K") or text.endswith("\n")
