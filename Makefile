@@ -15,7 +15,7 @@ BED_RUN := $(if $(K),PYTEST_ADDOPTS="$(strip $(PYTEST_ADDOPTS) -k '$(K)')") $(PY
 SHARD_ARG := $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        compose test test-unit test-integration lint lock
+        doctor compose bench bench-shim bench-gateway test test-unit test-integration lint lock
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,18 @@ gc: $(STAMP) ## remove containers and networks left by killed runs
 
 env: $(STAMP) ## list every environment variable bed reads
 	@$(PY) -m bed env
+
+doctor: $(STAMP) ## check engine, images, venv, bases, router config, disk and ports, each with its fix
+	@$(PY) -m bed doctor
+
+bench: $(STAMP) engine ## time the warm core gate against its floor (5 runs)
+	@$(PY) -m bed bench
+
+bench-shim: $(STAMP) engine ## the shim's throughput and latency next to a bare ASGI app
+	@$(PY) -m bed bench shim
+
+bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + PNG in local/artifacts/bench)
+	@$(PY) -m bed bench gateway
 
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/_services.py
 	@$(PY) -m bed compose
