@@ -45,9 +45,10 @@ class ImageSpec:
         return f"bed-{self.name}"
 
 
-SPECS = (
-    ImageSpec("shim", (("images/shim", "."), ("bed/shim", "bed_shim"))),
-    ImageSpec("litellm", (("images/litellm", "."),)),
+SPECS = (  # in build order: each one's base_from is built before it
+    ImageSpec("python", (("images/python", "."),)),
+    ImageSpec("shim", (("images/shim", "."), ("bed/shim", "bed_shim")), base_from="python", with_ca=False),
+    ImageSpec("litellm", (("images/litellm", "."),), base_from="python", with_ca=False),
     ImageSpec("runner", (("images/runner", "."), ("tests/tiers", "tiers"), ("bed/_shards.py", "tiers/bed_shards.py")),
               base_from="litellm", with_ca=False),
 )

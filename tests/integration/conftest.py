@@ -21,6 +21,11 @@ from bed._engine import connect
 from bed._images import ImageRef, ensure_images
 
 
+# A project's own suite that `bed run --suite` mounts into the runner: data for a test here,
+# not tests of bed.
+collect_ignore_glob = ["flaky_suite/*"]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.integration)
