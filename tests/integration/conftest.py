@@ -20,7 +20,6 @@ from bed._console import Console
 from bed._engine import connect
 from bed._images import ImageRef, ensure_images
 
-
 # A project's own suite that `bed run --suite` mounts into the runner: data for a test here,
 # not tests of bed.
 collect_ignore_glob = ["flaky_suite/*"]
