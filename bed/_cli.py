@@ -128,8 +128,6 @@ def cmd_repro(args: argparse.Namespace, environ: Mapping[str, str], console: Con
     result = _repro.repro(Path(args.report), environ, console, keep=args.keep)
     config = Config.from_env(environ)
     _run.summarise(result, config, console)
-    if args.keep:
-        console.step(f"the stack of run {result.run_id} is kept: `bed down --run {result.run_id}` removes it")
     return EXIT_READY if result.ready else EXIT_NOT_READY
 
 

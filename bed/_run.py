@@ -114,6 +114,8 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 else:
                     check = _dependency_down(tier, config, down, console)
                     checks[check.name] = check
+            if config.keep:
+                _keep_shell(stack, ctx, console)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             if not config.keep:
@@ -159,6 +161,13 @@ def _repro_record(config: Config, environ: Mapping[str, str], router_yaml: str, 
         "env": env,
         "failing": {name: list(_junit.parse(text).failed) for name, text in junit.items() if _junit.parse(text).failed},
     }
+
+
+def _keep_shell(stack: Stack, ctx: _tiers.Context, console: Console) -> None:
+    """A kept stack gets an idle runner, with the ND tier's environment, to exec into."""
+    shell = stack.start_runner("shell", [], _tiers.env(_tiers.TIERS["nd"], ctx), networked=True)
+    console.step(f"kept: a shell in the runner: docker exec -it {shell.name} bash "
+                 f"(then: /opt/venv/bin/python -m pytest nd -x); `bed down --run {ctx.config.run_id}` removes it all")
 
 
 def _in_tier_order(checks: dict[str, CheckResult]) -> tuple[CheckResult, ...]:

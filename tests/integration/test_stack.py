@@ -228,3 +228,22 @@ def test_own_suite_flake_then_quarantine(images: dict[str, ImageRef], tmp_path: 
     ready = (tmp_path / "PROJECT_READY.md").read_text()
     assert "## Quarantine (runs and is reported, does not gate)" in ready
     assert f"| `{flaky}` | all_smokes_nd | 2 | 0 / 5 |" in ready
+
+
+def test_repro_keep_leaves_a_shell_to_exec_into(client: docker.DockerClient, images: dict[str, ImageRef],
+                                                tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(
+        "model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n"
+        "  - {model_name: uncovered, litellm_params: {model: openai/x, api_base: 'http://mini-agent:8788/v1'}}\n")
+    assert bed_cli(["run", "--gate", "dev", "--router-config", "mine.yaml"], tmp_path).returncode == 1
+    kept = bed_cli(["repro", "--keep", "local/artifacts/mvp/mvp_report.json"], tmp_path)
+    match = re.search(r"docker exec -it (bed-([0-9a-f]{8})-runner-shell) bash", kept.stdout)
+    assert match, kept.stdout[-2000:]
+    try:
+        shell = client.containers.get(match.group(1))
+        assert shell.status == "running"
+        assert shell.exec_run(["/opt/venv/bin/python", "-c", "import litellm"]).exit_code == 0
+    finally:
+        down = bed_cli(["down", "--run", match.group(2)], tmp_path)
+    assert down.returncode == 0
+    assert leftovers(client, match.group(2)) == []
