@@ -75,7 +75,7 @@ def repro(report: Path, environ: Mapping[str, str], console: Console, *, keep: b
     router_file.parent.mkdir(parents=True, exist_ok=True)
     router_file.write_text(recorded["router_yaml"])
     config = Config.from_env(env, tiers=tiers, gate=data["gate"], router_config=str(router_file), keep=keep,
-                             shard=recorded["shard"])
+                             shard=recorded["shard"], suite=recorded.get("suite"))
     shown = ", ".join(f"{t}: {len(select[t])} test(s)" if t in select else f"{t}: all" for t in tiers)
     console.step(f"reproducing run {data['run_id']} ({data['verdict']}): {shown}")
     images = recorded_images(connect(environ), data, console)

@@ -158,6 +158,7 @@ def _repro_record(config: Config, environ: Mapping[str, str], router_yaml: str, 
         "tiers": list(config.tiers),
         "shard": f"{config.shard[0]}/{config.shard[1]}" if config.shard else None,
         "shim_seed": SHIM_SEED,
+        "suite": str(config.suite) if config.suite else None,
         "env": env,
         "failing": {name: list(_junit.parse(text).failed) for name, text in junit.items() if _junit.parse(text).failed},
     }

@@ -228,6 +228,7 @@ def test_own_suite_flake_then_quarantine(images: dict[str, ImageRef], tmp_path: 
     ready = (tmp_path / "PROJECT_READY.md").read_text()
     assert "## Quarantine (runs and is reported, does not gate)" in ready
     assert f"| `{flaky}` | all_smokes_nd | 2 | 0 / 5 |" in ready
+    assert report["repro"]["suite"] == str(Path(suite).resolve())  # a repro runs the same suite
 
 
 def test_repro_keep_leaves_a_shell_to_exec_into(client: docker.DockerClient, images: dict[str, ImageRef],
