@@ -120,7 +120,7 @@ def cmd_bench(args: argparse.Namespace, environ: Mapping[str, str], console: Con
     elif args.what == "gateway":
         _bench.bench_gateway(_config(args, environ), environ, console, args.seconds, (1, 8, 32))
     else:
-        _bench.bench_core(lambda: _config(args, environ), environ, console, args.runs)
+        _bench.bench_core(_config(args, environ), environ, console, args.runs)
     return EXIT_READY
 
 

@@ -8,6 +8,7 @@ out: success, failure, an exception, SIGINT or SIGTERM.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
+import requests
 
 from . import __version__, _junit, _router, _tiers
 from ._config import ENV_VARS, Config
@@ -30,7 +33,7 @@ from ._images import ImageRef, ensure_images
 from ._redact import SECRET_NAME
 from ._reports import cause_lines, synthetic_junit, write_all, write_text
 from ._results import Cause, CheckResult, RunResult, Status
-from ._services import SHIM, SHIM_SEED
+from ._services import PROXY, SHIM, SHIM_SEED
 from ._stack import Service, Stack
 
 
@@ -93,6 +96,11 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                      for name in hermetic if name in config.tiers}
             late = [n for n in ("nd", "release") if n in config.tiers and n not in early]
             down: StackError | None = None
+            nd_early = None
+            if "nd" in late and config.suite is None:  # start-up and imports overlap the proxy's boot
+                # (bed's own tiers wait for the services after collection; a project's suite cannot)
+                nd_early = _tiers.start(stack, _tiers.TIERS["nd"], ctx, console,
+                                        wait_for=[SHIM.network_url(SHIM.health), PROXY.network_url(PROXY.health)])
             if late:
                 try:
                     stack.start_services(router.text)
@@ -100,6 +108,9 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                     console.step(f"shim from the host: {host_base}")
                 except StackError as exc:
                     down = exc
+                    if nd_early is not None:
+                        with contextlib.suppress(docker.errors.APIError, requests.RequestException):
+                            nd_early.service.raw.kill()
                 timings["services"] = time.monotonic() - mark
                 for service in stack.services.values():
                     timings[f"ready_{service.role}"] = service.ready_s
@@ -109,8 +120,9 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 tier = _tiers.TIERS[name]
                 if down is None or name == "release":  # live providers do not need our services
                     deps = [stack.services["shim"], stack.services["proxy"]] if name == "nd" else []
-                    _collect(tier, *_run_tier(stack, tier, ctx, console, deps), flakes, config, checks, junit,
-                             console)
+                    early_run = _tiers.finish(nd_early, console, deps) if name == "nd" and nd_early else None
+                    _collect(tier, *_run_tier(stack, tier, ctx, console, deps, early_run), flakes, config, checks,
+                             junit, console)
                 else:
                     check = _dependency_down(tier, config, down, console)
                     checks[check.name] = check
@@ -225,9 +237,11 @@ def summarise(result: RunResult, config: Config, console: Console) -> None:
 
 
 def _run_tier(stack: Stack, tier: _tiers.Tier, ctx: _tiers.Context, console: Console,
-              watch: list[Service] | None = None) -> tuple[_tiers.TierRun, _tiers.TierRun | None]:
-    """Run a tier; when tests failed, run just those once more at once, to tell flakes apart."""
-    first = _tiers.run(stack, tier, ctx, console, watch or [])
+              watch: list[Service] | None = None,
+              first: _tiers.TierRun | None = None) -> tuple[_tiers.TierRun, _tiers.TierRun | None]:
+    """Run a tier (unless ``first`` is its finished run); when tests failed, run just those
+    once more at once, to tell flakes apart."""
+    first = first or _tiers.run(stack, tier, ctx, console, watch or [])
     if first.dependency_down or first.exit_code is None or not first.junit_xml:
         return first, None
     failed = _junit.parse(first.junit_xml).failed

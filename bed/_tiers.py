@@ -198,29 +198,58 @@ def env(tier: Tier, ctx: Context) -> dict[str, str]:
     return out
 
 
-def run(stack: Stack, tier: Tier, ctx: Context, console: Console, watch: Sequence[Service] = ()) -> TierRun:
-    """Run one tier in a fresh runner container and collect its JUnit XML.
+@dataclasses.dataclass(frozen=True)
+class Started:
+    """A tier whose runner is up (its output followed) and not yet waited for."""
+
+    tier: Tier
+    ctx: Context
+    service: Service
+    follower: threading.Thread
+    at: float
+
+    @property
+    def label(self) -> str:
+        return check_name(self.tier, self.ctx.config)
+
+
+def start(stack: Stack, tier: Tier, ctx: Context, console: Console, wait_for: Sequence[str] = ()) -> Started:
+    """Start a tier's runner. ``wait_for``: URLs its tests wait for (bounded) after collection,
+    so the runner's start-up and imports overlap the services' boot."""
+    at = time.monotonic()
+    variables = env(tier, ctx)
+    if wait_for:
+        variables["BED_WAIT_FOR"] = ",".join(wait_for)
+        variables["BED_WAIT_BUDGET"] = str(ctx.config.wait_budget_s)
+    service = stack.start_runner(tier.name, argv(tier, ctx), variables, networked=networked(tier, ctx.config),
+                                 suite=ctx.config.suite)
+    follower = threading.Thread(target=_follow, args=(service, check_name(tier, ctx.config), console), daemon=True)
+    follower.start()
+    return Started(tier, ctx, service, follower, at)
+
+
+def finish(started: Started, console: Console, watch: Sequence[Service] = ()) -> TierRun:
+    """Wait for a started tier within its budget and collect its JUnit XML.
 
     ``watch``: the services the tier needs; if one stops or freezes, the tier ends at once.
     """
-    started = time.monotonic()
-    label = check_name(tier, ctx.config)
-    service = stack.start_runner(tier.name, argv(tier, ctx), env(tier, ctx), networked=networked(tier, ctx.config),
-                                 suite=ctx.config.suite)
-    follower = threading.Thread(target=_follow, args=(service, label, console), daemon=True)
-    follower.start()
-    limit = budget(tier, ctx.config)
+    service, limit = started.service, budget(started.tier, started.ctx.config)
     exit_code: int | None
     with _Watch(watch, service, console) as watcher:
         try:
             exit_code = int(service.raw.wait(timeout=limit)["StatusCode"])
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            console.step(f"{label} ran out of its {limit:.0f} s budget; stopping it")
+            console.step(f"{started.label} ran out of its {limit:.0f} s budget; stopping it")
             service.raw.kill()
             exit_code = None
-    follower.join(timeout=5)
-    return TierRun(exit_code, _junit_xml(service), time.monotonic() - started, service.log_tail(20), watcher.down,
-                   _wait.describe(service.state()))
+    started.follower.join(timeout=5)
+    return TierRun(exit_code, _junit_xml(service), time.monotonic() - started.at, service.log_tail(20),
+                   watcher.down, _wait.describe(service.state()))
+
+
+def run(stack: Stack, tier: Tier, ctx: Context, console: Console, watch: Sequence[Service] = ()) -> TierRun:
+    """Run one tier in a fresh runner container and collect its JUnit XML."""
+    return finish(start(stack, tier, ctx, console), console, watch)
 
 
 def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:

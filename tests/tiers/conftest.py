@@ -68,3 +68,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """``BED_WAIT_FOR``: bed started this runner while the services boot; after collection
+    (imports done), wait for each URL, within BED_WAIT_BUDGET seconds, before any test runs.
+    A service that never answers is left to the fixtures (a loud SKIP, or a failure)."""
+    import time
+
+    urls = [u for u in os.environ.get("BED_WAIT_FOR", "").split(",") if u]
+    deadline = time.monotonic() + float(os.environ.get("BED_WAIT_BUDGET", "120"))
+    for url in urls:
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - bed network URL
+                    if 200 <= response.status < 300:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.05)
