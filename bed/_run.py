@@ -1,8 +1,7 @@
 """One readiness run, as a short pipeline: config -> images -> stack -> tiers -> results -> reports.
 
-The deterministic tier needs no network and no proxy, so it runs while the shim and the
-proxy boot. Everything the run starts belongs to one Stack, which removes it on every way
-out: success, failure, an exception, SIGINT or SIGTERM.
+Everything the run starts belongs to one Stack, which removes it on every way out: success,
+failure, an exception, SIGINT or SIGTERM. How the tiers overlap: see ``_execute``.
 """
 
 from __future__ import annotations
@@ -79,57 +78,11 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     ctx = _tiers.Context(config=config, master_key=master_key, router_yaml=router.text, environ=environ,
                          workers=_workers(config, client, console), durations=_load_durations(config),
                          select=select or {})
-    checks: dict[str, CheckResult] = {}
-    junit: dict[str, str] = {}
-    host_base = ""
     flakes = FlakeStore.load(config.flake_store)
     with Stack(client, config, images, console, master_key) as stack:
-        mark = time.monotonic()
-        stack.create_network()
-        timings["network"] = time.monotonic() - mark
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
         try:
-            # Tiers that need neither the shim nor the proxy run while those boot. Live release
-            # smokes wait for them: a "provider" may point at the shim (that is how they are tested).
-            hermetic = ["deterministic"] + ([] if config.live_providers else ["release"])
-            early = {name: pool.submit(_run_tier, stack, _tiers.TIERS[name], ctx, console)
-                     for name in hermetic if name in config.tiers}
-            late = [n for n in ("nd", "release") if n in config.tiers and n not in early]
-            down: StackError | None = None
-            nd_early = None
-            if "nd" in late and config.suite is None:  # start-up and imports overlap the proxy's boot
-                # (bed's own tiers wait for the services after collection; a project's suite cannot)
-                nd_early = _tiers.start(stack, _tiers.TIERS["nd"], ctx, console,
-                                        wait_for=[SHIM.network_url(SHIM.health), PROXY.network_url(PROXY.health)])
-            if late:
-                try:
-                    stack.start_services(router.text)
-                    host_base = config.bases.host(stack.services["shim"].host_port(SHIM.port))
-                    console.step(f"shim from the host: {host_base}")
-                except StackError as exc:
-                    down = exc
-                    if nd_early is not None:
-                        with contextlib.suppress(docker.errors.APIError, requests.RequestException):
-                            nd_early.service.raw.kill()
-                timings["services"] = time.monotonic() - mark
-                for service in stack.services.values():
-                    timings[f"ready_{service.role}"] = service.ready_s
-            for name, future in early.items():
-                _collect(_tiers.TIERS[name], *future.result(), flakes, config, checks, junit, console)
-            for name in late:
-                tier = _tiers.TIERS[name]
-                if down is None or name == "release":  # live providers do not need our services
-                    deps = [stack.services["shim"], stack.services["proxy"]] if name == "nd" else []
-                    early_run = _tiers.finish(nd_early, console, deps) if name == "nd" and nd_early else None
-                    _collect(tier, *_run_tier(stack, tier, ctx, console, deps, early_run), flakes, config, checks,
-                             junit, console)
-                else:
-                    check = _dependency_down(tier, config, down, console)
-                    checks[check.name] = check
-            if config.keep:
-                _keep_shell(stack, ctx, console)
+            checks, junit, host_base = _execute(stack, ctx, router.text, flakes, console, timings)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
             if not config.keep:
                 mark = time.monotonic()
                 stack.close()
@@ -174,6 +127,65 @@ def _repro_record(config: Config, environ: Mapping[str, str], router_yaml: str, 
         "env": env,
         "failing": {name: list(_junit.parse(text).failed) for name, text in junit.items() if _junit.parse(text).failed},
     }
+
+
+def _execute(stack: Stack, ctx: _tiers.Context, router_yaml: str, flakes: FlakeStore, console: Console,
+             timings: dict[str, float]) -> tuple[dict[str, CheckResult], dict[str, str], str]:
+    """The tiers on the stack: the check results, their JUnit texts, and the shim's host base.
+
+    The deterministic tier (and the release tier when live calls are off) need neither the
+    shim nor the proxy, so they run while those boot; the ND runner starts with them, and its
+    tests wait for them after collection. Live release smokes run once the services are up:
+    a "provider" may point at the shim (that is how the live path is tested).
+    """
+    config = ctx.config
+    checks: dict[str, CheckResult] = {}
+    junit: dict[str, str] = {}
+    host_base = ""
+    mark = time.monotonic()
+    stack.create_network()
+    timings["network"] = time.monotonic() - mark
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    try:
+        hermetic = ["deterministic"] + ([] if config.live_providers else ["release"])
+        early = {name: pool.submit(_run_tier, stack, _tiers.TIERS[name], ctx, console)
+                 for name in hermetic if name in config.tiers}
+        late = [n for n in ("nd", "release") if n in config.tiers and n not in early]
+        down: StackError | None = None
+        nd_early = None
+        if "nd" in late and config.suite is None:  # a project's own suite cannot wait for the services
+            nd_early = _tiers.start(stack, _tiers.TIERS["nd"], ctx, console,
+                                    wait_for=[SHIM.network_url(SHIM.health), PROXY.network_url(PROXY.health)])
+        if late:
+            mark = time.monotonic()
+            try:
+                stack.start_services(router_yaml)
+                host_base = config.bases.host(stack.services["shim"].host_port(SHIM.port))
+                console.step(f"shim from the host: {host_base}")
+            except StackError as exc:
+                down = exc
+                if nd_early is not None:
+                    with contextlib.suppress(docker.errors.APIError, requests.RequestException):
+                        nd_early.service.raw.kill()
+            timings["services"] = time.monotonic() - mark
+            timings.update({f"ready_{s.role}": s.ready_s for s in stack.services.values()})
+        for name, future in early.items():
+            _collect(_tiers.TIERS[name], *future.result(), flakes, config, checks, junit, console)
+        for name in late:
+            tier = _tiers.TIERS[name]
+            if down is not None and name == "nd":  # live release smokes do not need our services
+                check = _dependency_down(tier, config, down, console)
+                checks[check.name] = check
+                continue
+            deps = [stack.services["shim"], stack.services["proxy"]] if name == "nd" else []
+            first = _tiers.finish(nd_early, console, deps) if name == "nd" and nd_early else None
+            _collect(tier, *_run_tier(stack, tier, ctx, console, deps, first), flakes, config, checks, junit,
+                     console)
+        if config.keep:
+            _keep_shell(stack, ctx, console)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return checks, junit, host_base
 
 
 def _keep_shell(stack: Stack, ctx: _tiers.Context, console: Console) -> None:

@@ -36,6 +36,8 @@ from ._images import ImageRef
 from ._router import fallback_group
 from ._services import LIMITS, PROXY, ROUTER_PATH, SHIM, ServiceSpec
 
+START_SETTLE_S = 15.0  # the longest close() waits for a container start already in flight
+
 
 class _Container(DockerContainer):
     """A testcontainers container that publishes its ports on loopback only."""
@@ -108,6 +110,8 @@ class Stack:
         self._closed = False
         self._cancel = threading.Event()  # ends every wait of this stack when it closes
         self._names: dict[str, int] = {}
+        self._starting = 0  # starts in flight; close() lets them land before it sweeps
+        self._settled = threading.Condition(self._lock)
         testcontainers_config.ryuk_disabled = True  # set per run, not at import: see module docstring
 
     def __enter__(self) -> Stack:
@@ -217,15 +221,23 @@ class Stack:
         for data, dest in files or []:
             container.with_copy_into_container(data, dest)
         service = Service(name=full_name, role=role, container=container)
-        with self._lock:
-            if self._closed:
-                raise StackError("the run is shutting down; not starting more containers.")
-            self._owned.append(service)
         self.console.step(f"starting {full_name} ({image})")
-        try:
-            container.start()
-        except docker.errors.APIError as exc:
-            raise _start_error(full_name, exc) from exc
+        # Atomic under SIGINT/SIGTERM: a container is either owned (and so removed by close())
+        # or never made; a signal that comes meanwhile is raised when the start is done.
+        with _signals.shielded():
+            with self._lock:
+                if self._closed:
+                    raise StackError("the run is shutting down; not starting more containers.")
+                self._owned.append(service)
+                self._starting += 1
+            try:
+                container.start()
+            except docker.errors.APIError as exc:
+                raise _start_error(full_name, exc) from exc
+            finally:
+                with self._lock:
+                    self._starting -= 1
+                    self._settled.notify_all()
         return service
 
     def _unique(self, name: str) -> str:
@@ -256,10 +268,14 @@ class Stack:
         whose start was interrupted half-way (created, never handed back) goes too.
         """
         started = time.monotonic()
+        if self._cancel.is_set():  # closed already (an explicit close, then the with-block's exit)
+            return 0.0
         self._cancel.set()
         with _signals.shielded():
             with self._lock:
                 self._closed = True
+                # A start in flight (another thread) lands first, so the sweep below sees it.
+                self._settled.wait_for(lambda: self._starting == 0, timeout=START_SETTLE_S)
                 owned, self._owned = self._owned, []
             raws = [r for r in (s.created() for s in owned) if r is not None]
             with contextlib.suppress(docker.errors.APIError, requests.RequestException):
