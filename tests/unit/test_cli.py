@@ -77,3 +77,13 @@ def test_help_lists_every_command() -> None:
 def test_python_dash_m_bed_works() -> None:
     done = subprocess.run([sys.executable, "-m", "bed", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("bed ")
+
+
+def test_unwritable_artifacts_folder_stops_the_run_before_anything_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    code, out = _run(["run"], {"BED_ARTIFACTS_DIR": "a-file/mvp", "DOCKER_HOST": "unix:///nonexistent.sock"}, capsys)
+    assert code == 6  # ARTIFACT_ERROR, found before the engine is even asked
+    assert "ARTIFACT_ERROR: cannot write to" in out
+    assert "BED_ARTIFACTS_DIR" in out

@@ -196,3 +196,46 @@ def test_cached_answers_never_hide_a_fault(shim: Shim, raw: Any) -> None:
     assert raw.request("POST", "/v1/chat/completions", json=body).content == first.content
     # Every request, cached or not, is in the journal.
     assert len(raw.request("GET", "/_bed/journal").json()["entries"]) == 5
+
+
+def test_streamed_tool_call_parses_with_openai(shim: Shim) -> None:
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}}}}
+
+    async def ask() -> list[Any]:
+        stream = await _client(shim).chat.completions.create(model="codex-agent-1", messages=MESSAGES,
+                                                             tools=[tool], stream=True)
+        return [chunk async for chunk in stream]
+
+    chunks = run(ask())
+    calls = [c.choices[0].delta.tool_calls for c in chunks if c.choices and c.choices[0].delta.tool_calls]
+    assert calls[0][0].function.name == "lookup"
+    arguments = json.loads(calls[0][0].function.arguments)
+    assert set(arguments) == {"city"}
+    assert isinstance(arguments["city"], str)
+    assert arguments["city"]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+def test_time_to_first_token_and_token_delay(raw: Any) -> None:
+    import time
+
+    body = {"model": "codex-agent-1", "messages": MESSAGES, "stream": True}
+    started = time.monotonic()
+    text = raw.request("POST", "/v1/chat/completions", json=body,
+                       headers={"x-bed-fault": "ttft_ms=200;token_ms=20"}).text
+    took = time.monotonic() - started
+    frames = text.count("data: ")
+    # 200 ms before the first chunk, then 20 ms between chunks: a lower bound, not a speed goal.
+    assert took >= 0.2 + 0.02 * (frames - 3)
+    assert text.rstrip().endswith("data: [DONE]")
+
+
+def test_a_hang_never_answers(shim: Shim) -> None:
+    async def ask() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=shim), base_url="http://shim") as c:
+            await asyncio.wait_for(c.post("/v1/chat/completions", headers={"x-bed-fault": "hang"},
+                                          json={"model": "codex-agent-1", "messages": MESSAGES}), timeout=0.3)
+
+    with pytest.raises(asyncio.TimeoutError):
+        run(ask())
