@@ -81,7 +81,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
     flakes = FlakeStore.load(config.flake_store)
     with Stack(client, config, images, console, master_key) as stack:
         try:
-            checks, junit, host_base = _execute(stack, ctx, router.text, flakes, console, timings)
+            checks, runs, host_base = _execute(stack, ctx, router.text, flakes, console, timings)
         finally:
             if not config.keep:
                 mark = time.monotonic()
@@ -89,9 +89,11 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
                 timings["teardown"] = time.monotonic() - mark
     mark = time.monotonic()
     for check_name, check in checks.items():
-        xml = junit.get(check_name) or synthetic_junit(check)
+        tier_run = runs.get(check_name)
+        xml = (tier_run.junit_xml if tier_run else None) or synthetic_junit(check)
         write_text(config.junit_path(check_name), xml, console.redact)
-    _save_durations(config, junit.values(), console)
+    summaries = {name: r.summary for name, r in runs.items() if r.summary is not None}
+    _save_durations(config, summaries.values(), console)
     flakes.save()
     timings["reports"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - t0
@@ -103,7 +105,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
         images={n: _image_dict(r) for n, r in images.items()},
         timings={k: round(v, 2) for k, v in timings.items()},
         versions=_versions(client, config.source), expect=config.expect, notes=tuple(notes),
-        started_at=started_at, repro=_repro_record(config, environ, router.text, images, junit),
+        started_at=started_at, repro=_repro_record(config, environ, router.text, images, summaries),
         quarantine=tuple(as_report(flakes, config.repromote_after)),
     )
     write_all(result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
@@ -111,7 +113,7 @@ def run(config: Config, environ: Mapping[str, str], console: Console, *, gate: s
 
 
 def _repro_record(config: Config, environ: Mapping[str, str], router_yaml: str, images: dict[str, ImageRef],
-                  junit: Mapping[str, str]) -> dict[str, Any]:
+                  summaries: Mapping[str, _junit.JUnitSummary]) -> dict[str, Any]:
     """What `bed repro` needs: the images, the router config, the selection, the allow-listed
     environment (no secret: names that look like credentials are left out) and the failures."""
     env = {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
@@ -125,13 +127,13 @@ def _repro_record(config: Config, environ: Mapping[str, str], router_yaml: str, 
         "shim_seed": SHIM_SEED,
         "suite": str(config.suite) if config.suite else None,
         "env": env,
-        "failing": {name: list(_junit.parse(text).failed) for name, text in junit.items() if _junit.parse(text).failed},
+        "failing": {name: list(s.failed) for name, s in summaries.items() if s.failed},
     }
 
 
 def _execute(stack: Stack, ctx: _tiers.Context, router_yaml: str, flakes: FlakeStore, console: Console,
-             timings: dict[str, float]) -> tuple[dict[str, CheckResult], dict[str, str], str]:
-    """The tiers on the stack: the check results, their JUnit texts, and the shim's host base.
+             timings: dict[str, float]) -> tuple[dict[str, CheckResult], dict[str, _tiers.TierRun], str]:
+    """The tiers on the stack: the check results, their runs, and the shim's host base.
 
     The deterministic tier (and the release tier when live calls are off) need neither the
     shim nor the proxy, so they run while those boot; the ND runner starts with them, and its
@@ -140,7 +142,7 @@ def _execute(stack: Stack, ctx: _tiers.Context, router_yaml: str, flakes: FlakeS
     """
     config = ctx.config
     checks: dict[str, CheckResult] = {}
-    junit: dict[str, str] = {}
+    runs: dict[str, _tiers.TierRun] = {}  # check name -> its (first) run
     host_base = ""
     mark = time.monotonic()
     stack.create_network()
@@ -170,7 +172,7 @@ def _execute(stack: Stack, ctx: _tiers.Context, router_yaml: str, flakes: FlakeS
             timings["services"] = time.monotonic() - mark
             timings.update({f"ready_{s.role}": s.ready_s for s in stack.services.values()})
         for name, future in early.items():
-            _collect(_tiers.TIERS[name], *future.result(), flakes, config, checks, junit, console)
+            _collect(_tiers.TIERS[name], *future.result(), flakes, config, checks, runs, console)
         for name in late:
             tier = _tiers.TIERS[name]
             if down is not None and name == "nd":  # live release smokes do not need our services
@@ -179,13 +181,13 @@ def _execute(stack: Stack, ctx: _tiers.Context, router_yaml: str, flakes: FlakeS
                 continue
             deps = [stack.services["shim"], stack.services["proxy"]] if name == "nd" else []
             first = _tiers.finish(nd_early, console, deps) if name == "nd" and nd_early else None
-            _collect(tier, *_run_tier(stack, tier, ctx, console, deps, first), flakes, config, checks, junit,
+            _collect(tier, *_run_tier(stack, tier, ctx, console, deps, first), flakes, config, checks, runs,
                      console)
         if config.keep:
             _keep_shell(stack, ctx, console)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return checks, junit, host_base
+    return checks, runs, host_base
 
 
 def _keep_shell(stack: Stack, ctx: _tiers.Context, console: Console) -> None:
@@ -221,14 +223,14 @@ def _load_durations(config: Config) -> dict[str, float]:
     return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def _save_durations(config: Config, junit_texts: Iterable[str], console: Console) -> None:
+def _save_durations(config: Config, summaries: Iterable[_junit.JUnitSummary], console: Console) -> None:
     # Every shard of a split must partition with the same durations, so only unsharded runs
     # record them (a CI matrix caches the file from a full run).
     if config.shard is not None:
         return
     durations = _load_durations(config)
-    for text in junit_texts:
-        durations.update(_junit.parse(text).times)
+    for summary in summaries:
+        durations.update(summary.times)
     write_text(config.durations_path, json.dumps(dict(sorted(durations.items())), indent=1) + "\n", console.redact)
 
 
@@ -254,9 +256,9 @@ def _run_tier(stack: Stack, tier: _tiers.Tier, ctx: _tiers.Context, console: Con
     """Run a tier (unless ``first`` is its finished run); when tests failed, run just those
     once more at once, to tell flakes apart."""
     first = first or _tiers.run(stack, tier, ctx, console, watch or [])
-    if first.dependency_down or first.exit_code is None or not first.junit_xml:
+    if first.dependency_down or first.exit_code is None or first.summary is None:
         return first, None
-    failed = _junit.parse(first.junit_xml).failed
+    failed = first.summary.failed
     if not failed:
         return first, None
     name = _tiers.check_name(tier, ctx.config)
@@ -268,11 +270,11 @@ def _run_tier(stack: Stack, tier: _tiers.Tier, ctx: _tiers.Context, console: Con
 def _apply_flakes(check: CheckResult, first: _tiers.TierRun, rerun: _tiers.TierRun | None, store: FlakeStore,
                   config: Config, console: Console) -> CheckResult:
     """Flakes pass the check; quarantined failures are reported but do not gate."""
-    if not first.junit_xml or first.dependency_down:
+    summary = first.summary
+    if summary is None or first.dependency_down:
         return check
-    summary = _junit.parse(first.junit_xml)
     skipped = {n for n, _ in summary.skips}
-    retried = _junit.parse(rerun.junit_xml) if rerun and rerun.junit_xml and not rerun.dependency_down else None
+    retried = rerun.summary if rerun and not rerun.dependency_down else None
     still = set(retried.failed) if retried else set(summary.failed)
     flaky = tuple(n for n in summary.failed if retried and n not in still and n in retried.times)
     passed = [n for n in summary.times if n not in summary.failed and n not in skipped]
@@ -302,18 +304,18 @@ def _now() -> datetime.datetime:
 
 
 def _collect(tier: _tiers.Tier, run: _tiers.TierRun, rerun: _tiers.TierRun | None, flakes: FlakeStore,
-             config: Config, checks: dict[str, CheckResult], junit: dict[str, str], console: Console) -> None:
+             config: Config, checks: dict[str, CheckResult], runs: dict[str, _tiers.TierRun],
+             console: Console) -> None:
     check = _apply_flakes(_tiers.result(tier, run, config), run, rerun, flakes, config, console)
     checks[check.name] = check
-    if run.junit_xml:
-        junit[check.name] = run.junit_xml
+    runs[check.name] = run
     verdict = "FAILS the gate (required)" if check.status is Status.FAILED else "does not gate"
     if run.dependency_down is not None:
         down = run.dependency_down
         console.banner(f"SKIP {check.name}: a dependency went down mid-run; {verdict}",
                        [down.message, *down.log_tail.splitlines()[-10:]])
     elif check.skipped:
-        skips = [f"{nodeid}: {why}" for nodeid, why in _junit.parse(run.junit_xml or "<testsuite/>").skips]
+        skips = [f"{nodeid}: {why}" for nodeid, why in (run.summary.skips if run.summary else ())]
         verdict = "FAILS the gate (required)" if check.required else "does not gate"
         console.banner(f"SKIP in {check.name}: {check.skipped} of {check.tests} test(s); {verdict}", skips[:20])
 

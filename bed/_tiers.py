@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import json
 import re
@@ -71,6 +72,11 @@ class TierRun:
     log_tail: str
     dependency_down: Cause | None = None  # a service the tier needs died or froze mid-run
     runner_state: str = ""  # how the runner ended: "exited (code 137, OOM-killed)"
+
+    @functools.cached_property
+    def summary(self) -> _junit.JUnitSummary | None:
+        """The JUnit report, parsed once for everything that reads it."""
+        return _junit.parse(self.junit_xml) if self.junit_xml else None
 
 
 class _Watch:
@@ -267,12 +273,12 @@ def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:
         return dataclasses.replace(check, status=Status.ERROR, reason=f"over its {limit:.0f} s budget",
                                    cause=Cause(f"{name} (budget)", "", f"stopped after {limit:.0f} s",
                                                run.log_tail))
-    if run.junit_xml is None:
+    summary = run.summary
+    if summary is None:
         oom = "OOM-killed" in run.runner_state
         why = (f"the runner was OOM-killed (BED_RUNNER_MEMORY={config.runner_memory}; raise it)" if oom
                else f"the runner ended {run.runner_state or f'with exit code {run.exit_code}'} without a JUnit report")
         return dataclasses.replace(check, status=Status.ERROR, reason=why, cause=Cause(name, "", why, run.log_tail))
-    summary = _junit.parse(run.junit_xml)
     check = dataclasses.replace(check, tests=summary.tests, failures=summary.failures, skipped=summary.skipped)
     if summary.first_failure is not None or run.exit_code not in (0, 5):
         cause = summary.first_failure or Cause(name, "", f"pytest exit code {run.exit_code}", run.log_tail)
