@@ -320,12 +320,8 @@ def _collect(tier: _tiers.Tier, run: _tiers.TierRun, rerun: _tiers.TierRun | Non
         console.banner(f"SKIP in {check.name}: {check.skipped} of {check.tests} test(s); {verdict}", skips[:20])
 
 
-def _required(tier: _tiers.Tier, config: Config) -> bool:
-    return config.strict or tier.name in config.expect or any(s in config.expect for s in tier.needs)
-
-
 def _dependency_down(tier: _tiers.Tier, config: Config, error: StackError, console: Console) -> CheckResult:
-    required = _required(tier, config)
+    required = _tiers.required(tier, config)
     status = Status.FAILED if required else Status.SKIPPED
     name = _tiers.check_name(tier, config)
     why = "required by STRICT/READINESS_EXPECT, so this FAILS the gate" if required else "skipped"

@@ -59,6 +59,11 @@ TIERS = {
 }
 
 
+def required(tier: Tier, config: Config) -> bool:
+    """STRICT, or READINESS_EXPECT names the tier or a service it needs: not running fails the gate."""
+    return config.strict or tier.name in config.expect or any(s in config.expect for s in tier.needs)
+
+
 def networked(tier: Tier, config: Config) -> bool:
     """Live smokes need the internet only when they are switched on; otherwise no network at all."""
     return tier.networked and (tier.name != "release" or config.live_providers)
@@ -190,8 +195,8 @@ def env(tier: Tier, ctx: Context) -> dict[str, str]:
     if tier.name == "nd":
         out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = ctx.master_key
-        required = [s for s in ("shim", "proxy") if config.strict or s in config.expect or tier.name in config.expect]
-        out["BED_REQUIRED"] = ",".join(required)
+        must = [s for s in tier.needs if config.strict or tier.name in config.expect or s in config.expect]
+        out["BED_REQUIRED"] = ",".join(must)
         if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
             out["PYTEST_ADDOPTS"] = config.pytest_addopts
         if config.shard is not None and not ctx.select.get(tier.name):  # explicit node ids are the selection
@@ -260,13 +265,12 @@ def run(stack: Stack, tier: Tier, ctx: Context, console: Console, watch: Sequenc
 
 def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:
     """Turn a finished tier into a CheckResult, applying the tier's own rules."""
-    required = config.strict or tier.name in config.expect
     name = check_name(tier, config)
     check = CheckResult(name=name, tier=tier.name, status=Status.PASSED, duration_s=round(run.duration_s, 2),
-                        junit=config.shown(config.junit_path(name)), required=required)
+                        junit=config.shown(config.junit_path(name)), required=required(tier, config))
     if run.dependency_down is not None:
         cause = run.dependency_down
-        status = Status.FAILED if required or _needs_required(tier, config) else Status.SKIPPED
+        status = Status.FAILED if check.required else Status.SKIPPED
         return dataclasses.replace(check, status=status, reason=cause.message, cause=cause)
     if run.exit_code is None:
         limit = budget(tier, config) or 0
@@ -293,10 +297,6 @@ def result(tier: Tier, run: TierRun, config: Config) -> CheckResult:
         reasons = sorted({why for _, why in summary.skips})
         return _not_run(check, summary.skips[0][0], "; ".join(reasons)[:500])
     return check
-
-
-def _needs_required(tier: Tier, config: Config) -> bool:
-    return any(s in config.expect for s in tier.needs)
 
 
 def _not_run(check: CheckResult, nodeid: str, reason: str) -> CheckResult:

@@ -6,7 +6,7 @@ import pytest
 
 from bed._config import Config
 from bed._results import Status
-from bed._tiers import TIERS, Context, TierRun, argv, check_name, env, result
+from bed._tiers import TIERS, Context, TierRun, argv, check_name, env, required, result
 
 PASS = '<testsuite tests="2"><testcase classname="deterministic.test_a" name="t1"/>' \
        '<testcase classname="deterministic.test_a" name="t2"/></testsuite>'
@@ -113,3 +113,21 @@ def test_shard_and_selection_reach_only_the_nd_runner(tmp_path: Path) -> None:
     det = env(TIERS["deterministic"], _ctx(config))
     assert "PYTEST_ADDOPTS" not in det
     assert "BED_SHARD" not in det
+
+
+@pytest.mark.parametrize(("env_", "tier", "expected"), [
+    ({}, "nd", False),
+    ({"STRICT": "1"}, "deterministic", True),
+    ({"READINESS_EXPECT": "nd"}, "nd", True),
+    ({"READINESS_EXPECT": "proxy"}, "nd", True),  # the ND tier needs the proxy
+    ({"READINESS_EXPECT": "proxy"}, "release", False),
+])
+def test_one_definition_of_required(tmp_path: Path, env_: dict[str, str], tier: str, expected: bool) -> None:
+    config = _config(tmp_path, **env_)
+    assert required(TIERS[tier], config) is expected
+    assert result(TIERS[tier], TierRun(0, PASS, 1.0, ""), config).required is expected
+
+
+def test_a_required_service_names_only_itself_in_the_runner(tmp_path: Path) -> None:
+    out = env(TIERS["nd"], _ctx(_config(tmp_path, READINESS_EXPECT="shim")))
+    assert out["BED_REQUIRED"] == "shim"
