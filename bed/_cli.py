@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from . import __version__, _bench, _ci, _cleanup, _compose, _doctor, _repro, _run, _signals
+from . import __version__, _bench, _ci, _cleanup, _compose, _doctor, _repro, _run, _signals, _tiers
 from ._config import ENV_VARS, GATES, TIERS, Config
 from ._console import Console
 from ._engine import connect
@@ -51,10 +51,8 @@ def cmd_up(args: argparse.Namespace, environ: Mapping[str, str], console: Consol
     try:
         stack.create_network()
         stack.start_services(router.text)
-        stack.start_runner("shell", [], {"MINI_AGENT_API_BASE": config.bases.network,
-                                         "CODEX_AGENT_API_BASE": config.bases.network,
-                                         "BED_PROXY_URL": PROXY.network_url(),
-                                         "LITELLM_MASTER_KEY": key}, networked=True)
+        shell = _run.start_shell(stack, _tiers.Context(config=config, master_key=key, router_yaml=router.text,
+                                                       environ=environ))
     except BaseException:
         stack.close()
         raise
@@ -72,7 +70,7 @@ def cmd_up(args: argparse.Namespace, environ: Mapping[str, str], console: Consol
         f"export MINI_AGENT_API_BASE={shim_base}\n"
         f"export CODEX_AGENT_API_BASE={shim_base}\n"
         f'export LITELLM_MASTER_KEY="$(cat {key_file})"\n'
-        f"# a shell in the runner: docker exec -it bed-{config.run_id}-runner-shell bash\n"
+        f"# a shell in the runner: docker exec -it {shell.name} bash\n"
     )
     sys.stdout.flush()
     return EXIT_READY

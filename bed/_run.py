@@ -190,9 +190,13 @@ def _execute(stack: Stack, ctx: _tiers.Context, router_yaml: str, flakes: FlakeS
     return checks, runs, host_base
 
 
+def start_shell(stack: Stack, ctx: _tiers.Context) -> Service:
+    """An idle runner on the bed network, with the ND tier's environment, to exec into."""
+    return stack.start_runner("shell", [], _tiers.env(_tiers.TIERS["nd"], ctx), networked=True)
+
+
 def _keep_shell(stack: Stack, ctx: _tiers.Context, console: Console) -> None:
-    """A kept stack gets an idle runner, with the ND tier's environment, to exec into."""
-    shell = stack.start_runner("shell", [], _tiers.env(_tiers.TIERS["nd"], ctx), networked=True)
+    shell = start_shell(stack, ctx)
     console.step(f"kept: a shell in the runner: docker exec -it {shell.name} bash "
                  f"(then: /opt/venv/bin/python -m pytest nd -x); `bed down --run {ctx.config.run_id}` removes it all")
 

@@ -130,6 +130,10 @@ def test_up_prints_exports_and_down_removes_it(client: docker.DockerClient, imag
                            json={"model": "codex-agent-1", "messages": [{"role": "user", "content": "kept"}]})
         assert reply.status_code == 200
         assert httpx.get(exports["MINI_AGENT_API_BASE"].removesuffix("/v1") + "/health").status_code == 200
+        shell = re.search(r"docker exec -it (bed-[0-9a-f]{8}-runner-shell) bash", up.stdout)
+        assert shell, up.stdout[-1000:]
+        probe = "import os, urllib.request as u; u.urlopen(os.environ['BED_PROXY_URL'] + '/health/liveliness')"
+        assert client.containers.get(shell.group(1)).exec_run(["/opt/venv/bin/python", "-c", probe]).exit_code == 0
     finally:
         down = bed_cli(["down"], tmp_path)
     assert down.returncode == 0
