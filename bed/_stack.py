@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import os
 import socket
 import threading
@@ -107,8 +108,7 @@ class Stack:
         self._network: Network | None = None
         self._owned: list[Service] = []
         self._lock = threading.Lock()
-        self._closed = False
-        self._cancel = threading.Event()  # ends every wait of this stack when it closes
+        self._closing = threading.Event()  # set once by close(): ends every wait, refuses new starts
         self._names: dict[str, int] = {}
         self._starting = 0  # starts in flight; close() lets them land before it sweeps
         self._settled = threading.Condition(self._lock)
@@ -142,8 +142,8 @@ class Stack:
         """Start the shim and the proxy concurrently and wait until both are healthy."""
         self._check_port_free()
         jobs: dict[str, Callable[[], Service]] = {
-            "shim": lambda: self._start_shim(),
-            "proxy": lambda: self._start_proxy(router_yaml),
+            "shim": self._start_shim,
+            "proxy": functools.partial(self._start_proxy, router_yaml),
         }
         # Not a `with` block: on SIGINT the main thread must not wait for the waits to finish;
         # close() sets the cancel event and they end within one poll.
@@ -178,7 +178,7 @@ class Stack:
     def _wait(self, service: Service, url: str) -> Service:
         self.console.step(f"waiting for {service.name} at {url} (budget {self.config.wait_budget_s:.0f} s)")
         with self.console.progress(f"waiting for {service.name}"):
-            service.ready_s = _wait.wait_healthy(service, url, self.config.wait_budget_s, cancel=self._cancel)
+            service.ready_s = _wait.wait_healthy(service, url, self.config.wait_budget_s, cancel=self._closing)
         self.console.step(f"{service.name} healthy after {service.ready_s:.1f} s")
         return service
 
@@ -192,10 +192,10 @@ class Stack:
                           networked=networked, memory=self.config.runner_memory, suite=suite)
 
     def start(self, name: str, role: str, image: str, *, env: dict[str, str],
-               ports: dict[int, int | None] | None = None, aliases: list[str] | None = None,
-               files: list[tuple[bytes, str]] | None = None, command: list[str] | None = None,
-               networked: bool = True, memory: str | None = None, cpus: float | None = None,
-               suite: Path | None = None) -> Service:
+              ports: dict[int, int | None] | None = None, aliases: list[str] | None = None,
+              files: list[tuple[bytes, str]] | None = None, command: list[str] | None = None,
+              networked: bool = True, memory: str | None = None, cpus: float | None = None,
+              suite: Path | None = None) -> Service:
         """Start one container of this run (labelled, limited, loopback ports) and own it."""
         full_name = self._unique(f"bed-{self.config.run_id}-{name}")
         container = _Container(image, name=full_name, env=env)
@@ -226,7 +226,7 @@ class Stack:
         # or never made; a signal that comes meanwhile is raised when the start is done.
         with _signals.shielded():
             with self._lock:
-                if self._closed:
+                if self._closing.is_set():
                     raise StackError("the run is shutting down; not starting more containers.")
                 self._owned.append(service)
                 self._starting += 1
@@ -268,12 +268,11 @@ class Stack:
         whose start was interrupted half-way (created, never handed back) goes too.
         """
         started = time.monotonic()
-        if self._cancel.is_set():  # closed already (an explicit close, then the with-block's exit)
+        if self._closing.is_set():  # closed already (an explicit close, then the with-block's exit)
             return 0.0
-        self._cancel.set()
+        self._closing.set()
         with _signals.shielded():
             with self._lock:
-                self._closed = True
                 # A start in flight (another thread) lands first, so the sweep below sees it.
                 self._settled.wait_for(lambda: self._starting == 0, timeout=START_SETTLE_S)
                 owned, self._owned = self._owned, []
