@@ -16,7 +16,6 @@ as JSON (and Markdown, and a PNG for the gateway) under local/artifacts/bench/.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import json
 import statistics
@@ -64,11 +63,12 @@ def bench_core(config: Config, environ: Mapping[str, str], console: Console, run
     image_check = time.monotonic() - mark
     phases: dict[str, list[float]] = {}
     make = ["make", "-s", "-C", str(config.source), "project-ready-core-only-with-docker"]
+    report_path = Config.from_env(environ, root=config.source).report_path  # where that make run reports
     for i in range(runs):
         started = time.monotonic()
         done = subprocess.run(make, env=dict(environ), stdin=subprocess.DEVNULL, capture_output=True, check=False)
         wall = time.monotonic() - started
-        result = RunResult.from_dict(json.loads((config.source / "local/artifacts/mvp/mvp_report.json").read_text()))
+        result = RunResult.from_dict(json.loads(report_path.read_text()))
         console.step(f"run {i + 1}/{runs}: {result.verdict} (exit {done.returncode}) in {wall:.2f} s")
         for key, value in {**result.timings, "wall (make)": wall}.items():
             phases.setdefault(key, []).append(value)
@@ -185,14 +185,8 @@ def _warm(url: str) -> None:
 # --- the gateway's overhead ------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Series:
-    name: str
-    latencies_ms: list[float]
-    rps: float
-
-
-async def _streamed(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> _Series:
+async def _streamed(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> _load.LoadResult:
+    """Streamed completions (chunked SSE) through httpx: each latency is to the last byte."""
     body = {"model": "codex-agent-1", "stream": True, "messages": [{"role": "user", "content": "bench"}]}
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
@@ -208,7 +202,7 @@ async def _streamed(url: str, headers: dict[str, str], concurrency: int, seconds
 
         started = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return _Series("", latencies, len(latencies) / (time.monotonic() - started))
+    return _load.LoadResult(len(latencies), 0, time.monotonic() - started, tuple(latencies))
 
 
 def bench_gateway(config: Config, environ: Mapping[str, str], console: Console, seconds: float,
@@ -218,8 +212,15 @@ def bench_gateway(config: Config, environ: Mapping[str, str], console: Console, 
     key = _run.new_master_key()
     console.redact.add(key)
     router = _router.plan(None, config.group, config.bases.network, strict=True)
-    series: dict[str, _Series] = {}
+    series: dict[str, _load.LoadResult] = {}
     table: list[dict[str, Any]] = []
+
+    def record(path: str, mode: str, level: int, result: _load.LoadResult) -> None:
+        table.append({"path": path, "mode": mode, "concurrency": level, **result.summary()})
+        series[f"{path} {mode} c={level}"] = result
+        console.step(f"{path:6} {mode:8} c={level:<3} {result.rps:8.1f} req/s p50 {result.percentile(50):7.2f} "
+                     f"p95 {result.percentile(95):7.2f} p99 {result.percentile(99):7.2f} ms")
+
     with Stack(client, config, images, Console(out=io.StringIO(), redact=console.redact), key) as stack:
         stack.create_network()
         stack.start_services(router.text)
@@ -229,17 +230,9 @@ def bench_gateway(config: Config, environ: Mapping[str, str], console: Console, 
         for path, (url, headers) in targets.items():
             _load.load(url, CHAT, concurrency=2, seconds=1, headers=headers)  # warm up
             for level in levels:
-                plain = _load.load(url, CHAT, concurrency=level, seconds=seconds, headers=headers)
-                table.append({"path": path, "mode": "plain", "concurrency": level, **plain.summary()})
-                console.step(f"{path:6} plain    c={level:<3} {plain.rps:8.1f} req/s p50 {plain.percentile(50):7.2f} "
-                             f"p95 {plain.percentile(95):7.2f} p99 {plain.percentile(99):7.2f} ms")
-                series[f"{path} plain c={level}"] = _Series(path, list(plain.latencies_ms), plain.rps)
-            stream = asyncio.run(_streamed(url, headers, levels[0], seconds))
-            result = _load.LoadResult(len(stream.latencies_ms), 0, seconds, tuple(stream.latencies_ms))
-            table.append({"path": path, "mode": "streamed", "concurrency": levels[0], **result.summary()})
-            console.step(f"{path:6} streamed c={levels[0]:<3} {stream.rps:8.1f} req/s p50 {result.percentile(50):7.2f} "
-                         f"p95 {result.percentile(95):7.2f} p99 {result.percentile(99):7.2f} ms")
-            series[f"{path} streamed c={levels[0]}"] = stream
+                record(path, "plain", level, _load.load(url, CHAT, concurrency=level, seconds=seconds,
+                                                        headers=headers))
+            record(path, "streamed", levels[0], asyncio.run(_streamed(url, headers, levels[0], seconds)))
     out = _out_dir(config)
     markdown = _markdown(table)
     (out / "gateway.md").write_text(markdown)
@@ -258,7 +251,7 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plot(series: dict[str, _Series], path: Path) -> Path | None:
+def _plot(series: dict[str, _load.LoadResult], path: Path) -> Path | None:
     try:
         import matplotlib
 
