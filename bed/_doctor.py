@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import shutil
-import socket
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,7 +20,8 @@ import requests
 from . import _router
 from ._config import Config
 from ._errors import BedError
-from ._images import SPECS, expected_tags
+from ._images import SPECS, expected_tags, find_image
+from ._stack import loopback_port_free
 
 MIN_FREE_GB = 5.0
 
@@ -79,12 +79,9 @@ def check_ports(config: Config) -> list[Finding]:
     port = config.bases.host_port
     if port is None:
         return [Finding(Level.OK, "ports", "the shim and the proxy get free loopback ports")]
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return [Finding(Level.FAIL, "ports", f"127.0.0.1:{port} (from {config.bases.source}) is taken",
-                            f"free it (ss -ltnp 'sport = :{port}') or pick another port")]
+    if not loopback_port_free(port):
+        return [Finding(Level.FAIL, "ports", f"127.0.0.1:{port} (from {config.bases.source}) is taken",
+                        f"free it (ss -ltnp 'sport = :{port}') or pick another port")]
     return [Finding(Level.OK, "ports", f"127.0.0.1:{port} is free for the shim")]
 
 
@@ -108,18 +105,17 @@ def check_engine(client_factory: Callable[[], docker.DockerClient], config: Conf
     if config is None:
         return found
     tags = expected_tags(client, config)
+    built = [tag for tag in tags.values() if find_image(client, tag) is not None]
     for spec in SPECS:
         tag = tags.get(spec.name)
         if tag is None:
             found.append(Finding(Level.WARN, "images", f"{spec.repository}: its base is not built yet",
                                  "the first run (or `make images`) builds it"))
-            continue
-        try:
-            client.images.get(tag)
+        elif tag in built:
             found.append(Finding(Level.OK, "images", f"{tag} is built and up to date"))
-        except docker.errors.ImageNotFound:
+        else:
             found.append(Finding(Level.WARN, "images", f"{tag} is not built yet", "`make images` (or just run)"))
-    runnable = next((t for t in tags.values() if _exists(client, t)), None)
+    runnable = built[0] if built else None
     if runnable:
         try:
             client.containers.run(runnable, ["/opt/venv/bin/python", "-c", "pass"], remove=True,
@@ -129,14 +125,6 @@ def check_engine(client_factory: Callable[[], docker.DockerClient], config: Conf
             found.append(Finding(Level.FAIL, "engine", f"cannot run a container: {exc}",
                                  "read the engine's log; check free memory and the storage driver"))
     return found
-
-
-def _exists(client: docker.DockerClient, tag: str) -> bool:
-    try:
-        client.images.get(tag)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
 
 
 def diagnose(environ: Mapping[str, str], root: Path,

@@ -72,11 +72,11 @@ def ensure_images(client: docker.DockerClient, config: Config, console: Console)
         parent = refs[spec.base_from].tag if spec.base_from else base_name
         parent_id = refs[spec.base_from].id if spec.base_from else base_id
         tag, context = _tagged(config, spec, parent_id, ca)
-        image = _find(client, tag)
+        image = find_image(client, tag)
         if image is None:
             console.step(f"building {tag} (FROM {parent})")
             _build(client, tag, context, parent, console)
-            image = _find(client, tag)
+            image = find_image(client, tag)
             if image is None:
                 raise ImageError(f"the build of {tag} reported success but the image is missing.",
                                  hint="run `bed images` again; check `docker images bed-*`.")
@@ -89,9 +89,9 @@ def ensure_images(client: docker.DockerClient, config: Config, console: Console)
 
 def expected_tags(client: docker.DockerClient, config: Config) -> dict[str, str]:
     """The tags a run would use, as far as they can be known without building anything."""
-    base = _find(client, config.base_image)
+    base = find_image(client, config.base_image)
     if base is None and config.base_image == DEFAULT_BASE_IMAGE:
-        base = _find(client, OFFLINE_BASE)
+        base = find_image(client, OFFLINE_BASE)
     if base is None:
         return {}
     ca = _ca_bytes(config)
@@ -102,7 +102,7 @@ def expected_tags(client: docker.DockerClient, config: Config) -> dict[str, str]
         if parent_id is None:  # its parent is not built, so its tag cannot be known yet
             break
         tags[spec.name], _ = _tagged(config, spec, parent_id, ca)
-        image = _find(client, tags[spec.name])
+        image = find_image(client, tags[spec.name])
         if image is not None:
             ids[spec.name] = str(image.id)
     return tags
@@ -124,7 +124,8 @@ def _ref(name: str, tag: str, image: docker.models.images.Image, *, built: bool)
     return ImageRef(name=name, tag=tag, id=str(image.id), size_mb=round(size, 1), built=built)
 
 
-def _find(client: docker.DockerClient, name: str) -> docker.models.images.Image | None:
+def find_image(client: docker.DockerClient, name: str) -> docker.models.images.Image | None:
+    """The image, or None when the engine does not have it."""
     try:
         return client.images.get(name)
     except docker.errors.ImageNotFound:
@@ -137,11 +138,11 @@ def _find(client: docker.DockerClient, name: str) -> docker.models.images.Image 
 def _base_image(client: docker.DockerClient, config: Config, console: Console) -> tuple[str, str]:
     """The base image's name and id: found locally, pulled, or bootstrapped offline."""
     name = config.base_image
-    image = _find(client, name)
+    image = find_image(client, name)
     if image is not None:
         return name, str(image.id)
     if name == DEFAULT_BASE_IMAGE:
-        offline = _find(client, OFFLINE_BASE)
+        offline = find_image(client, OFFLINE_BASE)
         if offline is not None:
             return OFFLINE_BASE, str(offline.id)
     console.step(f"pulling base image {name}")
@@ -186,7 +187,7 @@ def bootstrap_base(client: docker.DockerClient, console: Console) -> str:
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
         repository, tag = OFFLINE_BASE.split(":")
         client.api.import_image_from_file(str(archive), repository=repository, tag=tag)
-    image = _find(client, OFFLINE_BASE)
+    image = find_image(client, OFFLINE_BASE)
     if image is None:
         raise ImageError(f"docker import of {OFFLINE_BASE} did not produce an image.",
                          hint="check the engine's log and free disk space.")

@@ -249,17 +249,12 @@ class Stack:
 
     def _check_port_free(self) -> None:
         port = self.config.bases.host_port
-        if port is None:
-            return
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                raise PortInUseError(
+        if port is not None and not loopback_port_free(port):
+            raise PortInUseError(
                     f"port {port} on 127.0.0.1 (from {self.config.bases.source}) is already taken.",
-                    hint=f"stop what listens there (ss -ltnp 'sport = :{port}'), or choose another port "
-                         "in MINI_AGENT_API_BASE, or unset it to let bed pick a free one.",
-                ) from None
+                hint=f"stop what listens there (ss -ltnp 'sport = :{port}'), or choose another port "
+                     "in MINI_AGENT_API_BASE, or unset it to let bed pick a free one.",
+            )
 
     def close(self) -> float:
         """Remove every container and the network of this run; seconds it took.
@@ -296,6 +291,16 @@ class Stack:
             except docker.errors.APIError as exc:
                 self.console.step(f"could not remove network {network.name}: {exc.explanation}; `bed gc` will")
         self._network = None
+
+
+def loopback_port_free(port: int) -> bool:
+    """Can something bind 127.0.0.1:port right now (what publishing the shim there needs)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _remove(raw: docker.models.containers.Container) -> None:
