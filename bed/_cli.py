@@ -123,8 +123,7 @@ def cmd_bench(args: argparse.Namespace, environ: Mapping[str, str], console: Con
 
 
 def cmd_repro(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
-    result = _repro.repro(Path(args.report), environ, console, keep=args.keep)
-    config = Config.from_env(environ)
+    result, config = _repro.repro(Path(args.report), environ, console, keep=args.keep)
     _run.summarise(result, config, console)
     return EXIT_READY if result.ready else EXIT_NOT_READY
 

@@ -80,9 +80,9 @@ def ensure_images(client: docker.DockerClient, config: Config, console: Console)
             if image is None:
                 raise ImageError(f"the build of {tag} reported success but the image is missing.",
                                  hint="run `bed images` again; check `docker images bed-*`.")
-            refs[spec.name] = _ref(spec.name, tag, image, built=True)
+            refs[spec.name] = image_ref(spec.name, tag, image, built=True)
         else:
-            refs[spec.name] = _ref(spec.name, tag, image, built=False)
+            refs[spec.name] = image_ref(spec.name, tag, image, built=False)
         _tag_current(image, spec)
     return refs
 
@@ -119,7 +119,8 @@ def _tag_current(image: docker.models.images.Image, spec: ImageSpec) -> None:
         image.tag(spec.repository, "current")
 
 
-def _ref(name: str, tag: str, image: docker.models.images.Image, *, built: bool) -> ImageRef:
+def image_ref(name: str, tag: str, image: docker.models.images.Image, *, built: bool) -> ImageRef:
+    """What a run records of an image: its tag, id and size."""
     size = float(image.attrs.get("Size", 0)) / 1e6
     return ImageRef(name=name, tag=tag, id=str(image.id), size_mb=round(size, 1), built=built)
 

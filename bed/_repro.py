@@ -8,6 +8,7 @@ is said loudly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +22,7 @@ from ._config import ENV_VARS, Config
 from ._console import Console
 from ._engine import connect
 from ._errors import ConfigError
-from ._images import ImageRef
+from ._images import ImageRef, find_image, image_ref
 from ._results import SCHEMA_VERSION, RunResult
 
 
@@ -53,30 +54,28 @@ def plan(data: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, tuple[str, ..
 def recorded_images(client: docker.DockerClient, data: dict[str, Any], console: Console) -> dict[str, ImageRef] | None:
     refs: dict[str, ImageRef] = {}
     for name, image in data["repro"]["images"].items():
-        try:
-            found = client.images.get(image["id"])
-        except docker.errors.ImageNotFound:
+        found = find_image(client, image["id"])
+        if found is None:
             console.banner("IMAGES DIFFER FROM THE REPORT", [
                 f"{image['tag']} ({image['id'][7:19]}) is no longer on this engine",
                 "reproducing with images built from the current source instead"])
             return None
-        refs[name] = ImageRef(name, image["tag"], str(found.id), round(float(found.attrs.get("Size", 0)) / 1e6, 1),
-                              built=False)
+        refs[name] = image_ref(name, image["tag"], found, built=False)
     return refs
 
 
-def repro(report: Path, environ: Mapping[str, str], console: Console, *, keep: bool) -> RunResult:
+def repro(report: Path, environ: Mapping[str, str], console: Console, *, keep: bool) -> tuple[RunResult, Config]:
     data = load(report)
     recorded = data["repro"]
     tiers, select = plan(data)
     env = {**{k: v for k, v in environ.items() if k not in ENV_VARS}, **recorded["env"]}
-    base = Config.from_env(env, tiers=tiers, gate=data["gate"])
-    router_file = base.stub_path.with_name("repro_router.yaml")
+    config = Config.from_env(env, tiers=tiers, gate=data["gate"], keep=keep, shard=recorded["shard"],
+                             suite=recorded.get("suite"))
+    router_file = config.stub_path.with_name("repro_router.yaml")
     router_file.parent.mkdir(parents=True, exist_ok=True)
     router_file.write_text(recorded["router_yaml"])
-    config = Config.from_env(env, tiers=tiers, gate=data["gate"], router_config=str(router_file), keep=keep,
-                             shard=recorded["shard"], suite=recorded.get("suite"))
+    config = dataclasses.replace(config, router_config=router_file)
     shown = ", ".join(f"{t}: {len(select[t])} test(s)" if t in select else f"{t}: all" for t in tiers)
     console.step(f"reproducing run {data['run_id']} ({data['verdict']}): {shown}")
     images = recorded_images(connect(environ), data, console)
-    return _run.run(config, env, console, gate=data["gate"], select=select, images=images)
+    return _run.run(config, env, console, gate=data["gate"], select=select, images=images), config
