@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
                  f"STRICT={int(config.strict)}")
     result = run_pipeline(RunState(config, environ, console, lambda: common.engine(environ), args.gate))
     summarise(result, config, console)
-    ci.annotate(result, environ, console)
+    ci.annotate(result, environ, console, config.root)
     return EXIT_READY if result.ready else EXIT_NOT_READY
 
 

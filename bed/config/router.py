@@ -19,6 +19,7 @@ from .bases import normalise
 
 DEFAULT_GROUP = "codex-agent-1"
 MAX_BYTES = 1024 * 1024  # a router config is a few KB; a bigger file is a mistake, refused at once
+MAX_NESTING = 64  # flow brackets; LiteLLM configs nest a handful of levels, YAML's parser recurses per level
 SHIM_API_KEY = "sk-mini-agent-not-a-secret"  # the shim checks no key; LiteLLM wants one set
 
 
@@ -121,6 +122,9 @@ def _load(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: router config is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}).",
                           hint="save the file as UTF-8.") from None
+    if _nesting(text) > MAX_NESTING:
+        raise ConfigError(f"{path}: router config is nested too deeply to be a LiteLLM config.",
+                          hint="a LiteLLM config is a few levels deep: model_list, router_settings, ...")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -136,6 +140,18 @@ def _load(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: router config must be a YAML mapping with a model_list.",
                           hint="start the file with 'model_list:'.")
     return data
+
+
+def _nesting(text: str) -> int:
+    """The deepest run of open flow brackets, counted cheaply before the recursive parser sees them."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _read(path: Path) -> bytes:

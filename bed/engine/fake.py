@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 
 from ..errors import ContainerGone, ImageError, PortInUseError, StackError
@@ -182,6 +183,7 @@ class FakeEngine:
         target = next((c for c in self.table.values()
                        if any(f"//{alias}:" in url for alias in c.spec.aliases)), None)
         if target is None or target.state.status != "running" or not target.program.healthy:
+            time.sleep(0.02)  # a real probe slice takes time; do not let a wait spin
             return ExecResult(1, f"no answer from {url}")
         return ExecResult(0, f"healthy {url}")
 

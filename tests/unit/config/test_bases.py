@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bed._bases import NETWORK_BASE, normalise, resolve
-from bed._errors import ConfigError
+from bed.config.bases import NETWORK_BASE, normalise, resolve
+from bed.errors import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ from bed._errors import ConfigError
         ("  http://127.0.0.1:8788  ", "http://127.0.0.1:8788/v1"),
         ("https://gw.example:443/api", "https://gw.example:443/api/v1"),
         ("http://mini-agent:8788", NETWORK_BASE),
-        ("http://[::1]:8788", "http://[::1]:8788/v1"),
+        ("http://[::1]:8788", "http://127.0.0.1:8788/v1"),
         ("http://127.0.0.1", "http://127.0.0.1:80/v1"),
     ],
 )

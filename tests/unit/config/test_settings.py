@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bed._config import ENV_VARS, Config
-from bed._errors import ConfigError
+from bed.config.settings import ENV_VARS, Config
+from bed.errors import ConfigError
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.report_path == tmp_path / "local/artifacts/mvp/mvp_report.json"
     assert config.stub_path == tmp_path / ".artifacts/router_stub.yaml"
     assert config.ready_md_path == tmp_path / "PROJECT_READY.md"
-    assert (config.source / "images").is_dir()
+    assert (config.source / "images" / "context").is_dir()
 
 
 def test_knobs_from_the_runbook(tmp_path: Path) -> None:

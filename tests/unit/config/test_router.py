@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bed._bases import NETWORK_BASE
-from bed._errors import ConfigError
-from bed._router import plan
+from bed.config.bases import NETWORK_BASE
+from bed.config.router import plan
+from bed.errors import ConfigError
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -66,9 +66,12 @@ STRICT_ERRORS = [
     ("general_settings: {}\n", "model_list is missing", ""),
     ("model_list:\n  - 42\n", "model_list[0] has no model_name", ""),
     ("model_list:\n  - model_name: codex-agent-1\n    litellm_params: 7\n", "not a mapping", ""),
-    ("model_list:\n  - model_name: other\n", "no entry with model_name 'codex-agent-1'", ""),
-    ("model_list:\n  - model_name: codex-agent-1\n    litellm_params: {api_base: 'http://x:1'}\n",
+    ("model_list:\n  - model_name: other\n    litellm_params: {model: openai/x}\n",
+     "no entry with model_name 'codex-agent-1'", ""),
+    ("model_list:\n  - model_name: codex-agent-1\n    litellm_params: {model: openai/m, api_base: 'http://x:1'}\n",
      "model_list[0].litellm_params.api_base", ""),
+    ("model_list:\n  - model_name: codex-agent-1\n", "has no litellm_params.model", ""),
+    ("model_list:\n  - model_name: other\n  - model_name: codex-agent-1\n", "model_list[0] (other) has no", ""),
 ]
 
 
@@ -87,3 +90,20 @@ def test_strict_errors_say_what_and_where(tmp_path: Path, text: str, says: str, 
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read router config"):
         plan(tmp_path / "missing.yaml", "codex-agent-1", NETWORK_BASE, strict=False)
+
+
+@pytest.mark.parametrize("entry", [
+    "  - model_name: codex-agent-1\n",
+    "  - model_name: codex-agent-1\n    litellm_params:\n",
+    "  - model_name: codex-agent-1\n    litellm_params: {api_base: 'http://127.0.0.1:8788'}\n",
+], ids=["no-params", "null-params", "no-model"])
+def test_a_half_entry_for_the_group_is_completed_whole_never_half(tmp_path: Path, entry: str) -> None:
+    import yaml
+
+    path = _write(tmp_path, "model_list:\n" + entry)
+    result = plan(path, "codex-agent-1", NETWORK_BASE, strict=False)
+    params = yaml.safe_load(result.text)["model_list"][0]["litellm_params"]
+    assert params["model"] == "openai/codex-agent-1"  # what LiteLLM needs to boot (no KeyError: 'model')
+    assert params["api_base"] == NETWORK_BASE
+    assert params["api_key"]
+    assert any("had no litellm_params.model" in n for n in result.notes)

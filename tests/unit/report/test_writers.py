@@ -7,37 +7,12 @@ import jsonschema
 import pytest
 
 import bed
-from bed._junit import parse
-from bed._redact import Redactor
-from bed._reports import cause_lines, project_ready_md, synthetic_junit, write_all, write_text
-from bed._results import Cause, CheckResult, RunResult, Status
+from bed.redact import Redactor
+from bed.report.junit import synthetic
+from bed.report.results import Cause, CheckResult, RunResult, Status
+from bed.report.writers import cause_lines, project_ready_md, write_all, write_text
 
-SCHEMA = json.loads((Path(bed.__file__).parent / "report.schema.json").read_text())
-
-JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="all_smokes_nd" tests="3">
-<testcase classname="nd.test_proxy_routing" name="test_ok" file="nd/test_proxy_routing.py" line="10"/>
-<testcase classname="nd.test_proxy_routing" name="test_bad" file="nd/test_proxy_routing.py" line="20">
-<failure message="AssertionError: assert 'a' == 'b'&#10;  - b&#10;  + a">def test_bad():
-&gt;   assert x == y
-E   AssertionError
-
-nd/test_proxy_routing.py:23: AssertionError
-/opt/venv/lib/python3.11/site-packages/openai/_base_client.py:1248: BadRequestError</failure></testcase>
-<testcase classname="nd.test_shim_direct.TestX" name="test_skip[a]" file="nd/test_shim_direct.py" line="5">
-<skipped message="DEPENDENCY DOWN: shim">skip</skipped></testcase>
-</testsuite></testsuites>"""
-
-
-def test_parse_counts_and_first_failure() -> None:
-    summary = parse(JUNIT)
-    assert (summary.tests, summary.failures, summary.skipped) == (3, 1, 1)
-    assert summary.first_failure is not None
-    assert summary.first_failure.nodeid == "nd/test_proxy_routing.py::test_bad"
-    # The line in the test's own file, not the deepest library frame.
-    assert summary.first_failure.location == "nd/test_proxy_routing.py:23"
-    assert summary.first_failure.message.startswith("AssertionError: assert 'a' == 'b' | - b")
-    assert summary.skips == (("nd/test_shim_direct.py::TestX::test_skip[a]", "DEPENDENCY DOWN: shim"),)
-
+SCHEMA = json.loads((Path(bed.__file__).parent / "report" / "report.schema.json").read_text())
 
 def _result(*checks: CheckResult, ready: bool = False) -> RunResult:
     return RunResult(
@@ -85,18 +60,12 @@ def test_cause_line_names_first_failing_test_with_location() -> None:
 def test_project_ready_md_has_verdict_checks_causes_skips_and_versions() -> None:
     text = project_ready_md(_result(FAILED, SKIPPED))
     assert text.startswith("# PROJECT READY: NOT READY")
+    assert "**VERDICT: NOT READY (1 check failed: all_smokes_nd; 1 check skipped: release_smokes - LIVE_PROVIDERS" \
+           " is not 1)**" in text
     for needle in ("| all_smokes_nd | nd | FAIL |", "| release_smokes | release | SKIP |", "CAUSE all_smokes_nd",
                    "proxy | boom", "LIVE_PROVIDERS is not 1", "litellm: 1.108.7", "bed-shim:abc",
                    "MINI_AGENT_API_BASE = `http://mini-agent:8788/v1`"):
         assert needle in text
-
-
-def test_synthetic_junit_is_valid_and_carries_the_reason() -> None:
-    skipped = parse(synthetic_junit(SKIPPED))
-    assert (skipped.tests, skipped.skipped) == (1, 1)
-    assert skipped.skips[0][1] == "LIVE_PROVIDERS is not 1"
-    failed = parse(synthetic_junit(FAILED))
-    assert failed.failures == 1
 
 
 def test_writers_redact_and_write_atomically(tmp_path: Path) -> None:
@@ -106,7 +75,7 @@ def test_writers_redact_and_write_atomically(tmp_path: Path) -> None:
     redact = Redactor([secret])
     write_all(_result(check), report=tmp_path / "r/mvp_report.json", ready_md=tmp_path / "PROJECT_READY.md",
               redact=redact)
-    write_text(tmp_path / "junit.xml", synthetic_junit(check), redact)
+    write_text(tmp_path / "junit.xml", synthetic(check), redact)
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert secret not in path.read_text(), path
@@ -119,3 +88,24 @@ def test_unwritable_artifacts_dir_is_an_artifact_error(tmp_path: Path) -> None:
     with pytest.raises(bed.ArtifactError) as caught:
         write_text(blocker / "sub" / "report.json", "{}", Redactor())
     assert "BED_ARTIFACTS_DIR" in caught.value.line()
+
+
+@pytest.mark.parametrize(("checks", "line"), [
+    ((), "NOT READY"),
+    ((FAILED,), "NOT READY (1 check failed: all_smokes_nd)"),
+    ((SKIPPED,), "READY (1 check skipped: release_smokes - LIVE_PROVIDERS is not 1)"),
+], ids=["nothing", "failed", "skipped"])
+def test_the_verdict_line_names_what_did_not_run(checks: tuple[CheckResult, ...], line: str) -> None:
+    from bed.policy.verdict import ready
+
+    assert _result(*checks, ready=ready(checks)).verdict_line() == line
+
+
+def test_password_in_a_url_never_reaches_an_artifact(tmp_path: Path) -> None:
+    check = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.FAILED, duration_s=1.0,
+                        cause=Cause("t::x", "", "could not reach http://alice:hunter2hunter2@mirror:8080/simple"))
+    write_all(_result(check), report=tmp_path / "r.json", ready_md=tmp_path / "P.md", redact=Redactor())
+    for path in (tmp_path / "r.json", tmp_path / "P.md"):
+        text = path.read_text()
+        assert "hunter2hunter2" not in text
+        assert "http://***@mirror:8080/simple" in text

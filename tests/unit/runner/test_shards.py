@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bed._shards import parse, partition
+from bed.runner.bed_shards import parse, partition
 
 
 def test_parse() -> None:

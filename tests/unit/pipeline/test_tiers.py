@@ -4,75 +4,80 @@ from pathlib import Path
 
 import pytest
 
-from bed._config import Config
-from bed._results import Status
-from bed._tiers import TIERS, Context, TierRun, argv, check_name, env, required, result
-
-PASS = '<testsuite tests="2"><testcase classname="deterministic.test_a" name="t1"/>' \
-       '<testcase classname="deterministic.test_a" name="t2"/></testsuite>'
-SKIP_ONE = '<testsuite tests="2"><testcase classname="d.test_a" name="t1"/>' \
-           '<testcase classname="d.test_a" name="t2"><skipped message="no reason"/></testcase></testsuite>'
-SKIP_ALL = '<testsuite tests="1"><testcase classname="nd.test_a" name="t1">' \
-           '<skipped message="DEPENDENCY DOWN: proxy"/></testcase></testsuite>'
+from bed.config.settings import Config
+from bed.pipeline.tiers import (
+    JUNIT_PATH,
+    RECORDS_PATH,
+    SELECT_PATH,
+    TIERS,
+    Context,
+    argv,
+    check_name,
+    container_spec,
+    env,
+    required,
+    rules,
+)
 
 
 def _config(tmp_path: Path, **env_: str) -> Config:
     return Config.from_env(env_, root=tmp_path)
 
 
-def _result(tmp_path: Path, tier: str, xml: str | None, code: int | None = 0, **env_: str):  # type: ignore[no-untyped-def]
-    return result(TIERS[tier], TierRun(code, xml, 1.0, "tail"), _config(tmp_path, **env_))
-
-
 def _ctx(config: Config, environ: dict[str, str] | None = None, **kw: object) -> Context:
     return Context(config=config, master_key="sk-master", router_yaml="model_list: []\n",
-                   environ=environ or {}, **kw)  # type: ignore[arg-type]
+                   environ=environ or {}, cpus=kw.pop("cpus", 8), **kw)  # type: ignore[arg-type]
 
 
 def test_check_names_follow_the_old_harness() -> None:
     assert [t.check for t in TIERS.values()] == ["all_smokes_core", "all_smokes_nd", "release_smokes"]
 
 
-def test_passing_tier(tmp_path: Path) -> None:
-    check = _result(tmp_path, "deterministic", PASS)
-    assert (check.status, check.tests) == (Status.PASSED, 2)
-
-
-def test_any_skip_fails_the_deterministic_tier(tmp_path: Path) -> None:
-    check = _result(tmp_path, "deterministic", SKIP_ONE)
-    assert check.status is Status.FAILED
-    assert check.cause is not None
-    assert "skipped in a hermetic tier" in check.cause.message
-
-
-def test_nd_all_skipped_is_a_skip_unless_required(tmp_path: Path) -> None:
-    assert _result(tmp_path, "nd", SKIP_ALL).status is Status.SKIPPED
-    assert _result(tmp_path, "nd", SKIP_ALL, STRICT="1").status is Status.FAILED
-    assert _result(tmp_path, "nd", SKIP_ALL, READINESS_EXPECT="nd").status is Status.FAILED
-
-
-def test_budget_exceeded_is_an_error_with_cause(tmp_path: Path) -> None:
-    check = _result(tmp_path, "nd", None, code=None)
-    assert check.status is Status.ERROR
-    assert "budget" in check.reason
-
-
-def test_crash_without_junit_is_an_error(tmp_path: Path) -> None:
-    check = _result(tmp_path, "nd", None, code=4)
-    assert check.status is Status.ERROR
-    assert check.cause is not None
-    assert check.cause.log_tail == "tail"
-
-
-def test_nonzero_exit_without_failure_in_junit_is_a_failure(tmp_path: Path) -> None:
-    assert _result(tmp_path, "nd", PASS, code=3).status is Status.FAILED
-
-
 def test_runner_command_is_venv_python_never_bare_pytest(tmp_path: Path) -> None:
-    cmd = argv(TIERS["nd"], _ctx(_config(tmp_path), workers=4))
-    assert cmd[:3] == ["/opt/venv/bin/python", "-m", "pytest"]
+    cmd = argv(TIERS["nd"], _ctx(_config(tmp_path, PYTEST_XDIST_AUTO_NUM_WORKERS="4")))
+    assert cmd[:4] == ["/opt/venv/bin/python", "-m", "pytest", "nd"]
+    assert cmd[4:8] == ["-p", "bed_records", "-p", "no:cacheprovider"]
     assert cmd[-2:] == ["-n", "4"]
     assert "junit_suite_name=all_smokes_nd" in cmd
+    assert f"--junitxml={JUNIT_PATH}" in cmd
+
+
+def test_workers_are_capped_at_the_engine_s_cores(tmp_path: Path) -> None:
+    cmd = argv(TIERS["nd"], _ctx(_config(tmp_path, PYTEST_XDIST_AUTO_NUM_WORKERS="6"), cpus=2))
+    assert cmd[-2:] == ["-n", "2"]
+
+
+def test_a_rerun_keeps_the_same_command_and_selects_by_file(tmp_path: Path) -> None:
+    ctx = _ctx(_config(tmp_path))
+    first = container_spec(TIERS["nd"], ctx, "bed-net")
+    again = container_spec(TIERS["nd"], ctx, "bed-net", select=["nd/a.py::t[x y]"])
+    assert first.command == again.command  # -p no:cacheprovider and all: the same pytest invocation
+    assert again.env["BED_SELECT"] == SELECT_PATH
+    assert dict(again.files)[SELECT_PATH] == b'["nd/a.py::t[x y]"]'
+    assert "BED_SELECT" not in first.env
+    assert first.env["BED_RECORDS"] == RECORDS_PATH
+
+
+def test_a_suite_runs_by_marker_from_its_copied_project(tmp_path: Path) -> None:
+    suite = tmp_path / "tests"
+    suite.mkdir()
+    ctx = _ctx(Config.from_env({}, root=tmp_path, suite="tests"), suite_files=(("tests/test_a.py", b"x"),),
+               suite_target="tests")
+    spec = container_spec(TIERS["nd"], ctx, "bed-net")
+    assert spec.command is not None
+    assert spec.command[3] == "tests"
+    assert spec.working_dir == "/bed/project"
+    assert spec.env["BED_TIER_MARKER"] == "nd"
+    assert ("/bed/project/tests/test_a.py", b"x") in spec.files
+
+
+def test_the_hermetic_tiers_have_no_network(tmp_path: Path) -> None:
+    ctx = _ctx(_config(tmp_path))
+    assert container_spec(TIERS["deterministic"], ctx, "bed-net").network is None
+    assert container_spec(TIERS["release"], ctx, "bed-net").network is None
+    assert container_spec(TIERS["nd"], ctx, "bed-net").network == "bed-net"
+    live = _ctx(_config(tmp_path, LIVE_PROVIDERS="1"))
+    assert container_spec(TIERS["release"], live, "bed-net").network == "bed-net"
 
 
 @pytest.mark.parametrize("live", ["0", "1"])
@@ -125,9 +130,6 @@ def test_shard_and_selection_reach_only_the_nd_runner(tmp_path: Path) -> None:
 def test_one_definition_of_required(tmp_path: Path, env_: dict[str, str], tier: str, expected: bool) -> None:
     config = _config(tmp_path, **env_)
     assert required(TIERS[tier], config) is expected
-    assert result(TIERS[tier], TierRun(0, PASS, 1.0, ""), config).required is expected
+    assert rules(TIERS[tier], config).required is expected
 
 
-def test_a_required_service_names_only_itself_in_the_runner(tmp_path: Path) -> None:
-    out = env(TIERS["nd"], _ctx(_config(tmp_path, READINESS_EXPECT="shim")))
-    assert out["BED_REQUIRED"] == "shim"

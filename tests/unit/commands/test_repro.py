@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bed._errors import ConfigError
-from bed._repro import load, plan
+from bed.commands.repro import load, plan
+from bed.errors import ConfigError
 
 
 def _report(checks: list[dict[str, Any]], failing: dict[str, list[str]]) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def test_a_green_report_reruns_its_tiers() -> None:
 @pytest.mark.parametrize(("content", "says"), [
     (None, "cannot read report"),
     ("{not json", "is not JSON"),
-    (json.dumps({"schema_version": 99}), "schema version 1"),
+    (json.dumps({"schema_version": 99}), "schema version 2"),
 ])
 def test_bad_reports_are_config_errors(tmp_path: Path, content: str | None, says: str) -> None:
     path = tmp_path / "mvp_report.json"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bed._doctor import Level, check_config, check_disk, check_engine, check_ports, check_python, diagnose
-from bed._errors import EngineError
+from bed.commands.doctor import Level, check_config, check_disk, check_engine, check_ports, check_python, diagnose
+from bed.errors import EngineError
 
 
 def test_config_findings_ok_by_default(tmp_path: Path) -> None:
@@ -58,8 +58,40 @@ def test_engine_down_blocks_and_the_doctor_says_how(tmp_path: Path) -> None:
     def down() -> object:
         raise EngineError("no Docker engine answers at unix:///x.", hint="start one")
 
-    found = check_engine(down, None)  # type: ignore[arg-type]
+    found = check_engine(down, None, {})  # type: ignore[arg-type]
     assert found[0].level is Level.FAIL
     assert "start one" in found[0].line()
     everything = diagnose({}, tmp_path, down)  # type: ignore[arg-type]
     assert any(f.level is Level.FAIL and f.topic == "engine" for f in everything)
+
+
+def _fake_with_built_images(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from bed.config.settings import Config
+    from bed.console import Console
+    from bed.engine.fake import FakeEngine
+    from bed.images.build import Recipe, ensure_images
+
+    engine = FakeEngine(images=("bed-base:bookworm",))
+    config = Config.from_env({}, root=tmp_path)
+    ensure_images(engine, Recipe(config.base_image), Console(out=__import__("io").StringIO()))
+    return engine, config
+
+
+def test_a_remote_engine_is_recognised_and_what_bed_does_is_said(tmp_path: Path) -> None:
+    engine, config = _fake_with_built_images(tmp_path)
+    found = check_engine(lambda: engine, config, {"DOCKER_HOST": "tcp://docker:2375"})
+    remote = [f for f in found if "published ports are not on this machine" in f.what]
+    assert remote
+    assert remote[0].level is Level.WARN
+    assert "bed waits and tests from inside the bed network" in remote[0].fix
+    assert all(f.level is Level.OK for f in found if f.topic == "images")
+    assert engine.table == {}  # its probe container is gone
+
+
+def test_a_local_engine_is_recognised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bed.commands.doctor as doctor
+
+    engine, config = _fake_with_built_images(tmp_path)
+    monkeypatch.setattr(doctor, "reachable", lambda host, port, timeout_s=1.0: True)
+    found = check_engine(lambda: engine, config, {})
+    assert any(f.level is Level.OK and "local: published ports answer" in f.what for f in found)
