@@ -22,6 +22,7 @@ MACHINE = "bed.machine"
 PIDNS = "bed.pidns"
 PID = "bed.pid"
 STARTED = "bed.started"  # the creating process's start time, in clock ticks since boot
+IMAGE = "bed.image"  # on images bed builds (containers inherit it; it marks no run)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..console import Console
-from ..engine.labels import PROJECT
+from ..engine.labels import IMAGE
 from ..engine.protocol import Engine, ImageInfo
 from ..errors import ImageError
 from .base import base_image, known_base
@@ -150,7 +150,8 @@ def _build(engine: Engine, tag: str, context: Mapping[str, bytes], parent: str, 
     source = tag.split(":")[0].removeprefix("bed-")
     tail: list[str] = []
     try:
-        for line in engine.build(tar(context), tag, {"BASE_IMAGE": parent}, {PROJECT: "bed"}):
+        # Not bed.project: containers inherit image labels, and that one marks what a run started.
+        for line in engine.build(tar(context), tag, {"BASE_IMAGE": parent}, {IMAGE: source}):
             tail = [*tail, line][-8:]
             console.stream(f"build {source}", line)
     except ImageError as exc:

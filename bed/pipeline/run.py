@@ -168,6 +168,8 @@ def run_tiers(state: RunState) -> None:
                                                                     PROXY.network_url(PROXY.health)))
         if late_names:
             state.services = bring_up(_stack(state), _plan(state))
+            if config.bases.host_port is not None:
+                state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
         for name, future in early.items():
             state.outcomes[name] = future.result()
         for name in late_names:

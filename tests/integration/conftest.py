@@ -14,10 +14,15 @@ from pathlib import Path
 
 import docker
 import pytest
-from bed._config import SOURCE, Config
-from bed._console import Console
-from bed._engine import connect
-from bed._images import ImageRef, ensure_images
+
+from bed.config.settings import Config
+from bed.console import Console
+from bed.engine.docker import DockerEngine, connect
+from bed.images.build import ImageRef, Recipe, ensure_images
+
+REPO = Path(__file__).resolve().parents[2]
+# Everything bed reads from the environment: a test starts from none of it.
+BED_VARS = ("BED_", "MINI_AGENT", "CODEX_AGENT", "STRICT", "READINESS", "LIVE_PROVIDERS", "PYTEST_", "ALL_SMOKES_")
 
 # A project's own suite that `bed run --suite` mounts into the runner: data for a test here,
 # not tests of bed.
@@ -31,26 +36,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def client() -> docker.DockerClient:
+    """The docker SDK, for tests that inspect or break containers themselves."""
+    return docker.from_env()
+
+
+@pytest.fixture(scope="session")
+def engine() -> DockerEngine:
     return connect(os.environ)
 
 
 @pytest.fixture(scope="session")
-def images(client: docker.DockerClient) -> dict[str, ImageRef]:
+def images(engine: DockerEngine) -> dict[str, ImageRef]:
     # Builds on first use (cold), then it is a cached no-op; the output goes to the terminal.
-    return ensure_images(client, Config.from_env(os.environ, root=SOURCE), Console())
+    config = Config.from_env(clean_env(), root=REPO)
+    return ensure_images(engine, Recipe(config.base_image, config.ca_bundle), Console())
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(BED_VARS)}
 
 
 def bed_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run `python -m bed` as a user would, from ``cwd``, with a clean bed environment."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("BED_", "MINI_AGENT", "CODEX_AGENT", "STRICT",
-                                                                      "READINESS", "LIVE_PROVIDERS", "PYTEST_"))}
-    return subprocess.run([sys.executable, "-m", "bed", *args], cwd=cwd, env={**base, **(env or {})},
+    return subprocess.run([sys.executable, "-m", "bed", *args], cwd=cwd, env={**clean_env(), **(env or {})},
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def leftovers(client: docker.DockerClient, run_id: str | None = None) -> list[str]:
-    label = f"bed.run={run_id}" if run_id else "bed.project=bed"
+    label = f"bed.run={run_id}" if run_id else "bed.run"  # what bed's runs start (not what its images run)
     names = [c.name for c in client.containers.list(all=True, filters={"label": label})]
     names += [n.name for n in client.networks.list(filters={"label": label})]
     return names

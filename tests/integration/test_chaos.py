@@ -3,7 +3,6 @@ and leave no container or network of the run behind."""
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import signal
@@ -18,9 +17,10 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
-from bed._images import ImageRef
 
-from .conftest import bed_cli, leftovers
+from bed.images.build import ImageRef
+
+from .conftest import bed_cli, clean_env, leftovers
 
 pytestmark = pytest.mark.usefixtures("images", "no_leftovers")
 
@@ -29,9 +29,7 @@ class Bed:
     """A `bed` subprocess whose output is read line by line as it comes."""
 
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("BED_", "MINI_AGENT", "CODEX_AGENT",
-                                                                         "STRICT", "READINESS", "PYTEST_"))}
-        self.proc = subprocess.Popen([sys.executable, "-m", "bed", *args], cwd=cwd, env={**base, **(env or {})},
+        self.proc = subprocess.Popen([sys.executable, "-m", "bed", *args], cwd=cwd, env={**clean_env(), **(env or {})},
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.lines: list[tuple[float, str]] = []
         self._queue: queue.Queue[tuple[float, str]] = queue.Queue()
@@ -108,7 +106,7 @@ def start(tmp_path: Path) -> Iterator[Starter]:
 def test_shim_killed_during_the_nd_tier(client: docker.DockerClient, start: Starter, strict: bool) -> None:
     bed = start(["run"], env={"STRICT": "1"} if strict else {})
     shim = _container(client, bed, "mini-agent")
-    bed.wait_for(r"shim from the host")  # the services are up; the ND tier is under way
+    bed.wait_for(r"bed-\w+-litellm healthy after")  # the services are up; the ND tier is under way
     killed_at = time.monotonic()
     shim.kill()
     noticed_at, _ = bed.wait_for(r"DEPENDENCY DOWN during the tier: bed-[0-9a-f]{8}-mini-agent is exited", 30)
@@ -129,7 +127,7 @@ def test_shim_killed_during_the_nd_tier(client: docker.DockerClient, start: Star
 def test_proxy_paused_is_a_hang_caught_at_once(client: docker.DockerClient, tmp_path: Path, start: Starter) -> None:
     bed = start(["run", "--tier", "nd"])
     proxy = _container(client, bed, "litellm")
-    bed.wait_for(r"shim from the host")
+    bed.wait_for(r"bed-\w+-litellm healthy after")
     paused_at = time.monotonic()
     proxy.pause()
     noticed_at, _ = bed.wait_for(r"DEPENDENCY DOWN during the tier: bed-[0-9a-f]{8}-litellm is paused", 30)
@@ -154,10 +152,11 @@ def test_shim_port_taken_is_one_line_and_nothing_starts(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         done = bed_cli(["run", "--tier", "nd"], tmp_path, {"MINI_AGENT_API_BASE": f"http://127.0.0.1:{port}"})
     last = done.stdout.strip().splitlines()
-    assert any(f"port {port} on 127.0.0.1 (from MINI_AGENT_API_BASE) is already taken" in ln for ln in last)
+    assert done.returncode == 5  # STACK_ERROR: bed's own setup failed; never a SKIP, never READY
+    assert any(ln.startswith(f"STACK_ERROR: port {port} on 127.0.0.1 (from MINI_AGENT_API_BASE) is already taken")
+               for ln in last)
     assert "Traceback" not in done.stdout + done.stderr
-    # A taken port is a dependency that cannot start: a loud SKIP, not a crash.
-    assert "DEPENDENCY DOWN: all_smokes_nd skipped" in done.stdout
+    assert "VERDICT" not in done.stdout
 
 
 @pytest.mark.parametrize(("moment", "signum"), [

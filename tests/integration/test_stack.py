@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -11,34 +10,39 @@ import docker
 import httpx
 import jsonschema
 import pytest
-from bed._config import SOURCE, Config
-from bed._console import Console
-from bed._errors import PortInUseError
-from bed._images import ImageRef
-from bed._router import plan
-from bed._run import new_master_key
-from bed._stack import Stack
 from openai import OpenAI
 
 import bed
+from bed.config.router import fallback_group, plan
+from bed.config.settings import Config
+from bed.console import Console
+from bed.engine.docker import DockerEngine
+from bed.errors import PortInUseError
+from bed.images.build import ImageRef
+from bed.pipeline.run import new_master_key
+from bed.stack.bringup import Plan, bring_up
+from bed.stack.owner import Stack
 
-from .conftest import bed_cli, leftovers
+from .conftest import REPO, bed_cli, leftovers
 
-SCHEMA = json.loads((Path(bed.__file__).parent / "report.schema.json").read_text())
+SCHEMA = json.loads((Path(bed.__file__).parent / "report" / "report.schema.json").read_text())
 
 
-def test_openai_client_through_the_real_proxy_to_the_shim(client: docker.DockerClient,
-                                                           images: dict[str, ImageRef], quiet: Console,
-                                                           no_leftovers: None) -> None:
-    config = Config.from_env({}, root=SOURCE)
-    key = new_master_key()
+def _plan(config: Config, images: dict[str, ImageRef], key: str, **kwargs: object) -> Plan:
     router = plan(None, config.group, config.bases.network, strict=True)
-    with Stack(client, config, images, quiet, key) as stack:
+    return Plan(images=images, router_yaml=router.text, master_key=key, wait_budget_s=60,
+                models=(config.group, fallback_group(config.group)), **kwargs)  # type: ignore[arg-type]
+
+
+def test_openai_client_through_the_real_proxy_to_the_shim(engine: DockerEngine, images: dict[str, ImageRef],
+                                                           quiet: Console, no_leftovers: None) -> None:
+    config = Config.from_env({}, root=REPO)
+    key = new_master_key()
+    with Stack(engine, config.run_id, quiet) as stack:
         stack.create_network()
-        stack.start_services(router.text)
-        proxy_url = stack.services["proxy"].url(4000)
-        shim_url = stack.services["shim"].url(8788)
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", proxy_url)
+        services = bring_up(stack, _plan(config, images, key, publish=True))
+        proxy_url = f"http://127.0.0.1:{engine.published_port(services.proxy.id, 4000)}"
+        shim_url = f"http://127.0.0.1:{engine.published_port(services.shim.id, 8788)}"
 
         gateway = OpenAI(api_key=key, base_url=proxy_url + "/v1", max_retries=0, timeout=30)
         reply = gateway.chat.completions.create(model="codex-agent-1",
@@ -49,15 +53,27 @@ def test_openai_client_through_the_real_proxy_to_the_shim(client: docker.DockerC
         assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices).startswith("[mini-agent]")
 
         journal = httpx.get(shim_url + "/_bed/journal", timeout=10).json()["entries"]
-        assert [e["body"]["model"] for e in journal] == ["codex-agent-1", "codex-agent-1"]
+        assert [e["body"]["model"] for e in journal if e["path"].endswith("/chat/completions")] == \
+            ["codex-agent-1", "codex-agent-1"]
         # The published ports are on loopback only.
-        ports = stack.services["proxy"].raw.attrs["NetworkSettings"]["Ports"]["4000/tcp"]
+        ports = engine._client.api.inspect_container(services.proxy.id)["NetworkSettings"]["Ports"]["4000/tcp"]
         assert {p["HostIp"] for p in ports} == {"127.0.0.1"}
         run_id = config.run_id
-    assert leftovers(client, run_id) == []
+    assert leftovers(engine._client, run_id) == []
 
 
-def test_port_taken_is_a_clear_error_and_nothing_is_left(client: docker.DockerClient, images: dict[str, ImageRef],
+def test_a_run_publishes_nothing_for_its_own_work(engine: DockerEngine, images: dict[str, ImageRef],
+                                                  quiet: Console, no_leftovers: None) -> None:
+    config = Config.from_env({}, root=REPO)
+    with Stack(engine, config.run_id, quiet) as stack:
+        stack.create_network()
+        services = bring_up(stack, _plan(config, images, new_master_key()))
+        for service in (services.shim, services.proxy, services.probe):
+            ports = engine._client.api.inspect_container(service.id)["NetworkSettings"]["Ports"] or {}
+            assert all(binding is None for binding in ports.values()), ports  # exposed in the image, not published
+
+
+def test_port_taken_is_a_clear_error_and_nothing_is_left(engine: DockerEngine, images: dict[str, ImageRef],
                                                          quiet: Console, no_leftovers: None) -> None:
     import socket
 
@@ -65,12 +81,11 @@ def test_port_taken_is_a_clear_error_and_nothing_is_left(client: docker.DockerCl
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        config = Config.from_env({"MINI_AGENT_API_BASE": f"http://127.0.0.1:{port}"}, root=SOURCE)
-        router = plan(None, config.group, config.bases.network, strict=True).text
-        with Stack(client, config, images, quiet, "sk-x" * 4) as stack:
+        config = Config.from_env({"MINI_AGENT_API_BASE": f"http://127.0.0.1:{port}"}, root=REPO)
+        with Stack(engine, config.run_id, quiet) as stack:
             stack.create_network()
             with pytest.raises(PortInUseError) as caught:
-                stack.start_services(router)
+                bring_up(stack, _plan(config, images, "sk-x" * 4, shim_host_port=port))
     assert f"port {port}" in caught.value.line()
     assert "Hint:" in caught.value.line()
 
@@ -137,7 +152,8 @@ def test_up_prints_exports_and_down_removes_it(client: docker.DockerClient, imag
     finally:
         down = bed_cli(["down"], tmp_path)
     assert down.returncode == 0
-    assert "removed 3 container(s) and 1 network(s)" in down.stdout
+    assert "removed 4 container(s) and 1 network(s)" in down.stdout  # probe, shim, proxy, shell
+    assert not (tmp_path / ".artifacts/master_key").exists()  # the key goes with its stack
     assert [n for n in leftovers(client) if "keep" in n or n.startswith("bed-")] == []
 
 
@@ -160,7 +176,6 @@ def test_repeat_image_check_is_a_fast_no_op(tmp_path: Path, images: dict[str, Im
     assert done.returncode == 0
     assert done.stdout.count("up to date") == 4  # python, shim, litellm, runner
     assert "building" not in done.stdout
-    assert os.path.exists(SOURCE / "images")
 
 
 def test_live_path_against_the_shim_as_a_provider(client: docker.DockerClient, images: dict[str, ImageRef],
