@@ -95,7 +95,8 @@ COMPOSE_PROJECT ?= bed
 COMPOSE := docker compose -f compose/bed.yaml -p $(COMPOSE_PROJECT)
 # The proxy needs a master key and the router config that `bed up` would use: bed writes the
 # router config exactly as a run does (same BED_ROUTER_CONFIG / STRICT / MINI_AGENT_API_BASE
-# rules, same message), and the key goes to the same 0600 file `bed up` uses.
+# rules, same message); the key is the LITELLM_MASTER_KEY you exported, else the 0600 file
+# `bed up` also writes (made once here when it is missing).
 define COMPOSE_PREPARE
 import os, sys
 from bed._config import Config
@@ -121,13 +122,14 @@ compose-up: $(STAMP) images ## docker compose: bring compose/bed.yaml up (--wait
 	@scripts/ensure-compose.sh $(PY)
 	@$(PY) -m bed compose
 	@$(PY) -c "$$COMPOSE_PREPARE"
-	@LITELLM_MASTER_KEY="$$(cat .artifacts/master_key)" $(COMPOSE) up -d --wait
+	@LITELLM_MASTER_KEY="$${LITELLM_MASTER_KEY:-$$(cat .artifacts/master_key)}" $(COMPOSE) up -d --wait
 	@echo "export BED_PROXY_URL=http://$$(LITELLM_MASTER_KEY=unused $(COMPOSE) port litellm 4000)"
 	@echo "export MINI_AGENT_API_BASE=http://$$(LITELLM_MASTER_KEY=unused $(COMPOSE) port mini-agent 8788)/v1"
-	@echo 'export LITELLM_MASTER_KEY="$$(cat $(CURDIR)/.artifacts/master_key)"'
+	@if [ -z "$${LITELLM_MASTER_KEY:-}" ]; then echo 'export LITELLM_MASTER_KEY="$$(cat $(CURDIR)/.artifacts/master_key)"'; \
+	 else echo "# the proxy uses the LITELLM_MASTER_KEY you exported"; fi
 	@echo "# the ND tier: LITELLM_MASTER_KEY=... $(COMPOSE) run --rm runner /opt/venv/bin/python -m pytest nd"
 
-compose-down: ## docker compose: remove the compose/bed.yaml stack (containers, network, volumes)
+compose-down: $(STAMP) ## docker compose: remove the compose/bed.yaml stack (containers, network, volumes)
 	@scripts/ensure-compose.sh $(PY)
 	@LITELLM_MASTER_KEY=unused $(COMPOSE) down -v --remove-orphans
 

@@ -26,7 +26,7 @@ KEY_FILE = SOURCE / ".artifacts" / "master_key"
 def _env() -> dict[str, str]:
     # The user's bed settings would change the router config compose-up writes.
     return {k: v for k, v in os.environ.items()
-            if not k.startswith(("BED_", "MINI_AGENT", "CODEX_AGENT", "STRICT", "READINESS", "PYTEST_"))}
+            if not k.startswith(("BED_", "MINI_AGENT", "CODEX_AGENT", "STRICT", "READINESS", "PYTEST_", "LITELLM_"))}
 
 
 def _make(target: str, project: str, timeout: float) -> subprocess.CompletedProcess[str]:
