@@ -66,7 +66,7 @@ def test_github_workflow_has_no_actionlint_problems() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_actionlint_knows_every_pinned_action() -> None:
+def test_actionlint_knows_every_pinned_action(tmp_path: Path) -> None:
     # actionlint checks inputs and the node runtime only for refs in its dataset (major tags
     # such as @v7, not @v7.0.1). Offer each pinned action an input it lacks: an error naming
     # it proves actionlint would also have reported a removed runtime (node20) on that ref.
@@ -74,12 +74,9 @@ def test_actionlint_knows_every_pinned_action() -> None:
     assert used
     probe = {"on": "push", "jobs": {"probe": {"runs-on": "ubuntu-latest", "steps": [
         {"uses": ref, "with": {"bed-no-such-input": "1"}} for ref in used]}}}
-    path = BIN.parent / "actionlint-probe.yml"  # inside the venv: never a file of the project
+    path = tmp_path / "probe.yml"
     path.write_text(yaml.safe_dump(probe, sort_keys=False))
-    try:
-        out = _run([_tool("actionlint"), "-oneline", str(path)]).stdout
-    finally:
-        path.unlink()
+    out = _run([_tool("actionlint"), "-oneline", str(path)]).stdout
     for ref in used:
         assert f'input "bed-no-such-input" is not defined in action "{ref}"' in out, (
             f"actionlint does not know {ref}; pin a major tag it knows (e.g. @v7), so it can check the runtime")
