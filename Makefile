@@ -87,3 +87,57 @@ lint: $(STAMP) ## ruff and mypy --strict
 lock: $(STAMP) ## re-pin constraints.txt from the current venv
 	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt.new
 	@mv constraints.txt.new constraints.txt
+
+# --- docker compose users: the same stack from compose/bed.yaml ---------------------------------
+.PHONY: compose-up compose-down remote-engine-up remote-engine-down
+# COMPOSE_PROJECT names the compose project (its containers and network), so two stacks can coexist.
+COMPOSE_PROJECT ?= bed
+COMPOSE := docker compose -f compose/bed.yaml -p $(COMPOSE_PROJECT)
+# The proxy needs a master key and the router config that `bed up` would use: bed writes the
+# router config exactly as a run does (same BED_ROUTER_CONFIG / STRICT / MINI_AGENT_API_BASE
+# rules, same message); the key is the LITELLM_MASTER_KEY you exported, else the 0600 file
+# `bed up` also writes (made once here when it is missing).
+define COMPOSE_PREPARE
+import os, sys
+from bed._config import Config
+from bed._console import Console
+from bed._errors import BedError
+from bed._run import announce, new_master_key, prepare_router
+console = Console()
+try:
+    config = Config.from_env(os.environ)
+    announce(config, console)
+    prepare_router(config, console)
+except BedError as exc:
+    print(exc.line(), file=sys.stderr)
+    sys.exit(exc.exit_code)
+key = config.root / ".artifacts" / "master_key"
+if not key.is_file() or not key.read_text().strip():
+    key.write_text(new_master_key() + "\n")
+key.chmod(0o600)
+endef
+export COMPOSE_PREPARE
+
+compose-up: $(STAMP) images ## docker compose: bring compose/bed.yaml up (--wait); COMPOSE_PROJECT=bed
+	@scripts/ensure-compose.sh $(PY)
+	@$(PY) -m bed compose
+	@$(PY) -c "$$COMPOSE_PREPARE"
+	@LITELLM_MASTER_KEY="$${LITELLM_MASTER_KEY:-$$(cat .artifacts/master_key)}" $(COMPOSE) up -d --wait
+	@echo "export BED_PROXY_URL=http://$$(LITELLM_MASTER_KEY=unused $(COMPOSE) port litellm 4000)"
+	@echo "export MINI_AGENT_API_BASE=http://$$(LITELLM_MASTER_KEY=unused $(COMPOSE) port mini-agent 8788)/v1"
+	@if [ -z "$${LITELLM_MASTER_KEY:-}" ]; then echo 'export LITELLM_MASTER_KEY="$$(cat $(CURDIR)/.artifacts/master_key)"'; \
+	 else echo "# the proxy uses the LITELLM_MASTER_KEY you exported"; fi
+	@echo "# the ND tier: LITELLM_MASTER_KEY=... $(COMPOSE) run --rm runner /opt/venv/bin/python -m pytest nd"
+
+compose-down: $(STAMP) ## docker compose: remove the compose/bed.yaml stack (containers, network, volumes)
+	@scripts/ensure-compose.sh $(PY)
+	@LITELLM_MASTER_KEY=unused $(COMPOSE) down -v --remove-orphans
+
+# --- a second, "remote" Docker engine (its own network namespace), as CI's dind is ---------------
+REMOTE_ENGINE_DIR ?= /tmp/bed-remote-engine
+
+remote-engine-up: ## start a second dockerd in its own network namespace; prints its DOCKER_HOST
+	@scripts/remote-engine.sh start $(REMOTE_ENGINE_DIR)
+
+remote-engine-down: ## stop the engine started by remote-engine-up and remove everything it made
+	@scripts/remote-engine.sh stop $(REMOTE_ENGINE_DIR)

@@ -1,0 +1,212 @@
+"""The CI examples users copy: .github/workflows/readiness.yml and examples/gitlab-ci.yml.
+
+Each is checked by the tool its platform's users would trust (actionlint; GitLab's own CI
+schema, as vendored by check-jsonschema), and against bed itself: the make targets and bed
+commands they call exist, the shards cover the ND tier, and the report paths they collect
+are where bed writes. The linters are dev dependencies installed by `make venv`; a missing
+one is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bed._cli import parser
+from bed._config import SOURCE, Config
+
+WORKFLOW = SOURCE / ".github" / "workflows" / "readiness.yml"
+GITLAB = SOURCE / "examples" / "gitlab-ci.yml"
+MAKEFILE = SOURCE / "Makefile"
+BIN = Path(sys.executable).parent
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    assert path.is_file(), f"{name} is not in {BIN}. Hint: run `make venv` (it is a dev dependency)."
+    return str(path)
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(path.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"^([a-zA-Z][\w-]*):", MAKEFILE.read_text(), re.MULTILINE))
+
+
+def _shards(values: list[str]) -> list[tuple[int, int]]:
+    pairs = [tuple(int(x) for x in v.split("/")) for v in values]
+    return [(i, n) for i, n in pairs]
+
+
+# --- GitHub ------------------------------------------------------------------------------------
+
+def _github_steps() -> dict[str, list[dict[str, Any]]]:
+    return {name: job["steps"] for name, job in _yaml(WORKFLOW)["jobs"].items()}
+
+
+def test_github_workflow_has_no_actionlint_problems() -> None:
+    done = _run([_tool("actionlint"), "-oneline", str(WORKFLOW)])
+    assert not done.stdout.strip(), done.stdout
+    assert done.returncode == 0, done.stderr
+
+
+def test_actionlint_knows_every_pinned_action(tmp_path: Path) -> None:
+    # actionlint checks inputs and the node runtime only for refs in its dataset (major tags
+    # such as @v7, not @v7.0.1). Offer each pinned action an input it lacks: an error naming
+    # it proves actionlint would also have reported a removed runtime (node20) on that ref.
+    used = sorted({s["uses"] for steps in _github_steps().values() for s in steps if "uses" in s})
+    assert used
+    probe = {"on": "push", "jobs": {"probe": {"runs-on": "ubuntu-latest", "steps": [
+        {"uses": ref, "with": {"bed-no-such-input": "1"}} for ref in used]}}}
+    path = tmp_path / "probe.yml"
+    path.write_text(yaml.safe_dump(probe, sort_keys=False))
+    out = _run([_tool("actionlint"), "-oneline", str(path)]).stdout
+    for ref in used:
+        assert f'input "bed-no-such-input" is not defined in action "{ref}"' in out, (
+            f"actionlint does not know {ref}; pin a major tag it knows (e.g. @v7), so it can check the runtime")
+
+
+def test_github_jobs_call_make_targets_that_exist() -> None:
+    targets = _make_targets()
+    called: dict[str, set[str]] = {}
+    for job, steps in _github_steps().items():
+        for step in steps:
+            script = re.sub(r"\$\{\{[^}]*\}\}", "EXPR", step.get("run", ""))  # ${{ ... }} holds spaces
+            for words in (shlex.split(line) for line in script.splitlines() if line.strip()):
+                if "make" in words:
+                    rest = words[words.index("make") + 1:]
+                    called.setdefault(job, set()).update(w for w in rest if "=" not in w and not w.startswith("-"))
+    assert called == {"dev-gate": {"dev-gate"}, "nd-shards": {"project-ready-core-only-with-docker"},
+                      "deploy-gate": {"deploy-gate"}}
+    missing = set().union(*called.values()) - targets
+    assert not missing, f"the workflow calls make targets the Makefile lacks: {sorted(missing)}"
+
+
+def test_github_nd_matrix_covers_every_shard_once() -> None:
+    job = _yaml(WORKFLOW)["jobs"]["nd-shards"]
+    shards = _shards(job["strategy"]["matrix"]["shard"])
+    total = shards[0][1]
+    assert sorted(shards) == [(i, total) for i in range(1, total + 1)]
+    runs = " ".join(s.get("run", "") for s in job["steps"])
+    assert "SHARD=${{ matrix.shard }}" in runs
+
+
+def test_github_uploads_what_bed_writes(tmp_path: Path) -> None:
+    config = Config.from_env({}, root=tmp_path)
+    for job in ("dev-gate", "nd-shards", "deploy-gate"):
+        uploads = [s for s in _github_steps()[job] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+        assert uploads, f"{job} uploads no reports"
+        paths = uploads[0]["with"]["path"].split()
+        assert uploads[0].get("if") == "always()", f"{job}: reports matter most when the gate fails"
+        for written in (config.ready_md_path, config.report_path, config.junit_path("all_smokes_nd")):
+            rel = written.relative_to(tmp_path).as_posix()
+            assert any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in paths), (job, rel, paths)
+
+
+# --- GitLab ------------------------------------------------------------------------------------
+
+def _gitlab_jobs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    reserved = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
+                "before_script", "after_script", "spec"}
+    return {k: v for k, v in doc.items() if k not in reserved and not k.startswith(".") and isinstance(v, dict)}
+
+
+def test_gitlab_example_validates_against_gitlab_ci_schema() -> None:
+    # check-jsonschema vendors GitLab's own ci.json (gitlab-org/gitlab,
+    # app/assets/javascripts/editor/schema/ci.json); the flags are the ones its GitLab hook uses.
+    done = _run([_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci",
+                 "--regex-variant", "nonunicode", str(GITLAB)])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_gitlab_jobs_use_the_dind_service_over_docker_host() -> None:
+    doc = _yaml(GITLAB)
+    variables = doc["variables"]
+    host = re.fullmatch(r"tcp://([\w.-]+):2375", variables["DOCKER_HOST"])
+    assert host, "DOCKER_HOST must be the dind service's plain-TCP port"
+    # dind serves plain TCP on 2375 only when TLS is off; with TLS it listens on 2376 instead.
+    assert variables["DOCKER_TLS_CERTDIR"] == ""
+    jobs = _gitlab_jobs(doc)
+    assert jobs
+    for name, job in jobs.items():
+        services = job.get("services", doc["default"]["services"])
+        dind = [s for s in services if isinstance(s, dict) and re.fullmatch(r"docker:[\w.-]*dind", s["name"])]
+        assert dind, f"{name}: no docker:*dind service"
+        assert dind[0].get("alias", "docker") == host.group(1), f"{name}: DOCKER_HOST does not name the dind service"
+
+
+def test_gitlab_collects_what_bed_writes(tmp_path: Path) -> None:
+    doc = _yaml(GITLAB)
+    config = Config.from_env({}, root=tmp_path)
+    for name, job in _gitlab_jobs(doc).items():
+        artifacts = job.get("artifacts", doc["default"]["artifacts"])
+        assert artifacts["when"] == "always", f"{name}: reports matter most when the gate fails"
+        junit = artifacts["reports"]["junit"]
+        junit = [junit] if isinstance(junit, str) else junit
+        for check in ("all_smokes_core", "all_smokes_nd_shard_1of2"):
+            rel = config.junit_path(check).relative_to(tmp_path).as_posix()
+            assert any(fnmatch.fnmatch(rel, pattern) for pattern in junit), (name, rel, junit)
+        for written in (config.ready_md_path, config.report_path):
+            rel = written.relative_to(tmp_path).as_posix()
+            assert any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in artifacts["paths"]), (name, rel)
+    assert "BED_ARTIFACTS_DIR" not in str(doc), "the paths above assume bed's default artifacts folder"
+
+
+def test_gitlab_scripts_are_bed_commands_bed_accepts() -> None:
+    doc = _yaml(GITLAB)
+    shards = _shards(doc["nd-shards"]["parallel"]["matrix"][0]["SHARD"])
+    total = shards[0][1]
+    assert sorted(shards) == [(i, total) for i in range(1, total + 1)]
+    gates = {}
+    for name, job in _gitlab_jobs(doc).items():
+        for line in job["script"]:
+            words = shlex.split(line.replace("$SHARD", "1/2"))
+            assert words[0] == "bed", f"{name}: {line}"
+            args = parser().parse_args(words[1:])  # argparse exits (SystemExit) on anything bed lacks
+            gates[name] = (args.gate, args.shard)
+    assert gates == {"dev-gate": ("dev", None), "nd-shards": ("core", "1/2"), "deploy-gate": ("deploy", None)}
+
+
+def test_gitlab_compare_placeholder_is_a_matrix_over_litellm_versions() -> None:
+    legs = _yaml(GITLAB)[".compare-legs"]["parallel"]["matrix"][0]["LITELLM"]
+    assert len(legs) >= 2
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in legs)
+
+
+# --- Compose: the file bed generates for compose users ------------------------------------------
+
+def test_compose_file_validates_against_the_compose_spec() -> None:
+    compose = SOURCE / "compose" / "bed.yaml"
+    done = _run([_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(compose)])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("key", ["start_interval"])
+def test_compose_healthchecks_avoid_what_engine_20_10_refuses(key: str) -> None:
+    services = _yaml(SOURCE / "compose" / "bed.yaml")["services"]
+    for name, service in services.items():
+        assert key not in service.get("healthcheck", {}), f"{name}: {key} needs Docker engine >= 25"
+
+
+def test_compose_header_names_make_targets_that_exist() -> None:
+    header = "".join(line for line in (SOURCE / "compose" / "bed.yaml").read_text().splitlines(True)
+                     if line.startswith("#"))
+    named = set(re.findall(r"\bmake ([a-z][\w-]*)", header))
+    assert named, "the header should say how to bring the stack up"
+    assert named <= _make_targets(), f"compose/bed.yaml names missing make targets: {sorted(named - _make_targets())}"
