@@ -67,7 +67,7 @@ bench-shim: $(STAMP) engine ## the shim's throughput and latency next to a bare 
 bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + PNG in local/artifacts/bench)
 	@$(PY) -m bed bench gateway
 
-compose: $(STAMP) ## regenerate compose/bed.yaml from bed/_services.py
+compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose
 
 test: $(STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
@@ -93,35 +93,11 @@ lock: $(STAMP) ## re-pin constraints.txt from the current venv
 # COMPOSE_PROJECT names the compose project (its containers and network), so two stacks can coexist.
 COMPOSE_PROJECT ?= bed
 COMPOSE := docker compose -f compose/bed.yaml -p $(COMPOSE_PROJECT)
-# The proxy needs a master key and the router config that `bed up` would use: bed writes the
-# router config exactly as a run does (same BED_ROUTER_CONFIG / STRICT / MINI_AGENT_API_BASE
-# rules, same message); the key is the LITELLM_MASTER_KEY you exported, else the 0600 file
-# `bed up` also writes (made once here when it is missing).
-define COMPOSE_PREPARE
-import os, sys
-from bed._config import Config
-from bed._console import Console
-from bed._errors import BedError
-from bed._run import announce, new_master_key, prepare_router
-console = Console()
-try:
-    config = Config.from_env(os.environ)
-    announce(config, console)
-    prepare_router(config, console)
-except BedError as exc:
-    print(exc.line(), file=sys.stderr)
-    sys.exit(exc.exit_code)
-key = config.root / ".artifacts" / "master_key"
-if not key.is_file() or not key.read_text().strip():
-    key.write_text(new_master_key() + "\n")
-key.chmod(0o600)
-endef
-export COMPOSE_PREPARE
-
+# `bed compose --prepare` writes the compose file, the router config exactly as a run would (same
+# BED_ROUTER_CONFIG / STRICT / MINI_AGENT_API_BASE rules) and, when missing, the 0600 master key file.
 compose-up: $(STAMP) images ## docker compose: bring compose/bed.yaml up (--wait); COMPOSE_PROJECT=bed
 	@scripts/ensure-compose.sh $(PY)
-	@$(PY) -m bed compose
-	@$(PY) -c "$$COMPOSE_PREPARE"
+	@$(PY) -m bed compose --prepare
 	@LITELLM_MASTER_KEY="$${LITELLM_MASTER_KEY:-$$(cat .artifacts/master_key)}" $(COMPOSE) up -d --wait
 	@echo "export BED_PROXY_URL=http://$$(LITELLM_MASTER_KEY=unused $(COMPOSE) port litellm 4000)"
 	@echo "export MINI_AGENT_API_BASE=http://$$(LITELLM_MASTER_KEY=unused $(COMPOSE) port mini-agent 8788)/v1"

@@ -30,8 +30,13 @@ from types import TracebackType
 import docker
 import pytest
 
-from bed._config import DEFAULT_BASE_IMAGE, SOURCE, Config
-from bed._images import OFFLINE_BASE, SPECS, ImageRef, expected_tags, find_image
+from bed.config.settings import DEFAULT_BASE_IMAGE, Config
+from bed.engine.docker import connect
+from bed.images.base import OFFLINE_BASE
+from bed.images.build import ImageRef, Recipe, expected_tags
+from bed.images.specs import SPECS
+
+from .conftest import REPO as SOURCE
 
 SCRIPT = SOURCE / "scripts" / "remote-engine.sh"
 
@@ -88,7 +93,7 @@ def bed_image_names(client: docker.DockerClient, config: Config, images: dict[st
     id the same, the content hashes come out the same there, so bed finds its images and
     builds nothing (a build would fail: no package index in the namespace)."""
     base = config.base_image
-    if find_image(client, base) is None and base == DEFAULT_BASE_IMAGE:
+    if not client.images.list(name=base) and base == DEFAULT_BASE_IMAGE:
         base = OFFLINE_BASE
     return [base, *(images[spec.name].tag for spec in SPECS)]
 
@@ -103,7 +108,9 @@ def remote_engine(client: docker.DockerClient, images: dict[str, ImageRef]) -> I
         try:
             for spec in SPECS:  # compose/bed.yaml names them :current
                 remote.images.get(images[spec.name].tag).tag(spec.repository, "current")
-            assert expected_tags(remote, config) == {s.name: images[s.name].tag for s in SPECS}, (
+            there = connect({"DOCKER_HOST": engine.docker_host})
+            assert expected_tags(there, Recipe(config.base_image, config.ca_bundle)) == \
+                {s.name: images[s.name].tag for s in SPECS}, (
                 "the remote engine would not find this checkout's images")
         finally:
             remote.close()

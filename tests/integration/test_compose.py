@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from bed._config import SOURCE
+from .conftest import REPO as SOURCE
 
 COMPOSE_FILE = SOURCE / "compose" / "bed.yaml"
 KEY_FILE = SOURCE / ".artifacts" / "master_key"

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bed._cli import parser
-from bed._config import SOURCE, Config
+from bed.cli import parser
+from bed.config.settings import Config
+
+SOURCE = Path(__file__).resolve().parents[2]
 
 WORKFLOW = SOURCE / ".github" / "workflows" / "readiness.yml"
 GITLAB = SOURCE / "examples" / "gitlab-ci.yml"
