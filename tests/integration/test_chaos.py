@@ -215,3 +215,63 @@ def test_a_tier_over_its_budget_is_an_error_with_a_cause_not_a_hang(client: dock
     assert "all_smokes_nd ran out of its 1 s budget; stopping it" in bed.text
     assert re.search(r"CAUSE all_smokes_nd: all_smokes_nd \(budget\): stopped after 1 s", bed.text)
     assert leftovers(client, bed.run_id) == []
+
+
+def test_gc_from_another_pid_namespace_never_touches_a_live_run(client: docker.DockerClient, tmp_path: Path,
+                                                                start: Starter) -> None:
+    # CI jobs sharing one engine run in their own PID namespaces: a PID there says nothing here.
+    bed = start(["run", "--tier", "nd"])
+    bed.wait_for(r"waiting for bed-\w+-litellm")
+    assert leftovers(client, bed.run_id) != []
+    other = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-m", "bed", "gc"],
+                           cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert other.returncode == 0, other.stdout + other.stderr
+    assert "removed 0 container(s) and 0 network(s)" in other.stdout
+    here = bed_cli(["gc"], tmp_path)  # the same namespace: its process is alive, so it stays too
+    assert "removed 0 container(s)" in here.stdout
+    assert bed.finish(300) == 0, bed.text[-3000:]
+    assert "VERDICT: READY" in bed.text
+
+
+def test_a_wait_budget_shorter_than_the_proxy_boot_is_a_stack_error(tmp_path: Path) -> None:
+    done = bed_cli(["run", "--tier", "nd"], tmp_path, {"BED_WAIT_TIMEOUT": "0.5"})
+    assert done.returncode == 5, done.stdout[-3000:]
+    assert re.search(r"^STACK_ERROR: bed-\w+-(litellm|mini-agent) was not healthy at http://\S+ within 0.5 s",
+                     done.stdout, re.MULTILINE)
+    assert "raise BED_WAIT_TIMEOUT (now 0.5 s; the default is 120)" in done.stdout
+    assert "VERDICT" not in done.stdout
+
+
+def test_a_router_config_the_proxy_cannot_load_is_a_stack_error_with_its_log(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(
+        "model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n"
+        "litellm_settings:\n  callbacks: not_a_module_anywhere.handler\n")
+    done = bed_cli(["run", "--tier", "nd", "--router-config", "mine.yaml"], tmp_path)
+    assert done.returncode == 5, done.stdout[-3000:]
+    assert re.search(r"^STACK_ERROR: bed-\w+-litellm stopped before it was healthy", done.stdout, re.MULTILINE)
+    assert "not_a_module_anywhere" in done.stdout  # its log tail says why
+    assert "VERDICT" not in done.stdout
+
+
+def test_a_shell_still_holding_bed_up_s_exports_is_told_so(client: docker.DockerClient, tmp_path: Path) -> None:
+    up = bed_cli(["up"], tmp_path)
+    try:
+        assert up.returncode == 0, up.stdout[-3000:]
+        exports = dict(re.findall(r"^export (\w+)=(.*)$", up.stdout, re.MULTILINE))
+        done = bed_cli(["run", "--tier", "nd"], tmp_path, {"MINI_AGENT_API_BASE": exports["MINI_AGENT_API_BASE"]})
+        assert done.returncode == 5, done.stdout[-3000:]
+        assert "is already taken" in done.stdout
+        assert "a stack kept by `bed up` (run " in done.stdout
+    finally:
+        bed_cli(["down"], tmp_path)
+
+
+def test_two_runbook_runs_at_once_one_gets_the_port_the_other_an_error(tmp_path: Path, start: Starter) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    env = {"MINI_AGENT_API_BASE": "http://127.0.0.1:8788"}
+    first = start(["run", "--tier", "nd"], tmp_path / "a", env)
+    first.wait_for(r"starting bed-\w+-mini-agent")
+    second = start(["run", "--tier", "nd"], tmp_path / "b", env)
+    codes = sorted((first.finish(300), second.finish(300)))
+    assert codes == [0, 5], first.text[-2000:] + second.text[-2000:]
