@@ -15,7 +15,7 @@ BED_RUN := $(if $(K),PYTEST_ADDOPTS="$(strip $(PYTEST_ADDOPTS) -k '$(K)')") $(PY
 SHARD_ARG := $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        doctor compose bench bench-shim bench-gateway test test-unit test-integration lint lock
+        doctor compose bench bench-shim bench-gateway test test-unit test-integration lint lock mutate
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -79,6 +79,12 @@ test-unit: $(STAMP) ## unit tests only (no Docker needed)
 
 test-integration: $(STAMP) engine images ## integration tests only
 	@$(PY) -m pytest tests/integration -v
+
+mutate: $(STAMP) ## mutation score of bed/policy/ (mutmut): at least 85% of mutants must be killed
+	@$(PY) -m pip install -q mutmut==3.8.1
+	@rm -rf mutants && $(VENV)/bin/mutmut run >/dev/null 2>&1 || true
+	@$(VENV)/bin/mutmut results --all true | awk -F': ' '{n[$$2]++; t++} END {for (k in n) print n[k], k; \
+	  printf "mutation score: %.1f%% killed (%d of %d)\n", 100*n["killed"]/t, n["killed"], t; exit (n["killed"]/t < 0.85)}'
 
 lint: $(STAMP) ## ruff and mypy --strict
 	@$(PY) -m ruff check bed tests

@@ -170,8 +170,11 @@ def _failures(case: Case, base: CheckResult) -> CheckResult | None:
 
 def _empty(case: Case, base: CheckResult) -> CheckResult | None:
     ev, sel = case.evidence, case.evidence.selection
-    if ev.tests or (sel is not None and sel.selected > 0):
+    if ev.tests:
         return None
+    if sel is not None and sel.selected > 0:
+        why = f"{sel.selected} test(s) were selected, yet none ran"
+        return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
     if sel is not None and case.rules.suite and sel.tier_marked == 0:
         return _not_run(case, base, case.rules.check, f"no test of the suite is marked {case.rules.tier}")
     if sel is not None and case.rules.shard and sel.by_shard > 0:
@@ -197,7 +200,7 @@ def _hermetic_skip(case: Case, base: CheckResult) -> CheckResult | None:
 
 def _all_skipped(case: Case, base: CheckResult) -> CheckResult | None:
     ev = case.evidence
-    if len(ev.skipped) != len(ev.tests):
+    if not ev.tests or len(ev.skipped) != len(ev.tests):
         return None
     reasons = sorted({why for _, why in ev.skipped})
     return _not_run(case, base, ev.skipped[0][0], "; ".join(reasons)[:500])

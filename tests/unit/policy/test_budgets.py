@@ -28,3 +28,8 @@ def test_the_deterministic_budget_is_the_seed_s_600_s() -> None:
 ])
 def test_workers(requested: int | None, cpus: int, live: bool, expected: tuple[int | None, bool]) -> None:
     assert workers(requested, cpus, live=live) == expected
+
+
+def test_a_single_requested_worker_is_raised_for_live_smokes() -> None:
+    assert workers(1, 8, live=True, live_minimum=3) == (3, False)
+    assert workers(None, 8, live=True, live_minimum=1) == (1, False)

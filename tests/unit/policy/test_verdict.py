@@ -132,3 +132,147 @@ def test_ready_needs_every_check_to_pass_or_skip_unrequired(statuses: list[tuple
 ])
 def test_required(tier: str, needs: tuple[str, ...], strict: bool, expect: tuple[str, ...], expected: bool) -> None:
     assert required(tier, needs, strict=strict, expect=expect) is expected
+
+
+# id: (exact reason, exact cause message, cause location, (tests, failures, skipped))
+EXACT = {
+    'all-passed': ('',
+        None, None, (2, 0, 0)),
+    'a-failure': ('1 test(s) failed',
+        'why', 'nd/test_a.py:7', (2, 1, 0)),
+    'setup-error': ('1 test(s) failed',
+        'why', 'nd/test_a.py:7', (1, 1, 0)),
+    'dependency-down-skips': ('DEPENDENCY DOWN: bed-x-mini-agent is exited (code 3)',
+        'DEPENDENCY DOWN: bed-x-mini-agent is exited (code 3)', '', (0, 0, 0)),
+    'dependency-down-required-fails': ('DEPENDENCY DOWN: bed-x-mini-agent is exited (code 3)',
+        'DEPENDENCY DOWN: bed-x-mini-agent is exited (code 3)', '', (0, 0, 0)),
+    'over-budget': ('over its 1200 s budget',
+        'stopped after 1200 s', '', (2, 0, 0)),
+    'oom': ('the runner was OOM-killed (BED_RUNNER_MEMORY=2g; raise it)',
+        'the runner was OOM-killed (BED_RUNNER_MEMORY=2g; raise it)', '', (0, 0, 0)),
+    'never-started': ('the runner ended with exit code 1 before pytest started a session: exec failed',
+        'the runner ended with exit code 1 before pytest started a session: exec failed', '', (0, 0, 0)),
+    'usage-error': ('pytest refused its arguments (exit 4): ERROR: file or directory not found: nd/x',
+        'pytest refused its arguments (exit 4): ERROR: file or directory not found: nd/x', '', (0, 0, 0)),
+    'session-never-finished': ('the pytest session never finished (the runner exited 0): it ended between tests (os._exit, a signal?)',  # noqa: E501 - exact messages
+        'the pytest session never finished (the runner exited 0): it ended between tests (os._exit, a signal?)', '', (1, 0, 0)),  # noqa: E501 - exact messages
+    'died-inside-a-test': ('the pytest session never finished (the runner exited 137): the process ended inside nd/test_a.py::test_b',  # noqa: E501 - exact messages
+        'the pytest session never finished (the runner exited 137): the process ended inside nd/test_a.py::test_b', 'nd/test_a.py:7', (2, 1, 0)),  # noqa: E501 - exact messages
+    'exit-code-disagrees': ('the evidence disagrees: pytest finished with exit 1, but the runner exited 0',
+        'the evidence disagrees: pytest finished with exit 1, but the runner exited 0', '', (1, 0, 0)),
+    'zero-with-failures': ('the evidence disagrees: pytest exited 0, yet 1 test(s) failed (nd/test_a.py::test_a)',
+        'the evidence disagrees: pytest exited 0, yet 1 test(s) failed (nd/test_a.py::test_a)', '', (1, 1, 0)),
+    'one-without-failures': ('the evidence disagrees: pytest exited 1 (tests failed), yet no failing test was recorded',
+        'the evidence disagrees: pytest exited 1 (tests failed), yet no failing test was recorded', '', (1, 0, 0)),
+    'foreign-lines': ("the evidence disagrees: the records hold 1 line(s) bed's plugin did not write (line 6 is not a record)",  # noqa: E501 - exact messages
+        "the evidence disagrees: the records hold 1 line(s) bed's plugin did not write (line 6 is not a record)", '', (1, 0, 0)),  # noqa: E501 - exact messages
+    'collection-error': ('1 error(s) while collecting tests',
+        'collection error: SyntaxError', 'nd/test_c.py:3', (0, 0, 0)),
+    'interrupted': ('pytest was interrupted (exit 2): (no output)',
+        'pytest was interrupted (exit 2): (no output)', '', (0, 0, 0)),
+    'internal-error': ('pytest hit an internal error (exit 3): (no output)',
+        'pytest hit an internal error (exit 3): (no output)', '', (0, 0, 0)),
+    'selects-nothing': ('the selection (PYTEST_ADDOPTS: -k/-m) selects none of the 4 collected tests',
+        'the selection (PYTEST_ADDOPTS: -k/-m) selects none of the 4 collected tests', '', (0, 0, 0)),
+    'collects-nothing': ('no test was collected',
+        'no test was collected', '', (0, 0, 0)),
+    'empty-shard-skips': ('this shard has nothing left to run',
+        None, None, (0, 0, 0)),
+    'suite-without-tier-tests': ('no test of the suite is marked nd',
+        None, None, (0, 0, 0)),
+    'hermetic-skip-fails': ('the deterministic tier may not skip',
+        'skipped in a hermetic tier: why', 'nd/test_a.py:7', (2, 0, 1)),
+    'all-skipped-skips': ('why',
+        None, None, (2, 0, 2)),
+    'all-skipped-required-fails': ('why',
+        'required (STRICT / READINESS_EXPECT) but skipped: why', '', (1, 0, 1)),
+    'some-skipped-passes': ('',
+        None, None, (2, 0, 1)),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_each_rule_says_exactly_what_and_counts(case: tuple[object, ...]) -> None:
+    name, rules, ending, evidence = case[:4]
+    check = judge(Case(rules, ending, evidence))  # type: ignore[arg-type]
+    reason, message, location, counts = EXACT[name]  # type: ignore[index]
+    assert check.reason == reason
+    assert (check.cause.message if check.cause else None) == message
+    assert (check.cause.location if check.cause else None) == location
+    assert (check.tests, check.failures, check.skipped) == counts
+    assert (check.name, check.tier) == (rules.check, rules.tier)  # type: ignore[attr-defined]
+
+
+def test_the_check_carries_its_duration_rounded() -> None:
+    check = judge(Case(RULES, Ending(0, duration_s=3.14159), PASSED_TWO))
+    assert check.duration_s == 3.14
+    assert judge(Case(RULES, Ending(None, log_tail="last words"), PASSED_TWO)).cause.log_tail == "last words"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("flaky", "held", "reason"), [
+    ({A}, set(), "1 flaky test(s) passed on re-run; 0 quarantined failure(s) do not gate"),
+    (set(), {A}, "0 flaky test(s) passed on re-run; 1 quarantined failure(s) do not gate"),
+], ids=["only-flaky", "only-quarantined"])
+def test_a_pass_by_flake_or_quarantine_alone_says_so(flaky: set[str], held: set[str], reason: str) -> None:
+    check = judge(Case(RULES, Ending(1), records((A, "failed"), exitstatus=1), frozenset(flaky), frozenset(held)))
+    assert (check.status, check.reason) == (Status.PASSED, reason)
+
+
+def test_the_last_line_of_a_long_log_is_cut_at_300() -> None:
+    tail = "first\n\n" + "x" * 400 + "\n  \n"
+    check = judge(Case(RULES, Ending(4, log_tail=tail), records(start=False, exitstatus=None)))
+    assert check.reason == "pytest refused its arguments (exit 4): " + "x" * 300
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[4] in (Status.FAILED, Status.ERROR)
+                                  and c[5] in ("all_smokes_nd", "all_smokes_nd (budget)")], ids=lambda c: c[0])
+def test_a_cause_about_the_runner_carries_its_last_lines(case: tuple[object, ...]) -> None:
+    ending = case[2]
+    check = judge(Case(case[1], Ending(ending.exit_code, oom_killed=ending.oom_killed,  # type: ignore[attr-defined]
+                                       log_tail="the runner's last words"), case[3]))  # type: ignore[arg-type]
+    assert check.cause is not None
+    assert check.cause.log_tail == "the runner's last words"
+
+
+@pytest.mark.parametrize(("selection", "rules", "status", "reason"), [
+    ({"collected": 1, "selected": 1}, RULES, Status.FAILED, "1 test(s) were selected, yet none ran"),
+    (None, RULES, Status.FAILED, "no test ran"),
+    ({"collected": 1, "selected": 0, "deselected": {"options": 1}}, RULES, Status.FAILED,
+     "the selection (PYTEST_ADDOPTS: -k/-m) selects none of the 1 collected tests"),
+    ({"collected": 1, "selected": 0, "deselected": {"tier": 1}}, RULES, Status.FAILED, "no test ran"),
+    ({"collected": 2, "selected": 0, "deselected": {"shard": 0, "options": 2}}, SHARD, Status.FAILED,
+     "the selection (PYTEST_ADDOPTS: -k/-m) selects none of the 2 collected tests"),
+    ({"collected": 1, "selected": 0, "deselected": {"shard": 1}}, RULES, Status.FAILED, "no test ran"),
+    ({"collected": 3, "selected": 0, "tier_marked": 1, "deselected": {"options": 1, "tier": 2}}, SUITE,
+     Status.FAILED, "the selection (PYTEST_ADDOPTS: -k/-m) selects none of the 3 collected tests"),
+    ({"collected": 3, "selected": 0, "tier_marked": 0, "deselected": {"tier": 3}}, RULES, Status.FAILED,
+     "no test ran"),  # bed's own tier: markers do not choose its tests
+], ids=["selected-but-unrecorded", "no-selection-record", "one-deselected", "tier-outside-a-suite",
+        "shard-but-deselected-by-options", "shard-rule-off", "suite-with-marked-tests-deselected",
+        "tier-marked-zero-outside-a-suite"])
+def test_nothing_ran_is_judged_by_why(selection: dict[str, Any] | None, rules: Rules, status: Status,
+                                      reason: str) -> None:
+    check = judge(Case(rules, Ending(5, log_tail="tail"), records(exitstatus=5, selection=selection)))
+    assert (check.status, check.reason) == (status, reason)
+    assert check.cause is not None
+    assert (check.cause.nodeid, check.cause.log_tail) == (rules.check, "tail")
+
+
+def test_a_suite_without_tier_tests_names_the_check_when_required() -> None:
+    rules = Rules(check="all_smokes_nd", tier="nd", required=True, suite=True)
+    check = judge(Case(rules, Ending(5), records(exitstatus=5, selection={
+        "collected": 1, "selected": 0, "tier_marked": 0, "deselected": {"tier": 1}})))
+    assert check.status is Status.FAILED
+    assert check.cause is not None
+    assert check.cause.nodeid == "all_smokes_nd"
+
+
+def test_a_quarantined_test_that_was_also_flaky_is_listed_once_as_flaky() -> None:
+    evidence = records((A, "failed"), (B, "failed"), exitstatus=1)
+    check = judge(Case(RULES, Ending(1), evidence, flaky=frozenset({A}), quarantined=frozenset({A, B})))
+    assert (check.flaky, check.quarantined) == ((A,), (B,))
+
+
+def test_exit_status_1_is_not_a_pytest_error() -> None:
+    check = judge(Case(RULES, Ending(1), records((A, "failed"), exitstatus=1)))
+    assert check.reason == "1 test(s) failed"
