@@ -38,6 +38,14 @@ from ._services import PROXY, ROUTER_PATH, SHIM
 from ._stack import Stack
 
 CHAT = json.dumps({"model": "codex-agent-1", "messages": [{"role": "user", "content": "bench"}]}).encode()
+# What `bed bench shim` sends to each surface of the shim (plain): path, body, headers.
+SURFACES: dict[str, tuple[str, bytes, dict[str, str]]] = {
+    "chat": ("/v1/chat/completions", CHAT, {}),
+    "responses": ("/v1/responses", json.dumps({"model": "codex-agent-1", "input": "bench"}).encode(), {}),
+    "messages": ("/v1/messages", json.dumps({"model": "codex-agent-1", "max_tokens": 64,
+                                             "messages": [{"role": "user", "content": "bench"}]}).encode(),
+                 {"anthropic-version": "2023-06-01"}),
+}
 # The shim image's own server command, for either app (0.0.0.0 inside the container only).
 UVICORN = ["/opt/venv/bin/python", "-m", "uvicorn", "--host", "0.0.0.0", "--port", "8788",  # noqa: S104
            "--no-access-log", "--loop", "uvloop", "--http", "httptools"]
@@ -145,7 +153,7 @@ def bench_shim(config: Config, environ: Mapping[str, str], console: Console, sec
                concurrency: int, rounds: int = 2) -> dict[str, Any]:
     client = connect(environ)
     images = ensure_images(client, config, console)
-    results: dict[str, list[dict[str, float]]] = {"hello": [], "shim": []}
+    results: dict[str, list[dict[str, float]]] = {"hello": [], **{s: [] for s in SURFACES}}
     apps = {"hello": "bed_shim._hello:app", "shim": "bed_shim.app:create_app"}
     with Stack(client, config, images, Console(out=io.StringIO()), "unused-key") as stack:
         stack.create_network()
@@ -154,28 +162,33 @@ def bench_shim(config: Config, environ: Mapping[str, str], console: Console, sec
                 factory = ["--factory"] if name == "shim" else []
                 service = stack.start(f"bench-{name}-{r}", "bench", images["shim"].tag, env={},
                                       ports={SHIM.port: None}, command=[*UVICORN, app, *factory], cpus=1.0)
-                url = service.url(SHIM.port, "/v1/chat/completions")
-                _warm(url)
-                outcome = _load.load(url, CHAT, concurrency=concurrency, seconds=seconds)
+                targets = {"hello": SURFACES["chat"]} if name == "hello" else SURFACES
+                for target, (path, body, headers) in targets.items():
+                    url = service.url(SHIM.port, path)
+                    _warm(url, body, headers)
+                    outcome = _load.load(url, body, concurrency=concurrency, seconds=seconds, headers=headers)
+                    results[target].append(outcome.summary())
+                    console.step(f"{target:9} round {r + 1}: {outcome.rps:8.0f} req/s  "
+                                 f"p50 {outcome.percentile(50):.2f} ms p99 {outcome.percentile(99):.2f} ms  "
+                                 f"errors {outcome.errors}")
                 service.raw.remove(force=True)
-                results[name].append(outcome.summary())
-                console.step(f"{name:5} round {r + 1}: {outcome.rps:8.0f} req/s  p50 {outcome.percentile(50):.2f} ms "
-                             f"p99 {outcome.percentile(99):.2f} ms  errors {outcome.errors}")
     best = {n: max(rows, key=lambda row: row["rps"]) for n, rows in results.items()}
-    ratio = round(best["shim"]["rps"] / best["hello"]["rps"], 3)
+    ratios = {s: round(best[s]["rps"] / best["hello"]["rps"], 3) for s in SURFACES}
     report = {"seconds": seconds, "concurrency": concurrency, "cpus_per_server": 1.0, "rounds": results,
-              "best": best, "ratio_shim_over_hello": ratio}
-    console.plain(f"shim / bare ASGI hello (best of {rounds}, 1 CPU each, {concurrency} connections): {ratio:.2f}x")
+              "best": best, "ratios": ratios, "ratio_shim_over_hello": min(ratios.values())}
+    for surface, ratio in ratios.items():
+        console.plain(f"shim {surface} / bare ASGI hello (best of {rounds}, 1 CPU each, {concurrency} connections): "
+                      f"{ratio:.2f}x")
     (_out_dir(config) / "shim.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-def _warm(url: str) -> None:
+def _warm(url: str, body: bytes, headers: dict[str, str]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.post(url, content=CHAT, timeout=1).status_code == 200:
-                _load.load(url, CHAT, concurrency=4, seconds=0.5)
+            if httpx.post(url, content=body, headers=headers, timeout=1).status_code == 200:
+                _load.load(url, body, concurrency=4, seconds=0.5, headers=headers)
                 return
         except httpx.TransportError:
             time.sleep(0.05)
