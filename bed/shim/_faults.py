@@ -95,29 +95,30 @@ class FaultQueue:
     """
 
     def __init__(self, limit: int = 1000) -> None:
-        self._items: collections.deque[_Queued] = collections.deque(maxlen=limit)
+        # Truthy while faults wait: the one cheap check on the hot path.
+        self.pending: collections.deque[_Queued] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
 
     def push(self, fault: Fault, times: int, model: str | None = None, contains: str | None = None) -> None:
         with self._lock:
-            self._items.append(_Queued(fault, times, model, contains))
+            self.pending.append(_Queued(fault, times, model, contains))
 
     def take(self, model: str | None, body_text: str = "") -> Fault | None:
         with self._lock:
-            for item in self._items:
+            for item in self.pending:
                 if item.matches(model, body_text):
                     item.left -= 1
                     if item.left <= 0:
-                        self._items.remove(item)
+                        self.pending.remove(item)
                     return item.fault
         return None
 
     def clear(self) -> None:
         with self._lock:
-            self._items.clear()
+            self.pending.clear()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.pending)
 
 
 def split_model(model: str) -> tuple[str, str | None]:

@@ -30,8 +30,14 @@ class HttpError(Exception):
 
 
 async def read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body"):  # the usual case: the whole body in one message
+        if len(body) > MAX_BODY:
+            raise HttpError(413, f"request body over {MAX_BODY} bytes")
+        return body
+    chunks = [body]
+    size = len(body)
     while True:
         message = await receive()
         chunk = message.get("body", b"")
@@ -40,7 +46,7 @@ async def read_body(receive: Receive) -> bytes:
             raise HttpError(413, f"request body over {MAX_BODY} bytes")
         chunks.append(chunk)
         if not message.get("more_body"):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return b"".join(chunks)
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -65,11 +71,14 @@ def dumps(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
+def response_headers(body: bytes, content_type: bytes = JSON, extra: Headers | None = None) -> Headers:
+    return [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *(extra or ())]
+
+
 async def send_raw(send: Send, status: int, body: bytes, content_type: bytes = JSON,
                    headers: Headers | None = None) -> None:
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                            *(headers or ())]})
+                "headers": response_headers(body, content_type, headers)})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -23,7 +23,8 @@ _KEY_PARAM = re.compile(r"(^|&)(key|api_key|api-key)=[^&]*")
 
 class Journal:
     def __init__(self, limit: int = 2000) -> None:
-        self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=limit)
+        # Tuples of (seq, time, method, path, query, headers, body): the cheapest thing to keep.
+        self._entries: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -31,14 +32,14 @@ class Journal:
                query: bytes = b"") -> None:
         with self._lock:
             self._seq += 1
-            self._entries.append({"seq": self._seq, "time": time.time(), "method": method, "path": path,
-                                  "query": query, "headers": headers, "body": body})
+            self._entries.append((self._seq, time.time(), method, path, query, headers, body))
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
             raw = list(self._entries)
-        return [{**e, "query": _query(e["query"]), "headers": _shown(e["headers"]), "body": _parsed(e["body"])}
-                for e in raw]
+        return [{"seq": seq, "time": when, "method": method, "path": path, "query": _query(query),
+                 "headers": _shown(headers), "body": _parsed(body)}
+                for seq, when, method, path, query, headers, body in raw]
 
     def clear(self) -> None:
         with self._lock:

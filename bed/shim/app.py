@@ -37,7 +37,20 @@ from typing import Any
 
 from . import _core
 from ._faults import FAULT_HEADER, NO_FAULT, Fault, FaultQueue, FaultSpecError, play_before, play_stream, split_model
-from ._http import HttpError, Receive, Scope, Send, dumps, header, parse_json, read_body, send_json, send_raw
+from ._http import (
+    Headers,
+    HttpError,
+    Receive,
+    Scope,
+    Send,
+    dumps,
+    header,
+    parse_json,
+    read_body,
+    response_headers,
+    send_json,
+    send_raw,
+)
 from ._journal import Journal
 from ._scripts import Script, ScriptError, Scripts
 from .surfaces._base import Request, Surface
@@ -49,7 +62,8 @@ from .surfaces.responses import Responses, Store, not_found
 CACHE_SIZE = 1024  # rendered answers kept; bounded like everything else in the shim
 _VERSIONS = ("/v1/", "/v1beta/", "/v1alpha/", "/v1beta1/")
 _CREATED_AT = "2025-01-01T00:00:00Z"  # a fixed date: listings are deterministic too
-Handler = Callable[[Scope, Receive, Send, str], Coroutine[Any, Any, None]]
+Handler = Callable[[Scope, Receive, Send, Surface], Coroutine[Any, Any, None]]
+Cached = tuple[Headers, bytes, Callable[[], None] | None]  # response headers, body, side effect to replay
 
 
 class Shim:
@@ -63,8 +77,7 @@ class Shim:
         self.scripts = Scripts()
         self.store = Store()
         self.started = time.time()
-        self._cache: collections.OrderedDict[tuple[str, bytes], tuple[bytes, Callable[[], None] | None]] = \
-            collections.OrderedDict()
+        self._cache: collections.OrderedDict[tuple[str, bytes], Cached] = collections.OrderedDict()
         self.chat, self.responses, self.messages, self.gemini = Chat(), Responses(self.store), Messages(), Gemini()
         self._posts: dict[str, tuple[Surface, Handler]] = {
             "/chat/completions": (self.chat, self._generate),
@@ -85,14 +98,14 @@ class Shim:
         while path.startswith(_VERSIONS):
             cut = path.index("/", 1)
             prefix, path = path[:cut], path[cut:]
-        surface: Surface = self.chat
+        route = self._posts.get(path) if method == "POST" else None
+        surface: Surface = self.chat if route is None else route[0]
         try:
-            if method == "POST" and (route := self._posts.get(path)) is not None:
-                surface, handler = route
-                await handler(scope, receive, send, path)
+            if route is not None:
+                await route[1](scope, receive, send, surface)
             elif method == "POST" and path.startswith("/models/") and (call := parse_method(path[8:])) is not None:
                 surface = self.gemini
-                await self._gemini(scope, receive, send, path, *call)
+                await self._gemini(scope, receive, send, *call)
             else:
                 surface = self._flavor(scope, prefix)
                 await self._other(method, path, surface, scope, receive, send)
@@ -101,20 +114,21 @@ class Shim:
 
     # --- the one pipeline ---------------------------------------------------------------------
 
-    async def _generate(self, scope: Scope, receive: Receive, send: Send, path: str,
-                        surface: Surface | None = None, model: str | None = None, stream: bool = False) -> None:
-        surface = surface or self._posts[path][0]
+    async def _generate(self, scope: Scope, receive: Receive, send: Send, surface: Surface,
+                        model: str | None = None, stream: bool = False) -> None:
         raw = await read_body(receive)
-        self.journal.record("POST", scope["path"], scope.get("headers", []), raw, scope.get("query_string", b""))
+        headers = scope["headers"]
+        self.journal.record("POST", scope["path"], headers, raw, scope["query_string"])
         # Answers are pure functions of the body (and the path, which names a Gemini model): a body
         # answered before with no fault in play is served from a small LRU of rendered answers.
         key = (scope["path"], raw)
-        cacheable = not len(self.faults) and header(scope, FAULT_HEADER) is None
+        cacheable = not self.faults.pending and header(scope, FAULT_HEADER) is None
         if cacheable and (hit := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
-            if hit[1] is not None:
-                hit[1]()
-            await send_raw(send, 200, hit[0])
+            if hit[2] is not None:
+                hit[2]()
+            await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
+            await send({"type": "http.response.body", "body": hit[1]})
             return
         req = surface.parse(parse_json(raw), model, stream)
         req.ident = hashlib.sha256(b"%s\x00%s\x00%s" % (self.seed.encode(), key[0].encode(), raw)).hexdigest()
@@ -131,14 +145,14 @@ class Shim:
             return
         rendered = dumps(surface.render(req, answers))
         if cacheable and req.cacheable and fault is NO_FAULT:
-            self._cache[key] = (rendered, req.replay)
+            self._cache[key] = (response_headers(rendered), rendered, req.replay)
             if len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         await send_raw(send, 200, rendered)
 
-    async def _gemini(self, scope: Scope, receive: Receive, send: Send, path: str, model: str, method: str) -> None:
+    async def _gemini(self, scope: Scope, receive: Receive, send: Send, model: str, method: str) -> None:
         if method in ("generateContent", "streamGenerateContent"):
-            await self._generate(scope, receive, send, path, self.gemini, model, method == "streamGenerateContent")
+            await self._generate(scope, receive, send, self.gemini, model, method == "streamGenerateContent")
             return
         if method == "countTokens":
             req = await self._prepare(scope, receive, send, self.gemini, lambda body: self.gemini.parse(
@@ -168,19 +182,19 @@ class Shim:
         """Journal, parse and play the fault of a request that is not a generation; None when the
         fault answered it."""
         raw = await read_body(receive)
-        self.journal.record("POST", scope["path"], scope.get("headers", []), raw, scope.get("query_string", b""))
+        self.journal.record("POST", scope["path"], scope["headers"], raw, scope["query_string"])
         req = parse(parse_json(raw))
         if await play_before(self._fault_for(scope, req, raw), send, surface.error, False):
             return None
         return req
 
-    async def _count_tokens(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _count_tokens(self, scope: Scope, receive: Receive, send: Send, surface: Surface) -> None:
         req = await self._prepare(scope, receive, send, self.messages,
                                   lambda body: self.messages.parse(body, None, False))
         if req is not None:
             await send_json(send, 200, {"input_tokens": req.conv.input_tokens()})
 
-    async def _embeddings(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _embeddings(self, scope: Scope, receive: Receive, send: Send, surface: Surface) -> None:
         req = await self._prepare(scope, receive, send, self.chat,
                                   lambda body: _bare(str(body.get("model") or ""), body))
         if req is None:
@@ -205,7 +219,7 @@ class Shim:
                 return Fault.parse(spec)
             except FaultSpecError as exc:
                 raise HttpError(400, str(exc)) from None
-        if not len(self.faults):
+        if not self.faults.pending:
             return NO_FAULT
         return self.faults.take(req.conv.model, _text(raw) + req.history) or NO_FAULT
 
