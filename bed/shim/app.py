@@ -117,8 +117,7 @@ class Shim:
     async def _generate(self, scope: Scope, receive: Receive, send: Send, surface: Surface,
                         model: str | None = None, stream: bool = False) -> None:
         raw = await read_body(receive)
-        headers = scope["headers"]
-        self.journal.record("POST", scope["path"], headers, raw, scope["query_string"])
+        self.journal.record("POST", scope["path"], scope["headers"], raw, scope["query_string"])
         # Answers are pure functions of the body (and the path, which names a Gemini model): a body
         # answered before with no fault in play is served from a small LRU of rendered answers.
         key = (scope["path"], raw)
