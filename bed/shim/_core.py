@@ -107,11 +107,15 @@ class Answer:
     output_tokens: int = 0
 
     def pieces(self) -> list[str]:
-        """The text as stream deltas (one per word, spaces kept), joining back to ``text``."""
-        if not self.text:
-            return []
-        words = self.text.split(" ")
-        return [words[0], *(" " + w for w in words[1:])]
+        return pieces(self.text)
+
+
+def pieces(text: str) -> list[str]:
+    """A text as stream deltas (one per word, spaces kept) that join back to the text."""
+    if not text:
+        return []
+    words = text.split(" ")
+    return [words[0], *(" " + w for w in words[1:])]
 
 
 def answer(conv: Conversation, seed: str, choice: int = 0, step: Step | None = None) -> Answer:

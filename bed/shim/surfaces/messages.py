@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .._core import Answer, Conversation, ToolCall, ToolSpec, Turn, text_of
+from .._core import Answer, Conversation, ToolCall, ToolSpec, Turn, pieces, text_of
 from .._faults import split_model
 from .._http import HttpError, dumps
 from ._base import Frames, Request, Surface, limit
@@ -67,7 +67,7 @@ class Messages(Surface):
         for index, block in enumerate(_blocks(a)):
             if block["type"] == "text":
                 opening = {**block, "text": ""}
-                deltas = [{"type": "text_delta", "text": p} for p in Answer(block["text"]).pieces()]
+                deltas = [{"type": "text_delta", "text": p} for p in pieces(block["text"])]
             else:
                 opening = {**block, "input": {}}
                 deltas = [{"type": "input_json_delta", "partial_json": json.dumps(block["input"])}]

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .._core import Answer, Conversation, ToolCall, ToolSpec, Turn, text_of
+from .._core import Answer, Conversation, ToolCall, ToolSpec, Turn, pieces, text_of
 from .._faults import split_model
 from .._http import HttpError, dumps
 from ._base import Frames, Request, Surface, limit, need
@@ -224,10 +224,9 @@ def _item_events(index: int, item: dict[str, Any]) -> list[tuple[str, dict[str, 
         text = item["content"][0]["text"]
         part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
         where = {"item_id": item_id, **at, "content_index": 0}
-        pieces = Answer(text).pieces()
         return [("response.output_item.added", {**at, "item": {**item, "status": "in_progress", "content": []}}),
                 ("response.content_part.added", {**where, "part": part}),
-                *(("response.output_text.delta", {**where, "delta": p, "logprobs": []}) for p in pieces),
+                *(("response.output_text.delta", {**where, "delta": p, "logprobs": []}) for p in pieces(text)),
                 ("response.output_text.done", {**where, "text": text, "logprobs": []}),
                 ("response.content_part.done", {**where, "part": {**part, "text": text}}),
                 ("response.output_item.done", {**at, "item": item})]
