@@ -1,23 +1,33 @@
-"""Fault specs: what can go wrong on purpose, parsed from a header, a model name or the queue.
+"""Fault specs: what can go wrong on purpose, and how it is played on every surface alike.
 
 A spec is ``;``-separated ``key=value`` items (a bare ``hang`` or ``malformed`` is a flag):
 
-    status=429;retry_after=2     answer with that status (and a Retry-After header)
+    status=429;retry_after=2     answer with that status (and a Retry-After header), in the
+                                 error shape of the surface (OpenAI, Anthropic or Gemini)
     latency_ms=250               wait before answering
-    ttft_ms=100;token_ms=20      time to first token and per-token delay of a stream
-    cut_after=3                  end a stream after N chunks, without [DONE]
+    ttft_ms=100;token_ms=20      time to first event and delay between events of a stream
+    cut_after=3                  end a stream after N events, without its terminal event
+                                 ([DONE], response.completed, message_stop, Gemini's last chunk)
     hang                         never answer (until the client gives up)
-    malformed                    answer 200 with a body that is not JSON
+    malformed                    answer 200 with a body that is not JSON (a stream: one SSE
+                                 event whose data is not JSON)
+
+Faults come from the ``x-bed-fault`` header, a model name ``group~SPEC``, or the queue
+(``POST /_bed/faults``), in that order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import dataclasses
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
-FAULT_HEADER = "x-bed-fault"
+from ._http import HttpError, Send, dumps, send_raw, start_stream, stream_chunk
+
+FAULT_HEADER = b"x-bed-fault"
 MODEL_MARKER = "~"  # "codex-agent-1~status=503" carries a fault in the model name
 
 
@@ -85,32 +95,72 @@ class FaultQueue:
     """
 
     def __init__(self, limit: int = 1000) -> None:
-        self._items: collections.deque[_Queued] = collections.deque(maxlen=limit)
+        # Truthy while faults wait: the one cheap check on the hot path.
+        self.pending: collections.deque[_Queued] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
 
     def push(self, fault: Fault, times: int, model: str | None = None, contains: str | None = None) -> None:
         with self._lock:
-            self._items.append(_Queued(fault, times, model, contains))
+            self.pending.append(_Queued(fault, times, model, contains))
 
     def take(self, model: str | None, body_text: str = "") -> Fault | None:
         with self._lock:
-            for item in self._items:
+            for item in self.pending:
                 if item.matches(model, body_text):
                     item.left -= 1
                     if item.left <= 0:
-                        self._items.remove(item)
+                        self.pending.remove(item)
                     return item.fault
         return None
 
     def clear(self) -> None:
         with self._lock:
-            self._items.clear()
+            self.pending.clear()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.pending)
 
 
 def split_model(model: str) -> tuple[str, str | None]:
     """``"group~status=429"`` -> ``("group", "status=429")``."""
     name, sep, spec = model.partition(MODEL_MARKER)
     return name, (spec if sep else None)
+
+
+async def play_before(fault: Fault, send: Send, error: Callable[[HttpError], Any], stream: bool) -> bool:
+    """Play the parts of a fault that happen before an answer; True when the response is done."""
+    if fault.hang:
+        await asyncio.Event().wait()  # until the client disconnects and the server cancels us
+    if fault.latency_ms:
+        await asyncio.sleep(fault.latency_ms / 1000)
+    if fault.status is not None and fault.status >= 400:
+        headers = [(b"retry-after", f"{fault.retry_after:g}".encode())] if fault.retry_after is not None else []
+        exc = HttpError(fault.status, f"injected fault: status {fault.status}", "injected_fault")
+        await send_raw(send, fault.status, dumps(error(exc)), headers=headers)
+        return True
+    if fault.malformed:
+        if stream:
+            await start_stream(send)
+            await stream_chunk(send, b"data: {not json\n\n", more=False)
+        else:
+            await send_raw(send, 200, b"{not json")
+        return True
+    return False
+
+
+async def play_stream(send: Send, frames: Sequence[bytes], terminal: Sequence[bytes], fault: Fault) -> None:
+    """Send a stream's events with the fault's timing; a cut stream never sends ``terminal``."""
+    await start_stream(send)
+    if fault.ttft_ms:
+        await asyncio.sleep(fault.ttft_ms / 1000)
+    cut = fault.cut_after is not None
+    shown = frames[: fault.cut_after] if cut else [*frames, *terminal]
+    if not fault.token_ms:
+        # One write: the events are ready, and a client reads them as separate lines anyway.
+        await stream_chunk(send, b"".join(shown), more=False)
+        return
+    for i, frame in enumerate(shown):
+        if i:
+            await asyncio.sleep(fault.token_ms / 1000)
+        await stream_chunk(send, frame)
+    await stream_chunk(send, b"", more=False)

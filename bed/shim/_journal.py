@@ -1,36 +1,45 @@
 """The request journal: a bounded record of what the shim was sent, for tests to assert on.
 
 Recording is cheap on the hot path (raw bytes and raw headers are kept); parsing and
-credential masking happen when the journal is read.
+credential masking happen when the journal is read. Credentials are shown as present, never
+by value: the usual auth headers (OpenAI, Azure, Anthropic, Gemini) and a ``key=`` query
+parameter (Gemini's other way to pass a key).
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import re
 import threading
 import time
 from typing import Any
 
-_HIDDEN_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization"})
+REDACTED = "<redacted>"
+_HIDDEN_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization",
+                             "cookie"})
+_KEY_PARAM = re.compile(r"(^|&)(key|api_key|api-key)=[^&]*")
 
 
 class Journal:
     def __init__(self, limit: int = 2000) -> None:
-        self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=limit)
+        # Tuples of (seq, time, method, path, query, headers, body): the cheapest thing to keep.
+        self._entries: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
         self._seq = 0
 
-    def record(self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def record(self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes,
+               query: bytes = b"") -> None:
         with self._lock:
             self._seq += 1
-            self._entries.append({"seq": self._seq, "time": time.time(), "method": method, "path": path,
-                                  "headers": headers, "body": body})
+            self._entries.append((self._seq, time.time(), method, path, query, headers, body))
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
             raw = list(self._entries)
-        return [{**e, "headers": _shown(e["headers"]), "body": _parsed(e["body"])} for e in raw]
+        return [{"seq": seq, "time": when, "method": method, "path": path, "query": _query(query),
+                 "headers": _shown(headers), "body": _parsed(body)}
+                for seq, when, method, path, query, headers, body in raw]
 
     def clear(self) -> None:
         with self._lock:
@@ -38,12 +47,15 @@ class Journal:
 
 
 def _shown(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    # Credentials are recorded as present, never by value.
     out = {}
     for key, value in headers:
         name = key.decode("latin-1").lower()
-        out[name] = "<redacted>" if name in _HIDDEN_HEADERS else value.decode("latin-1")
+        out[name] = REDACTED if name in _HIDDEN_HEADERS else value.decode("latin-1")
     return out
+
+
+def _query(query: bytes) -> str:
+    return _KEY_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}={REDACTED}", query.decode("latin-1"))
 
 
 def _parsed(body: bytes) -> Any:

@@ -1,38 +1,69 @@
-"""The shim's ASGI application: routes, OpenAI-shaped bodies, streaming and the admin API.
+"""The shim's ASGI application: routing, the one request pipeline, and the admin API.
 
-Routes:
-    GET  /health, /health/liveliness, /health/readiness   liveness and readiness
-    GET  /v1/models                                        the models the shim answers for
-    POST /v1/chat/completions                              plain and ``stream: true`` (SSE)
-    POST /v1/embeddings                                    deterministic vectors
-    GET|DELETE /_bed/journal                               the request journal
-    POST|DELETE /_bed/faults                               queue faults for the next requests:
+Routes (each also answers with no version prefix, or a doubled one: LiteLLM appends ``/v1/messages``
+and ``/responses`` to an ``api_base`` that may already end in ``/v1``):
+
+    GET  /health, /health/liveliness, /health/readiness     liveness and readiness
+    GET  /v1/models, /v1/models/{id}                          OpenAI's shape; Anthropic's when the
+                                                              request has anthropic-version or
+                                                              x-api-key; Gemini's under /v1beta
+                                                              or with a Google key
+    POST /v1/chat/completions                                 surfaces/chat.py
+    POST /v1/responses                                        surfaces/responses.py
+    GET|DELETE /v1/responses/{id}, GET .../{id}/input_items   stored responses
+    POST /v1/messages, /v1/messages/count_tokens              surfaces/messages.py
+    POST /v1beta/models/{model}:generateContent               surfaces/gemini.py (also
+         :streamGenerateContent, :countTokens, :embedContent, :batchEmbedContents)
+    POST /v1/embeddings                                       deterministic unit vectors
+    GET|DELETE /_bed/journal                                  what the shim was sent
+    POST|DELETE /_bed/faults                                  queue faults (see _faults.py):
         {"fault": "status=429;retry_after=0", "times": 1, "model": "...", "contains": "marker"}
-        (model and contains narrow which requests take it; see _faults.py for fault specs)
+    GET|POST|DELETE /_bed/scripts                             scripted agent turns (_scripts.py)
+    POST /_bed/reset                                          journal, faults, scripts, stored
+                                                              responses and the answer cache
 
-The same routes answer without the ``/v1`` prefix, as OpenAI-compatible servers usually do.
+Every answer goes through one pipeline (``_answer``): journal, answer cache, the surface's
+parser, the fault, the script or the deterministic core, the surface's renderer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import json
+import hashlib
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from . import _answers
-from ._faults import FAULT_HEADER, NO_FAULT, Fault, FaultQueue, FaultSpecError, split_model
+from . import _core
+from ._faults import FAULT_HEADER, NO_FAULT, Fault, FaultQueue, FaultSpecError, play_before, play_stream, split_model
+from ._http import (
+    Headers,
+    HttpError,
+    Receive,
+    Scope,
+    Send,
+    dumps,
+    header,
+    parse_json,
+    read_body,
+    response_headers,
+    send_json,
+    send_raw,
+)
 from ._journal import Journal
+from ._scripts import Script, ScriptError, Scripts
+from .surfaces._base import Request, Surface
+from .surfaces.chat import Chat
+from .surfaces.gemini import Gemini, parse_method
+from .surfaces.messages import Messages
+from .surfaces.responses import Responses, Store, not_found
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-MAX_BODY = 4 * 1024 * 1024  # bounded: a runaway client cannot make the shim hold more
 CACHE_SIZE = 1024  # rendered answers kept; bounded like everything else in the shim
+_VERSIONS = ("/v1/", "/v1beta/", "/v1alpha/", "/v1beta1/")
+_CREATED_AT = "2025-01-01T00:00:00Z"  # a fixed date: listings are deterministic too
+Handler = Callable[[Scope, Receive, Send, Surface], Coroutine[Any, Any, None]]
+Cached = tuple[Headers, bytes, Callable[[], None] | None]  # response headers, body, side effect to replay
 
 
 class Shim:
@@ -43,8 +74,18 @@ class Shim:
         self.models = models
         self.journal = Journal()
         self.faults = FaultQueue()
+        self.scripts = Scripts()
+        self.store = Store()
         self.started = time.time()
-        self._cache: collections.OrderedDict[bytes, bytes] = collections.OrderedDict()
+        self._cache: collections.OrderedDict[tuple[str, bytes], Cached] = collections.OrderedDict()
+        self.chat, self.responses, self.messages, self.gemini = Chat(), Responses(self.store), Messages(), Gemini()
+        self._posts: dict[str, tuple[Surface, Handler]] = {
+            "/chat/completions": (self.chat, self._generate),
+            "/responses": (self.responses, self._generate),
+            "/messages": (self.messages, self._generate),
+            "/messages/count_tokens": (self.messages, self._count_tokens),
+            "/embeddings": (self.chat, self._embeddings),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -53,232 +94,266 @@ class Shim:
         if scope["type"] != "http":
             return
         method, path = scope["method"], scope["path"]
-        if path.startswith("/v1/"):
-            path = path[3:]
+        prefix = ""
+        while path.startswith(_VERSIONS):
+            cut = path.index("/", 1)
+            prefix, path = path[:cut], path[cut:]
+        route = self._posts.get(path) if method == "POST" else None
+        surface: Surface = self.chat if route is None else route[0]
         try:
-            await self._route(method, path, scope, receive, send)
-        except _HttpError as exc:
-            await _send_json(send, exc.status, _error_body(exc.message, exc.kind))
+            if route is not None:
+                await route[1](scope, receive, send, surface)
+            elif method == "POST" and path.startswith("/models/") and (call := parse_method(path[8:])) is not None:
+                surface = self.gemini
+                await self._gemini(scope, receive, send, *call)
+            else:
+                surface = self._flavor(scope, prefix)
+                await self._other(method, path, surface, scope, receive, send)
+        except HttpError as exc:
+            await send_json(send, exc.status, surface.error(exc))
 
-    async def _route(self, method: str, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+    # --- the one pipeline ---------------------------------------------------------------------
+
+    async def _generate(self, scope: Scope, receive: Receive, send: Send, surface: Surface,
+                        model: str | None = None, stream: bool = False) -> None:
+        raw = await read_body(receive)
+        self.journal.record("POST", scope["path"], scope["headers"], raw, scope["query_string"])
+        # Answers are pure functions of the body (and the path, which names a Gemini model): a body
+        # answered before with no fault in play is served from a small LRU of rendered answers.
+        key = (scope["path"], raw)
+        cacheable = not self.faults.pending and header(scope, FAULT_HEADER) is None
+        if cacheable and (hit := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            if hit[2] is not None:
+                hit[2]()
+            await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
+            await send({"type": "http.response.body", "body": hit[1]})
+            return
+        req = surface.parse(parse_json(raw), model, stream)
+        req.ident = hashlib.sha256(b"%s\x00%s\x00%s" % (self.seed.encode(), key[0].encode(), raw)).hexdigest()
+        fault = self._fault_for(scope, req, raw)
+        if await play_before(fault, send, surface.error, req.stream):
+            return
+        step = None
+        if len(self.scripts):
+            step = self.scripts.pick(_text(raw) + req.history, req.conv.model, req.conv, surface.raw_items)
+        answers = [_core.answer(req.conv, self.seed, i, step) for i in range(req.conv.n)]
+        if req.stream:
+            frames, terminal = surface.frames(req, answers)
+            await play_stream(send, frames, terminal, fault)
+            return
+        rendered = dumps(surface.render(req, answers))
+        if cacheable and req.cacheable and fault is NO_FAULT:
+            self._cache[key] = (response_headers(rendered), rendered, req.replay)
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        await send_raw(send, 200, rendered)
+
+    async def _gemini(self, scope: Scope, receive: Receive, send: Send, model: str, method: str) -> None:
+        if method in ("generateContent", "streamGenerateContent"):
+            await self._generate(scope, receive, send, self.gemini, model, method == "streamGenerateContent")
+            return
+        if method == "countTokens":
+            req = await self._prepare(scope, receive, send, self.gemini, lambda body: self.gemini.parse(
+                body.get("generateContentRequest") or body, model, False))
+            if req is not None:
+                tokens = req.conv.input_tokens()
+                await send_json(send, 200, {"totalTokens": tokens,
+                                            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}]})
+            return
+        req = await self._prepare(scope, receive, send, self.gemini, lambda body: _bare(model, body))
+        if req is None:
+            return
+        dims = req.body.get("outputDimensionality") or req.body.get("output_dimensionality") or 16
+        _check_dims(dims)
+        if method == "embedContent":
+            vector = _core.embedding(_gemini_text(req.body), self.seed, dims)
+            await send_json(send, 200, {"embedding": {"values": vector}})
+            return
+        requests = req.body.get("requests")
+        if not isinstance(requests, list) or not requests:
+            raise HttpError(400, "requests must be a non-empty list")
+        await send_json(send, 200, {"embeddings": [{"values": _core.embedding(_gemini_text(r), self.seed, dims)}
+                                                   for r in requests]})
+
+    async def _prepare(self, scope: Scope, receive: Receive, send: Send, surface: Surface,
+                       parse: Callable[[dict[str, Any]], Request]) -> Request | None:
+        """Journal, parse and play the fault of a request that is not a generation; None when the
+        fault answered it."""
+        raw = await read_body(receive)
+        self.journal.record("POST", scope["path"], scope["headers"], raw, scope["query_string"])
+        req = parse(parse_json(raw))
+        if await play_before(self._fault_for(scope, req, raw), send, surface.error, False):
+            return None
+        return req
+
+    async def _count_tokens(self, scope: Scope, receive: Receive, send: Send, surface: Surface) -> None:
+        req = await self._prepare(scope, receive, send, self.messages,
+                                  lambda body: self.messages.parse(body, None, False))
+        if req is not None:
+            await send_json(send, 200, {"input_tokens": req.conv.input_tokens()})
+
+    async def _embeddings(self, scope: Scope, receive: Receive, send: Send, surface: Surface) -> None:
+        req = await self._prepare(scope, receive, send, self.chat,
+                                  lambda body: _bare(str(body.get("model") or ""), body))
+        if req is None:
+            return
+        inputs = req.body.get("input")
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if not isinstance(inputs, list) or not inputs:
+            raise HttpError(400, "input must be a string or a non-empty list")
+        dims = req.body.get("dimensions") or 16
+        _check_dims(dims)
+        data = [{"object": "embedding", "index": i, "embedding": _core.embedding(str(t), self.seed, dims)}
+                for i, t in enumerate(inputs)]
+        tokens = sum(len(str(t).split()) for t in inputs)
+        await send_json(send, 200, {"object": "list", "data": data, "model": req.conv.model,
+                                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    def _fault_for(self, scope: Scope, req: Request, raw: bytes) -> Fault:
+        spec = header(scope, FAULT_HEADER) or req.fault_spec
+        if spec:
+            try:
+                return Fault.parse(spec)
+            except FaultSpecError as exc:
+                raise HttpError(400, str(exc)) from None
+        if not self.faults.pending:
+            return NO_FAULT
+        return self.faults.take(req.conv.model, _text(raw) + req.history) or NO_FAULT
+
+    # --- everything else: listings, stored responses, health, admin -----------------------------
+
+    def _flavor(self, scope: Scope, prefix: str) -> Surface:
+        """Which protocol a request without a body of its own speaks, for listings and errors."""
+        if header(scope, b"anthropic-version") is not None or header(scope, b"x-api-key") is not None:
+            return self.messages
+        if prefix in ("/v1beta", "/v1alpha") or header(scope, b"x-goog-api-key") is not None \
+                or b"key=" in scope.get("query_string", b""):
+            return self.gemini
+        return self.chat
+
+    async def _other(self, method: str, path: str, surface: Surface, scope: Scope, receive: Receive,
+                     send: Send) -> None:
         if method == "GET" and path in ("/health", "/health/liveliness", "/health/liveness"):
-            await _send_json(send, 200, {"status": "ok"})
+            await send_json(send, 200, {"status": "ok"})
         elif method == "GET" and path == "/health/readiness":
-            await _send_json(send, 200, {"status": "ready", "uptime_s": round(time.time() - self.started, 3)})
-        elif method == "GET" and path == "/models":
-            data = [{"id": m, "object": "model", "created": 0, "owned_by": "mini-agent"} for m in self.models]
-            await _send_json(send, 200, {"object": "list", "data": data})
-        elif method == "POST" and path == "/chat/completions":
-            await self._chat(scope, await _read_body(receive), send)
-        elif method == "POST" and path == "/embeddings":
-            raw = await _read_body(receive)
-            self.journal.record("POST", "/v1/embeddings", scope.get("headers", []), raw)
-            await self._embeddings(scope, _parse_json(raw), send)
-        elif path == "/_bed/journal" and method in ("GET", "DELETE"):
+            await send_json(send, 200, {"status": "ready", "uptime_s": round(time.time() - self.started, 3)})
+        elif method == "GET" and (path == "/models" or path.startswith("/models/")):
+            await self._models(path[8:], surface, send)
+        elif path.startswith("/responses/") and method in ("GET", "DELETE"):
+            self.journal.record(method, scope["path"], scope.get("headers", []), b"", scope.get("query_string", b""))
+            await self._stored(method, path[11:], send)
+        elif path.startswith("/_bed/"):
+            await self._admin(method, path, receive, send)
+        else:
+            raise HttpError(404, f"no route {method} {path}", "not_found_error")
+
+    async def _models(self, wanted: str, surface: Surface, send: Send) -> None:
+        shown = [m for m in self.models if m == wanted] if wanted else list(self.models)
+        if wanted and not shown:
+            raise HttpError(404, f"model {wanted!r} not found", "not_found_error")
+        if surface is self.messages:
+            data: list[Any] = [{"type": "model", "id": m, "display_name": m, "created_at": _CREATED_AT}
+                               for m in shown]
+            listing: Any = {"data": data, "has_more": False, "first_id": data[0]["id"] if data else None,
+                            "last_id": data[-1]["id"] if data else None}
+        elif surface is self.gemini:
+            data = [{"name": f"models/{m}", "baseModelId": m, "version": "001", "displayName": m,
+                     "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
+                     "supportedGenerationMethods": ["generateContent", "countTokens", "embedContent"]}
+                    for m in shown]
+            listing = {"models": data}
+        else:
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "mini-agent"} for m in shown]
+            listing = {"object": "list", "data": data}
+        await send_json(send, 200, data[0] if wanted else listing)
+
+    async def _stored(self, method: str, rest: str, send: Send) -> None:
+        ident, _, tail = rest.partition("/")
+        if tail not in ("", "input_items") or (tail and method != "GET"):
+            raise HttpError(404, f"no route {method} /v1/responses/{rest}", "not_found_error")
+        entry = self.store.get(ident)
+        if entry is None:
+            raise not_found(ident)
+        if method == "DELETE":
+            self.store.delete(ident)
+            await send_json(send, 200, {"id": ident, "object": "response.deleted", "deleted": True})
+        elif tail:
+            items = [i for i in entry[1] if isinstance(i, dict)]
+            await send_json(send, 200, {"object": "list", "data": items, "has_more": False,
+                                        "first_id": items[0].get("id") if items else None,
+                                        "last_id": items[-1].get("id") if items else None})
+        else:
+            await send_json(send, 200, entry[0])
+
+    async def _admin(self, method: str, path: str, receive: Receive, send: Send) -> None:
+        if path == "/_bed/journal" and method in ("GET", "DELETE"):
             if method == "DELETE":
                 self.journal.clear()
-            await _send_json(send, 200, {"entries": self.journal.entries()})
+            await send_json(send, 200, {"entries": self.journal.entries()})
         elif path == "/_bed/faults" and method in ("POST", "DELETE"):
             await self._queue_fault(method, receive, send)
+        elif path == "/_bed/scripts" and method in ("GET", "POST", "DELETE"):
+            if method == "POST":
+                try:
+                    script = Script.parse(parse_json(await read_body(receive)))
+                except ScriptError as exc:
+                    raise HttpError(400, str(exc)) from None
+                self.scripts.add(script)
+            elif method == "DELETE":
+                self.scripts.clear()
+            self._cache.clear()  # rendered answers may have been for other scripts
+            await send_json(send, 200, {"scripts": self.scripts.listing()})
+        elif path == "/_bed/reset" and method == "POST":
+            self.journal.clear()
+            self.faults.clear()
+            self.scripts.clear()
+            self.store.clear()
+            self._cache.clear()
+            await send_json(send, 200, {"reset": True})
         else:
-            raise _HttpError(404, f"no route {method} {path}", "not_found_error")
+            raise HttpError(404, f"no route {method} {path}", "not_found_error")
 
     async def _queue_fault(self, method: str, receive: Receive, send: Send) -> None:
         if method == "DELETE":
             self.faults.clear()
-            await _send_json(send, 200, {"queued": 0})
+            await send_json(send, 200, {"queued": 0})
             return
-        body = await _read_json(receive)
-        fault = _parse_fault(str(body.get("fault", "")))
+        body = parse_json(await read_body(receive))
+        try:
+            fault = Fault.parse(str(body.get("fault", "")))
+        except FaultSpecError as exc:
+            raise HttpError(400, str(exc)) from None
         times = body.get("times", 1)
         if not isinstance(times, int) or times < 1:
-            raise _HttpError(400, "times must be a positive integer", "invalid_request_error")
+            raise HttpError(400, "times must be a positive integer")
         contains = body.get("contains")
         if contains is not None and not isinstance(contains, str):
-            raise _HttpError(400, "contains must be a string", "invalid_request_error")
+            raise HttpError(400, "contains must be a string")
         self.faults.push(fault, times, body.get("model"), contains)
-        await _send_json(send, 200, {"queued": len(self.faults)})
-
-    def _fault_for(self, scope: Scope, model: str, spec: str | None, body: dict[str, Any]) -> Fault:
-        header = _header(scope, FAULT_HEADER)
-        if header:
-            return _parse_fault(header)
-        if spec:
-            return _parse_fault(spec)
-        if not len(self.faults):
-            return NO_FAULT
-        return self.faults.take(model, json.dumps(body.get("messages", body.get("input", "")))) or NO_FAULT
-
-    async def _chat(self, scope: Scope, raw: bytes, send: Send) -> None:
-        self.journal.record("POST", "/v1/chat/completions", scope.get("headers", []), raw)
-        # Answers are pure functions of the body: a body answered before (with no fault in
-        # play) is served from a small LRU of rendered responses.
-        cacheable = not len(self.faults) and _header(scope, FAULT_HEADER) is None
-        if cacheable and (hit := self._cache.get(raw)) is not None:
-            self._cache.move_to_end(raw)
-            await _send_raw(send, 200, hit, b"application/json")
-            return
-        body = _parse_json(raw)
-        model, spec = split_model(str(body.get("model") or ""))
-        messages = body.get("messages")
-        if not model or not isinstance(messages, list) or not messages:
-            raise _HttpError(400, "model and a non-empty messages list are required", "invalid_request_error")
-        fault = self._fault_for(scope, model, spec, body)
-        if await _apply_fault(fault, send):
-            return
-        n = body.get("n") or 1
-        if not isinstance(n, int) or not 1 <= n <= 16:
-            raise _HttpError(400, "n must be an integer from 1 to 16", "invalid_request_error")
-        choices = [self._choice(body, model, messages, i) for i in range(n)]
-        prompt_tokens = _answers.count_tokens(messages)
-        completion_tokens = sum(len(c["words"]) for c in choices)
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                 "total_tokens": prompt_tokens + completion_tokens}
-        ident = "chatcmpl-" + _answers.digest(body, self.seed).hex()[:24]
-        if body.get("stream"):
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            await _stream_chat(send, ident, model, choices, usage if include_usage else None, fault)
-            return
-        payload = {
-            "id": ident, "object": "chat.completion", "created": 0, "model": model,
-            "choices": [
-                {"index": c["index"], "message": c["message"], "finish_reason": c["finish_reason"],
-                 "logprobs": None}
-                for c in choices
-            ],
-            "usage": usage, "system_fingerprint": "mini-agent", "service_tier": "default",
-        }
-        rendered = _dumps(payload)
-        if cacheable and fault is NO_FAULT:
-            self._cache[raw] = rendered
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        await _send_raw(send, 200, rendered, b"application/json")
-
-    def _choice(self, body: dict[str, Any], model: str, messages: list[Any], index: int) -> dict[str, Any]:
-        tool = _chosen_tool(body)
-        if tool is not None:
-            name = tool.get("function", {}).get("name", "tool")
-            call = {"id": f"call_{_answers.digest([name, index], self.seed).hex()[:16]}", "type": "function",
-                    "function": {"name": name, "arguments": _answers.tool_arguments(tool, messages, self.seed)}}
-            return {"index": index, "words": [name], "finish_reason": "tool_calls",
-                    "message": {"role": "assistant", "content": None, "tool_calls": [call]}}
-        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        words = _answers.reply_words(messages, self.seed, index, max_tokens if isinstance(max_tokens, int) else None)
-        text, stopped = _answers.apply_stop(" ".join(words), body.get("stop"))
-        truncated = isinstance(max_tokens, int) and not stopped and len(words) >= max_tokens
-        finish = "length" if truncated else "stop"
-        return {"index": index, "words": text.split(" ") if text else [], "finish_reason": finish,
-                "message": {"role": "assistant", "content": text}}
-
-    async def _embeddings(self, scope: Scope, body: dict[str, Any], send: Send) -> None:
-        model, spec = split_model(str(body.get("model") or ""))
-        fault = self._fault_for(scope, model, spec, body)
-        if await _apply_fault(fault, send):
-            return
-        inputs = body.get("input")
-        if isinstance(inputs, str):
-            inputs = [inputs]
-        if not isinstance(inputs, list) or not inputs:
-            raise _HttpError(400, "input must be a string or a non-empty list", "invalid_request_error")
-        dims = body.get("dimensions") or 16
-        if not isinstance(dims, int) or not 1 <= dims <= 4096:
-            raise _HttpError(400, "dimensions must be an integer from 1 to 4096", "invalid_request_error")
-        data = [{"object": "embedding", "index": i, "embedding": _answers.embedding(str(t), self.seed, dims)}
-                for i, t in enumerate(inputs)]
-        tokens = sum(len(str(t).split()) for t in inputs)
-        await _send_json(send, 200, {"object": "list", "data": data, "model": model,
-                                     "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        await send_json(send, 200, {"queued": len(self.faults)})
 
 
-class _HttpError(Exception):
-    def __init__(self, status: int, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind = status, message, kind
+def _bare(model: str, body: Mapping[str, Any]) -> Request:
+    """A request with no conversation (embeddings): just the model, for faults."""
+    name, spec = split_model(model)
+    return Request(_core.Conversation(name, []), False, body, spec)
 
 
-def _parse_fault(spec: str) -> Fault:
-    try:
-        return Fault.parse(spec)
-    except FaultSpecError as exc:
-        raise _HttpError(400, str(exc), "invalid_request_error") from None
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
-def _chosen_tool(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The tool to call, when the request offers tools and asks for (or allows) a call."""
-    tools = body.get("tools")
-    if not isinstance(tools, list) or not tools:
-        return None
-    choice = body.get("tool_choice", "auto")
-    if choice == "none":
-        return None
-    if isinstance(choice, dict):
-        wanted = choice.get("function", {}).get("name")
-        return next((t for t in tools if t.get("function", {}).get("name") == wanted), None)
-    tool = tools[0]
-    return tool if isinstance(tool, dict) else None
+def _gemini_text(request: Any) -> str:
+    content = request.get("content") if isinstance(request, dict) else None
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return " ".join(str(p.get("text", "")) for p in parts or () if isinstance(p, dict))
 
 
-async def _apply_fault(fault: Fault, send: Send) -> bool:
-    """Play the parts of a fault that happen before a body; True when the response is done."""
-    if fault.hang:
-        await asyncio.Event().wait()  # until the client disconnects and the server cancels us
-    if fault.latency_ms:
-        await asyncio.sleep(fault.latency_ms / 1000)
-    if fault.status is not None and fault.status >= 400:
-        headers = [(b"retry-after", f"{fault.retry_after:g}".encode())] if fault.retry_after is not None else []
-        body = _error_body(f"injected fault: status {fault.status}", "injected_fault")
-        await _send_json(send, fault.status, body, headers)
-        return True
-    if fault.malformed:
-        await _send_raw(send, 200, b"{not json", b"application/json")
-        return True
-    return False
-
-
-async def _stream_chat(send: Send, ident: str, model: str, choices: list[dict[str, Any]],
-                       usage: dict[str, int] | None, fault: Fault) -> None:
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]})
-    if fault.ttft_ms:
-        await asyncio.sleep(fault.ttft_ms / 1000)
-    sent = 0
-
-    async def emit(chunk: dict[str, Any]) -> bool:
-        nonlocal sent
-        if fault.cut_after is not None and sent >= fault.cut_after:
-            return False
-        if sent and fault.token_ms:
-            await asyncio.sleep(fault.token_ms / 1000)
-        frame = {"id": ident, "object": "chat.completion.chunk", "created": 0, "model": model, **chunk}
-        await send({"type": "http.response.body", "body": b"data: " + _dumps(frame) + b"\n\n", "more_body": True})
-        sent += 1
-        return True
-
-    for choice in choices:
-        i = choice["index"]
-        message = choice["message"]
-        opening = {"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
-        if not await emit({"choices": [opening]}):
-            break
-        deltas: list[dict[str, Any]]
-        if message.get("tool_calls"):
-            deltas = [{"tool_calls": [{"index": 0, **message["tool_calls"][0]}]}]
-        else:
-            words = choice["words"]
-            deltas = [{"content": (" " if k else "") + w} for k, w in enumerate(words)]
-        for delta in deltas:
-            if not await emit({"choices": [{"index": i, "delta": delta, "finish_reason": None}]}):
-                break
-        if not await emit({"choices": [{"index": i, "delta": {}, "finish_reason": choice["finish_reason"]}]}):
-            break
-    else:
-        if usage is not None:
-            await emit({"choices": [], "usage": usage})
-        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
-        return
-    # A cut stream ends without [DONE], as a dropped upstream connection would.
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
+def _check_dims(dims: Any) -> None:
+    if not isinstance(dims, int) or not 1 <= dims <= 4096:
+        raise HttpError(400, "dimensions must be an integer from 1 to 4096")
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -291,63 +366,9 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-async def _read_json(receive: Receive) -> dict[str, Any]:
-    return _parse_json(await _read_body(receive))
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _HttpError(413, f"request body over {MAX_BODY} bytes", "invalid_request_error")
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _parse_json(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise _HttpError(400, "request body is not JSON", "invalid_request_error") from None
-    if not isinstance(body, dict):
-        raise _HttpError(400, "request body must be a JSON object", "invalid_request_error")
-    return body
-
-
-def _header(scope: Scope, name: str) -> str | None:
-    key = name.encode()
-    for k, v in scope.get("headers", []):
-        if k == key:
-            return str(v.decode("latin-1"))
-    return None
-
-
-def _error_body(message: str, kind: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
-
-
-def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
-
-
-async def _send_json(send: Send, status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    await _send_raw(send, status, _dumps(payload), b"application/json", headers)
-
-
-async def _send_raw(send: Send, status: int, body: bytes, content_type: bytes,
-                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                            *(headers or [])]})
-    await send({"type": "http.response.body", "body": body})
-
-
 def create_app(environ: Mapping[str, str] = os.environ) -> Shim:
     """The server's factory (``uvicorn --factory``): the environment is read here, at start."""
     models = tuple(filter(None, environ.get("MINI_AGENT_MODELS", "codex-agent-1").split(",")))
     return Shim(seed=environ.get("MINI_AGENT_SEED", "bed"), models=models)
+
+

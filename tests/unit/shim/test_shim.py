@@ -239,3 +239,73 @@ def test_a_hang_never_answers(shim: Shim) -> None:
 
     with pytest.raises(asyncio.TimeoutError):
         run(ask())
+
+
+def test_an_agent_loop_ends_after_a_tool_result(shim: Shim) -> None:
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+    messages: list[Any] = [{"role": "user", "content": "loop"}]
+
+    async def ask(**kw: Any) -> Any:
+        reply = await _client(shim).chat.completions.create(model="codex-agent-1", messages=messages, tools=[tool],
+                                                            **kw)
+        return reply.choices[0]
+
+    first = run(ask())
+    assert first.finish_reason == "tool_calls"
+    messages += [first.message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": first.message.tool_calls[0].id, "content": "done"}]
+    assert run(ask()).finish_reason == "stop"
+    assert run(ask(tool_choice="required")).finish_reason == "tool_calls"  # unless the request insists
+    assert run(ask(tool_choice="required")).message.tool_calls[0].id != first.message.tool_calls[0].id
+
+
+def test_every_credential_is_masked_in_the_journal(raw: Any) -> None:
+    secrets = {"authorization": "Bearer sk-1", "api-key": "az-2", "x-api-key": "ant-3", "x-goog-api-key": "g-4",
+               "proxy-authorization": "Basic p-5", "cookie": "c-6"}
+    raw.request("POST", "/v1/chat/completions?key=q-7&api_key=q-8&keep=yes", headers=secrets,
+                json={"model": "codex-agent-1", "messages": MESSAGES})
+    entry = raw.request("GET", "/_bed/journal").json()["entries"][-1]
+    assert {k: entry["headers"][k] for k in secrets} == dict.fromkeys(secrets, "<redacted>")
+    assert entry["query"] == "key=<redacted>&api_key=<redacted>&keep=yes"
+    shown = json.dumps(entry)
+    assert not any(s in shown for s in ("sk-1", "az-2", "ant-3", "g-4", "p-5", "c-6", "q-7", "q-8"))
+
+
+def test_everything_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bed.shim import _scripts, app
+    from bed.shim._http import MAX_BODY
+    from bed.shim._journal import Journal
+    from bed.shim.surfaces.responses import Store
+
+    monkeypatch.setattr(app, "CACHE_SIZE", 3)
+    shim = create_app({})
+    scripts = _scripts.Scripts(limit=2)
+    for marker in ("a", "b", "c"):
+        scripts.add(_scripts.Script.parse({"contains": marker, "steps": [{"text": marker}]}))
+    assert [s["contains"] for s in scripts.listing()] == ["b", "c"]
+    store = Store(limit=2)
+    for ident in ("r1", "r2", "r3"):
+        store.put({"id": ident, "output": []}, [])
+    assert (store.get("r1"), len(store)) == (None, 2)
+
+    async def many() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=shim), base_url="http://shim") as c:
+            for i in range(6):
+                await c.post("/v1/chat/completions",
+                             json={"model": "codex-agent-1", "messages": [{"role": "user", "content": str(i)}]})
+
+    run(many())
+    assert len(shim._cache) == 3
+    assert raw_status(shim, b"x" * (MAX_BODY + 1)) == 413
+    journal = Journal(limit=2)
+    for i in range(3):
+        journal.record("POST", f"/{i}", [], b"")
+    assert [e["path"] for e in journal.entries()] == ["/1", "/2"]
+
+
+def raw_status(shim: Shim, body: bytes) -> int:
+    async def call() -> int:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=shim), base_url="http://shim") as c:
+            return (await c.post("/v1/chat/completions", content=body)).status_code
+
+    return int(run(call()))
