@@ -51,6 +51,7 @@ SPECS = (  # in build order: each one's base_from is built before it
     ImageSpec("litellm", (("images/litellm", "."),), base_from="python", with_ca=False),
     ImageSpec("runner", (("images/runner", "."), ("tests/tiers", "tiers"), ("bed/_shards.py", "tiers/bed_shards.py")),
               base_from="litellm", with_ca=False),
+    ImageSpec("agents", (("images/agents", "."),), base_from="runner", with_ca=False),
 )
 
 
