@@ -233,21 +233,28 @@ def _run(name: str, argv: list[str], env: dict[str, str], cwd: Path) -> tuple[in
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line)
-            sys.stdout.write(f"[{name}] {line}")
+            sys.stdout.write(f"[{name}] {line.rstrip()}\n")
             sys.stdout.flush()
 
+    def kill() -> None:
+        timed_out.set()
+        os.killpg(process.pid, signal.SIGKILL)
+
+    timed_out = threading.Event()
+    # A timer kills the agent's process group at the bound, so wait() can block on the exit
+    # itself (wait(timeout=...) polls, which rounds every turn time up to 50 ms).
+    killer = threading.Timer(TURN_TIMEOUT_S, kill)
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
-    try:
-        rc = process.wait(timeout=TURN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        reader.join(5)
+    killer.start()
+    rc = process.wait()
+    seconds = time.monotonic() - started
+    killer.cancel()
+    reader.join(5)
+    if timed_out.is_set():
         pytest.fail(f"{name} did not finish its turn within {TURN_TIMEOUT_S:.0f} s (BED_AGENT_TIMEOUT); "
                     f"last output: {''.join(lines[-5:])[-500:]!r}", pytrace=False)
-    reader.join(5)
-    return rc, "".join(lines), time.monotonic() - started
+    return rc, "".join(lines), seconds
 
 
 def offered_tools(body: Any) -> list[str]:
