@@ -14,7 +14,6 @@ from pathlib import Path
 
 import docker
 import pytest
-
 from bed._config import SOURCE, Config
 from bed._console import Console
 from bed._engine import connect

@@ -18,7 +18,6 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
-
 from bed._images import ImageRef
 
 from .conftest import bed_cli, leftovers

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import docker
 import pytest
-
 from bed._config import SOURCE
 from bed._images import ImageRef
 from bed._junit import parse

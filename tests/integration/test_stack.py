@@ -11,9 +11,6 @@ import docker
 import httpx
 import jsonschema
 import pytest
-from openai import OpenAI
-
-import bed
 from bed._config import SOURCE, Config
 from bed._console import Console
 from bed._errors import PortInUseError
@@ -21,6 +18,9 @@ from bed._images import ImageRef
 from bed._router import plan
 from bed._run import new_master_key
 from bed._stack import Stack
+from openai import OpenAI
+
+import bed
 
 from .conftest import bed_cli, leftovers
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bed._cli import main, parser
+from bed.cli import main, parser
 
 
 def _run(argv: list[str], env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -40,7 +40,7 @@ def test_errors_are_one_line_with_exit_code(tmp_path: Path, monkeypatch: pytest.
 def test_router_config_error_under_strict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "mine.yaml").write_text("model_list:\n  - model_name: other\n")
+    (tmp_path / "mine.yaml").write_text("model_list:\n  - model_name: other\n    litellm_params: {model: openai/x}\n")
     code, out = _run(["run", "--strict", "--router-config", "mine.yaml"], {}, capsys)
     assert code == 2
     assert "no entry with model_name 'codex-agent-1'" in out
@@ -49,12 +49,12 @@ def test_router_config_error_under_strict(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_a_bug_points_at_a_log_instead_of_a_traceback(monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    import bed._cli
+    from bed.commands import env
 
     def boom(*args: object) -> int:
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setattr(bed._cli, "cmd_env", boom)
+    monkeypatch.setattr(env, "run", boom)
     code, out = _run(["env"], {}, capsys)
     assert code == 70
     assert "BUG: bed failed unexpectedly; the traceback is in" in out

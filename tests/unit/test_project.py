@@ -6,12 +6,15 @@ import re
 from pathlib import Path
 
 import bed
-from bed import _compose
-from bed._config import ENV_VARS, SOURCE
-from bed._errors import BedError
-from bed._images import SPECS, _context, _digest, apt_mirror
+from bed.config.settings import ENV_VARS
+from bed.errors import BedError
+from bed.images.base import apt_mirror
+from bed.images.build import build_context, digest
+from bed.images.specs import SPECS
+from bed.stack import compose
 
-README = (SOURCE / "README.md").read_text()
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text()
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -25,8 +28,8 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_compose_file_is_what_the_code_renders() -> None:
-    committed = (SOURCE / "compose" / "bed.yaml").read_text()
-    assert committed == _compose.render(), "compose/bed.yaml drifted: run `make compose`"
+    committed = (REPO / "compose" / "bed.yaml").read_text()
+    assert committed == compose.render(), "compose/bed.yaml drifted: run `make compose`"
 
 
 def test_readme_lists_every_env_var_and_exit_code() -> None:
@@ -45,12 +48,19 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 def test_image_tags_change_with_content_only() -> None:
     spec = SPECS[0]
-    context = _context(SOURCE, spec, b"ca")
-    assert _digest(context, "sha256:base") == _digest(dict(context), "sha256:base")
-    assert _digest(context, "sha256:base") != _digest(context, "sha256:other")
+    context = build_context(spec, b"ca")
+    assert digest(context, "sha256:base") == digest(dict(context), "sha256:base")
+    assert digest(context, "sha256:base") != digest(context, "sha256:other")
     changed = {**context, "ca.crt": b"other ca"}
-    assert _digest(changed, "sha256:base") != _digest(context, "sha256:base")
+    assert digest(changed, "sha256:base") != digest(context, "sha256:base")
     assert not any("__pycache__" in name for name in context)
+
+
+def test_the_runner_context_carries_the_plugin_and_the_tiers() -> None:
+    runner = next(s for s in SPECS if s.name == "runner")
+    context = build_context(runner, b"")
+    assert {"lib/bed_records.py", "lib/bed_shards.py", "tiers/pytest.ini", "Dockerfile"} <= set(context)
+    assert any(name.startswith("tiers/nd/test_") for name in context)
 
 
 def test_apt_mirror_from_deb822_and_one_line_sources(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from bed._console import Console
-from bed._redact import Redactor
+from bed.console import Console
+from bed.redact import Redactor
 
 
 def test_masks_credential_looking_variables_only() -> None:
@@ -34,7 +34,7 @@ def test_added_secrets_are_masked_in_console_output() -> None:
 def test_progress_heartbeat_in_plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    import bed._console as console_module
+    import bed.console as console_module
 
     monkeypatch.setattr(console_module, "HEARTBEAT_S", 0.3)
     out = io.StringIO()

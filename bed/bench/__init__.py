@@ -1,0 +1,13 @@
+"""`bed bench`: where the time goes, measured against the floor in the same run.
+
+    bed bench            the warm core gate N times, in-process, phase by phase, against its floor:
+                         max(proxy bare boot, deterministic tier run directly) + the ND tier run
+                         directly in the runner image
+    bed bench shim       the shim's throughput and latency next to a bare ASGI hello app on the
+                         same server stack (uvicorn + uvloop + httptools), same image
+    bed bench gateway    LiteLLM proxy overhead over the shim: latency percentiles, plain and
+                         streamed, and requests per second at a few concurrency levels
+
+Every load targets loopback only and is bounded in time and count. Results are written as JSON
+(and Markdown, and a PNG for the gateway) under local/artifacts/bench/.
+"""

@@ -1,0 +1,205 @@
+"""The LiteLLM router config: the user's, validated, or a generated ``router_stub.yaml``.
+
+Whatever the source, the proxy ends up with a model group (``codex-agent-1`` by default)
+whose deployment is ``openai/<group>`` at the run's one network base. A missing group is
+what made LiteLLM treat the name as a host; here it is either generated (and said so
+loudly) or, under STRICT, a CONFIG_ERROR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+from .bases import normalise
+
+DEFAULT_GROUP = "codex-agent-1"
+MAX_BYTES = 1024 * 1024  # a router config is a few KB; a bigger file is a mistake, refused at once
+MAX_NESTING = 64  # flow brackets; LiteLLM configs nest a handful of levels, YAML's parser recurses per level
+SHIM_API_KEY = "sk-mini-agent-not-a-secret"  # the shim checks no key; LiteLLM wants one set
+
+
+@dataclasses.dataclass(frozen=True)
+class RouterPlan:
+    text: str  # the YAML the proxy gets
+    source: str  # "generated" or the user's path
+    notes: tuple[str, ...]  # what bed changed or generated, to be said loudly
+
+
+def deployment(group: str, network_base: str) -> dict[str, Any]:
+    return {
+        "model_name": group,
+        "litellm_params": {"model": f"openai/{group}", "api_base": network_base, "api_key": SHIM_API_KEY},
+    }
+
+
+def fallback_group(group: str) -> str:
+    return f"{group}-fallback"
+
+
+def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool) -> RouterPlan:
+    if user_path is None:
+        # The group, a fallback group on the same shim, and retries: what the ND tier's
+        # resilience smokes drive with shim faults.
+        config = {
+            "model_list": [deployment(group, network_base), deployment(fallback_group(group), network_base)],
+            "router_settings": {"num_retries": 2, "retry_after": 0,
+                                "fallbacks": [{group: [fallback_group(group)]}]},
+            "litellm_settings": _settings(),
+        }
+        reason = f"no router config was given; group {group!r} maps to {network_base}"
+        return RouterPlan(_render(config, reason), "generated", ())
+    config = _load(user_path)
+    notes: list[str] = []
+    entries = _model_list(config, user_path, group)
+    mine = [e for e in entries if e.get("model_name") == group]
+    if not mine:
+        if strict:
+            raise ConfigError(
+                f"{user_path}: model_list has no entry with model_name {group!r}.",
+                hint=f"add a model_list entry for {group!r} with api_base {network_base}, or unset STRICT.",
+            )
+        entries.append(deployment(group, network_base))
+        notes.append(f"{user_path} lacks group {group!r}; generated it, mapped to {network_base}")
+    for index, entry in enumerate(entries):
+        if entry.get("model_name") == group:
+            notes += _complete(entry, index, user_path, network_base, strict=strict)
+    reason = "; ".join(notes) if notes else f"validated copy of {user_path}"
+    return RouterPlan(_render(config, reason), str(user_path), tuple(notes))
+
+
+def _complete(entry: dict[str, Any], index: int, path: Path, network_base: str, *, strict: bool) -> list[str]:
+    """Make the group's entry a whole deployment at the run's base, saying what changed.
+
+    Completed entries get everything LiteLLM needs (a model, the base, a key); an entry is
+    never left half-done. Under STRICT nothing is completed or corrected: it is an error.
+    """
+    where = f"{path}: model_list[{index}]"
+    params = entry.setdefault("litellm_params", {})
+    notes = []
+    if not params.get("model"):
+        if strict:
+            raise ConfigError(f"{where} ({entry['model_name']}) has no litellm_params.model.",
+                              hint=f"add model: openai/{entry['model_name']} (STRICT=1 completes nothing).")
+        params["model"] = f"openai/{entry['model_name']}"
+        params.setdefault("api_key", SHIM_API_KEY)
+        notes.append(f"{where} had no litellm_params.model; set to {params['model']}")
+    given = params.get("api_base")
+    if given is None or _same_base(str(given), network_base):
+        params["api_base"] = network_base
+        params.setdefault("api_key", SHIM_API_KEY)  # the shim checks none; LiteLLM's openai client wants one
+        return notes
+    if strict:
+        raise ConfigError(f"{where}.litellm_params.api_base is {given}, but the run's base is {network_base}.",
+                          hint="make them agree (set MINI_AGENT_API_BASE, or fix the file).")
+    params["api_base"] = network_base
+    return [*notes, f"{where}.litellm_params.api_base was {given}; forced to {network_base}"]
+
+
+def _settings() -> dict[str, Any]:
+    return {"drop_params": True, "telemetry": False}
+
+
+def _render(config: dict[str, Any], reason: str) -> str:
+    header = (
+        "# Generated by bed for this run; edits are overwritten.\n"
+        f"# Why: {reason}.\n"
+    )
+    return header + yaml.safe_dump(config, sort_keys=False)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    raw = _read(path)
+    if b"\x00" in raw:
+        raise ConfigError(f"{path}: router config is a binary file, not YAML.",
+                          hint="point --router-config / BED_ROUTER_CONFIG at your LiteLLM config.yaml.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: router config is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}).",
+                          hint="save the file as UTF-8.") from None
+    if _nesting(text) > MAX_NESTING:
+        raise ConfigError(f"{path}: router config is nested too deeply to be a LiteLLM config.",
+                          hint="a LiteLLM config is a few levels deep: model_list, router_settings, ...")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: router config is not valid YAML ({problem}).",
+                          hint="fix the YAML at that line (a tab, or a missing ':' or quote?).") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: router config is nested too deeply to be a LiteLLM config.",
+                          hint="a LiteLLM config is a few levels deep: model_list, router_settings, ...") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: router config must be a YAML mapping with a model_list.",
+                          hint="start the file with 'model_list:'.")
+    return data
+
+
+def _nesting(text: str) -> int:
+    """The deepest run of open flow brackets, counted cheaply before the recursive parser sees them."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise ConfigError(f"router config {path} is a folder.", hint="point it at a YAML file.")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read router config {path}: {exc.strerror}.",
+                          hint="check the path given with --router-config / BED_ROUTER_CONFIG.") from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{path}: router config is over {MAX_BYTES // 1024} KB.",
+                          hint="point it at your LiteLLM config.yaml (a few KB), not a data file.")
+    return raw
+
+
+def _model_list(config: dict[str, Any], path: Path, group: str) -> list[dict[str, Any]]:
+    """The entries, each checked for what LiteLLM needs to boot: a name and params with a model.
+
+    The group's own entry may lack params or a model (bed completes it); any other entry must
+    be whole, or the proxy would crash at boot.
+    """
+    entries = config.get("model_list")
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: model_list is missing or not a list.",
+                          hint="add 'model_list:' with one '- model_name: ...' entry per deployment.")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("model_name"), str):
+            raise ConfigError(f"{path}: model_list[{index}] has no model_name.",
+                              hint="each entry needs 'model_name:' and 'litellm_params:'.")
+        params = entry.get("litellm_params", {})
+        if params is None and entry["model_name"] == group:
+            entry.pop("litellm_params")
+            continue
+        if not isinstance(params, dict):
+            raise ConfigError(f"{path}: model_list[{index}].litellm_params is not a mapping.",
+                              hint="write litellm_params as 'key: value' lines.")
+        model = params.get("model")
+        if entry["model_name"] != group and (not isinstance(model, str) or not model.strip()):
+            raise ConfigError(f"{path}: model_list[{index}] ({entry['model_name']}) has no litellm_params.model;"
+                              " the proxy would crash at boot.",
+                              hint="give it a model like openai/<name>, or remove the entry.")
+    return entries
+
+
+def _same_base(given: str, network_base: str) -> bool:
+    try:
+        return normalise(given)[0] == network_base
+    except ConfigError:
+        return False

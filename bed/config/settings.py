@@ -1,0 +1,325 @@
+"""The run's configuration: flags, the environment, ``[tool.bed]`` / ``bed.toml`` and defaults,
+read once into a frozen Config.
+
+Precedence: a flag beats the environment, which beats the project file, which beats the
+default. Every setting is one row of SETTINGS (its file key, its variable, its flag, its
+default and its parser), so ``bed env`` can show each value with the source it came from,
+and nothing else in bed reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import secrets
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..runner import bed_shards
+from . import bases as _bases
+from . import values
+from .router import DEFAULT_GROUP
+
+TIERS = ("deterministic", "nd", "release")
+GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
+EXPECTABLE = (*TIERS, "shim", "proxy")
+DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
+MAX_PROJECT_FILE = 256 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    key: str  # its name in [tool.bed] / bed.toml
+    env: str | None  # its environment variable
+    default: Any
+    doc: str
+    flag: str | None = None
+
+
+SETTINGS = (
+    Setting("strict", "STRICT", False, "1: config drift is a CONFIG_ERROR and a down dependency fails instead of "
+            "skipping.", "--strict"),
+    Setting("live_providers", "LIVE_PROVIDERS", False,
+            "1: run the release tier's live-provider smokes (each also needs its key). Default 0."),
+    Setting("expect", "READINESS_EXPECT", (), "Comma list of tiers or services (deterministic, nd, release, shim, "
+            "proxy) that must run and pass."),
+    Setting("disable_timeout", "READINESS_DISABLE_TIMEOUT", False,
+            "1: lift the tier budgets (waits for containers stay bounded)."),
+    Setting("workers", "PYTEST_XDIST_AUTO_NUM_WORKERS", None,
+            "Parallel pytest workers in the runner (capped at the engine's cores)."),
+    Setting("nd_timeout", "ALL_SMOKES_ND_TIMEOUT", 1200.0, "Budget in seconds for each ND shard. Default 1200."),
+    Setting("pytest_addopts", "PYTEST_ADDOPTS", "",
+            "Extra pytest options for the ND tier (for example -k 'not shard_b'); passed to the runner."),
+    Setting("router_config", "BED_ROUTER_CONFIG", None,
+            "Path to your own LiteLLM config to validate and use.", "--router-config"),
+    Setting("group", "BED_ROUTER_GROUP", DEFAULT_GROUP, "The model group to ensure. Default codex-agent-1."),
+    Setting("base_image", "BED_BASE_IMAGE", DEFAULT_BASE_IMAGE,
+            f"Base image for the bed images. Default {DEFAULT_BASE_IMAGE}; bootstrapped offline when it cannot "
+            "be pulled."),
+    Setting("ca_bundle", "BED_CA_BUNDLE", None,
+            "Extra CA bundle for pip inside image builds (corporate proxy). Default: the host's bundle."),
+    Setting("wait_timeout", "BED_WAIT_TIMEOUT", 120.0,
+            "Budget in seconds for each container's health wait. Default 120."),
+    Setting("runner_memory", "BED_RUNNER_MEMORY", "2g",
+            "Memory limit of each runner container (docker syntax: 512m, 2g; at least 6m). Default 2g."),
+    Setting("artifacts_dir", "BED_ARTIFACTS_DIR", "local/artifacts/mvp",
+            "Where reports go. Default local/artifacts/mvp."),
+    Setting("flake_store", "BED_FLAKE_STORE", "local/flakes.json",
+            "Flake history kept between runs (cache it in CI). Default local/flakes.json."),
+    Setting("repromote_after", "BED_REPROMOTE_AFTER", 5,
+            "Consecutive clean runs that take a test out of quarantine. Default 5."),
+    Setting("suite", "BED_SUITE", None, "Your own tests to run instead of bed's, by marker.", "--suite"),
+)
+SETTING = {s.key: s for s in SETTINGS}
+
+# Read directly (not settings): the one base, and what CI systems set.
+OTHER_VARS: dict[str, str] = {
+    "MINI_AGENT_API_BASE": "The one base of the mini-agent shim: http://127.0.0.1:PORT (published on the host) "
+    "or http://mini-agent:8788 (the bed network). Default: the shim on a free loopback port.",
+    "CODEX_AGENT_API_BASE": "Forced to MINI_AGENT_API_BASE; a different value is a warning, "
+    "or a CONFIG_ERROR under STRICT=1.",
+    "DOCKER_HOST": "The engine to use (unix socket, tcp://, ssh://). Default: the local socket.",
+    "GITHUB_ACTIONS": "true (set by GitHub Actions): CAUSE lines become ::error annotations.",
+    "GITHUB_STEP_SUMMARY": "Set by GitHub Actions: PROJECT_READY.md is appended to the job summary.",
+}
+ENV_VARS: dict[str, str] = {**{s.env: s.doc for s in SETTINGS if s.env}, **OTHER_VARS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    raw: Any
+    source: str  # "flag", "env", "pyproject.toml", "bed.toml" or "default"
+    where: str  # how a message names it: --suite, BED_SUITE, [tool.bed] suite
+
+
+@dataclasses.dataclass(frozen=True)
+class Sources:
+    """Where each setting's raw value comes from, highest precedence first."""
+
+    flags: Mapping[str, Any]
+    environ: Mapping[str, str]
+    file: Mapping[str, Any]
+    file_name: str  # "pyproject.toml", "bed.toml" or ""
+
+    def value(self, key: str) -> Value:
+        setting = SETTING[key]
+        if key in self.flags and self.flags[key] is not None:
+            return Value(self.flags[key], "flag", setting.flag or key)
+        if setting.env and setting.env in self.environ:
+            return Value(self.environ[setting.env], "env", setting.env)
+        if key in self.file:
+            where = f"[tool.bed] {key}" if self.file_name == "pyproject.toml" else f"bed.toml: {key}"
+            return Value(self.file[key], self.file_name, where)
+        return Value(setting.default, "default", setting.env or key)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    root: Path  # the working directory: reports and .artifacts/ go here
+    run_id: str
+    tiers: tuple[str, ...]
+    strict: bool
+    live_providers: bool
+    expect: tuple[str, ...]
+    disable_timeout: bool
+    workers: int | None
+    det_budget_s: float
+    nd_budget_s: float
+    wait_budget_s: float
+    pytest_addopts: str
+    bases: _bases.Bases
+    group: str
+    router_config: Path | None
+    base_image: str
+    ca_bundle: Path | None
+    artifacts_dir: Path
+    keep: bool = False
+    shard: tuple[int, int] | None = None  # ND shard I of N
+    runner_memory: str = "2g"
+    suite: Path | None = None  # a project's own tests, run by marker instead of bed's tiers
+    flake_store: Path = Path("local/flakes.json")
+    repromote_after: int = 5
+    sources: Mapping[str, Value] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def source(self) -> Path:
+        """bed's own package folder: image contexts and the runner's files are read from here."""
+        return Path(__file__).resolve().parents[1]
+
+    @property
+    def stub_path(self) -> Path:
+        return self.root / ".artifacts" / "router_stub.yaml"
+
+    @property
+    def report_path(self) -> Path:
+        return self.artifacts_dir / "mvp_report.json"
+
+    @property
+    def ready_md_path(self) -> Path:
+        return self.root / "PROJECT_READY.md"
+
+    @property
+    def durations_path(self) -> Path:
+        """Recorded test durations, kept between runs, that balance the ND shards."""
+        return self.artifacts_dir / "durations.json"
+
+    @property
+    def junit_dir(self) -> Path:
+        return self.artifacts_dir / "junit"
+
+    def junit_path(self, check: str) -> Path:
+        return self.junit_dir / f"{check}.xml"
+
+    def shown(self, path: Path) -> str:
+        """A path as a user reads it: relative to the working directory when inside it."""
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        root: Path | None = None,
+        gate: str = "core",
+        tiers: tuple[str, ...] | None = None,
+        strict: bool | None = None,
+        router_config: str | None = None,
+        keep: bool = False,
+        shard: str | None = None,
+        suite: str | None = None,
+    ) -> Config:
+        root = (root or Path.cwd()).resolve()
+        file_name, file = project_file(root)
+        flags = {"strict": strict, "router_config": router_config, "suite": suite}
+        return build(Sources(flags, environ, file, file_name), root=root, gate=gate, tiers=tiers, keep=keep,
+                     shard=shard)
+
+
+def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | None, keep: bool,
+          shard: str | None) -> Config:
+    """Every setting parsed from its source; the first bad one is a CONFIG_ERROR."""
+    if gate not in GATES:
+        raise ConfigError(f"unknown gate {gate!r}.", hint=f"use one of: {', '.join(GATES)}.")
+    chosen = _tiers(tiers, gate)
+    get = _Getter(sources)
+    is_strict = gate == "deploy" or get("strict", values.switch)
+    group = get("group", lambda w, r: values.name(w, r, example=DEFAULT_GROUP))
+    router_raw = get("router_config", lambda w, r: None if r is None else values.path_value(w, r))
+    ca_raw = get("ca_bundle", lambda w, r: None if r in (None, "") else values.path_value(w, r))
+    ca_bundle = Path(ca_raw).expanduser() if ca_raw else None
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise ConfigError(f"BED_CA_BUNDLE={ca_raw} is not a readable file.",
+                          hint="point it at a PEM bundle, or unset it to use the host's.")
+    return Config(
+        root=root,
+        run_id=secrets.token_hex(4),
+        tiers=chosen,
+        strict=is_strict,
+        live_providers=get("live_providers", values.switch),
+        expect=get("expect", lambda w, r: values.words(w, r, allowed=EXPECTABLE)),
+        disable_timeout=get("disable_timeout", values.switch),
+        workers=get("workers", lambda w, r: None if r in (None, "") else values.count(w, r, default=2)),
+        det_budget_s=600.0,
+        nd_budget_s=get("nd_timeout", lambda w, r: values.seconds(w, r, default=1200)),
+        wait_budget_s=get("wait_timeout", lambda w, r: values.seconds(w, r, default=120)),
+        pytest_addopts=get("pytest_addopts", values.text),
+        bases=_bases.resolve(sources.environ, strict=is_strict, group=group),
+        group=group,
+        router_config=(root / router_raw) if router_raw else None,
+        base_image=get("base_image", values.text).strip() or DEFAULT_BASE_IMAGE,
+        ca_bundle=ca_bundle,
+        artifacts_dir=root / get("artifacts_dir", values.path_value),
+        keep=keep,
+        shard=_shard(shard),
+        runner_memory=get("runner_memory", lambda w, r: values.memory(w, r, default="2g")),
+        suite=_suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r))),
+        flake_store=root / get("flake_store", values.path_value),
+        repromote_after=get("repromote_after", lambda w, r: values.count(w, r, default=5)),
+        sources=get.seen,
+    )
+
+
+class _Getter:
+    """Parses each setting from the source that wins, remembering where it came from."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+        self.seen: dict[str, Value] = {}
+
+    def __call__(self, key: str, parse: Callable[[str, Any], Any]) -> Any:
+        value = self.sources.value(key)
+        self.seen[key] = value
+        if value.source == "default":
+            return value.raw
+        return parse(value.where, value.raw)
+
+
+def _tiers(tiers: tuple[str, ...] | None, gate: str) -> tuple[str, ...]:
+    if tiers is None:
+        return GATES[gate]
+    if not tiers:
+        raise ConfigError("--tier names no tier.", hint=f"give a comma list of: {', '.join(TIERS)}.")
+    for tier in tiers:
+        if tier not in TIERS:
+            raise ConfigError(f"unknown tier {tier!r}.", hint=f"use one of: {', '.join(TIERS)}.")
+    return tuple(dict.fromkeys(tiers))
+
+
+def project_file(root: Path) -> tuple[str, dict[str, Any]]:
+    """``[tool.bed]`` of ./pyproject.toml, else ./bed.toml, else nothing; unknown keys refused."""
+    pyproject, standalone = root / "pyproject.toml", root / "bed.toml"
+    if pyproject.is_file():
+        table = _toml(pyproject).get("tool", {}).get("bed")
+        if table is not None:
+            return "pyproject.toml", _checked(table, "[tool.bed]", pyproject)
+    if standalone.is_file():
+        return "bed.toml", _checked(_toml(standalone), "bed.toml", standalone)
+    return "", {}
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_PROJECT_FILE + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}.", hint="check the file's permissions.") from None
+    if len(raw) > MAX_PROJECT_FILE:
+        raise ConfigError(f"{path} is over {MAX_PROJECT_FILE // 1024} KB.", hint="is this the right file?")
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}).", hint="fix the line it names.") from None
+
+
+def _checked(table: object, where: str, path: Path) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where} is not a table.", hint="write it as a [tool.bed] section.")
+    for key in table:
+        if key not in SETTING:
+            near = difflib.get_close_matches(key, list(SETTING), n=1)
+            maybe = f"did you mean {near[0]!r}? " if near else ""
+            raise ConfigError(f"{path}: {where} has an unknown key {key!r}.",
+                              hint=f"{maybe}the keys are: {', '.join(SETTING)}.")
+    return dict(table)
+
+
+def _suite(root: Path, raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    path = (root / raw).resolve()
+    if not path.is_dir():
+        raise ConfigError(f"suite {raw}: {path} is not a folder.",
+                          hint="point --suite at the folder that holds your tests.")
+    return path
+
+
+def _shard(spec: str | None) -> tuple[int, int] | None:
+    if spec is None:
+        return None
+    try:
+        return bed_shards.parse(spec)
+    except ValueError as exc:
+        raise ConfigError(f"--shard: {exc}.", hint="write it as I/N, for example --shard 1/2.") from None

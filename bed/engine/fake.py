@@ -1,0 +1,249 @@
+"""An in-memory Engine for unit tests: containers run small scripted programs, nothing else.
+
+Like httpx's MockTransport, this is a public test double on bed's seam. A test says what a
+container does by name (``engine.on("runner-nd", program)``) and can break things on
+purpose (``engine.crash("mini-agent", 3)``, ``engine.pause(...)``); the pipeline under test
+cannot tell it from Docker, apart from speed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+from ..errors import ContainerGone, ImageError, PortInUseError, StackError
+from .protocol import (
+    GONE,
+    ContainerInfo,
+    ContainerSpec,
+    EngineInfo,
+    ExecResult,
+    ImageInfo,
+    NetworkInfo,
+    State,
+)
+
+
+@dataclasses.dataclass
+class Program:
+    """What a fake container does.
+
+    exit_code None: it runs until killed (a service, or a tier that hangs). ``on_start`` runs
+    when the container starts (to crash a dependency mid-tier, say); ``files`` are what the
+    container leaves behind (a tier's records); ``output`` is its log.
+    """
+
+    exit_code: int | None = None
+    output: str = ""
+    files: Mapping[str, bytes] = dataclasses.field(default_factory=dict)
+    on_start: Callable[[], None] | None = None
+    healthy: bool = True  # answers its health probe
+
+
+Behaviour = Callable[[ContainerSpec], Program]
+
+
+@dataclasses.dataclass
+class FakeContainer:
+    id: str
+    spec: ContainerSpec
+    program: Program
+    state: State
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    ports: dict[int, int] = dataclasses.field(default_factory=dict)
+
+
+class FakeEngine:
+    def __init__(self, *, cpus: int = 2, images: tuple[str, ...] = ()) -> None:
+        self.cpus = cpus
+        self.table: dict[str, FakeContainer] = {}
+        self.network_labels: dict[str, dict[str, str]] = {}
+        self.images: dict[str, ImageInfo] = {}
+        self.calls: list[str] = []
+        self.builds: list[str] = []
+        self._behaviours: list[tuple[str, Behaviour]] = []
+        self._lock = threading.Lock()
+        self._ports = 40000
+        self.fail_start: dict[str, Exception] = {}  # name fragment -> error raised by run()
+        for ref in images:
+            self.add_image(ref)
+
+    # --- scripting ----------------------------------------------------------------------------
+
+    def on(self, fragment: str, program: Program | Behaviour) -> None:
+        """Containers whose name contains ``fragment`` run ``program`` (the last match wins)."""
+        behaviour: Behaviour = program if callable(program) else (lambda spec, p=program: p)  # type: ignore[misc]
+        self._behaviours.append((fragment, behaviour))
+
+    def named(self, fragment: str) -> FakeContainer:
+        found = [c for c in self.table.values() if fragment in c.spec.name]
+        if not found:
+            raise KeyError(fragment)
+        return found[-1]
+
+    def crash(self, fragment: str, code: int = 1, *, oom: bool = False) -> None:
+        self._end(self.named(fragment), State("exited", code, oom))
+
+    def pause(self, fragment: str) -> None:
+        self.named(fragment).state = State("paused")
+
+    def add_image(self, ref: str, size_mb: float = 100.0) -> ImageInfo:
+        info = ImageInfo("sha256:" + hashlib.sha256(ref.encode()).hexdigest(), (ref,), size_mb)
+        self.images[ref] = info
+        self.images[info.id] = info
+        return info
+
+    # --- Engine ---------------------------------------------------------------------------------
+
+    def info(self) -> EngineInfo:
+        return EngineInfo("fake", "1.41", self.cpus, "fake://", "fake", "/nonexistent")
+
+    def create_network(self, name: str, labels: Mapping[str, str]) -> None:
+        self.calls.append(f"network+ {name}")
+        self.network_labels[name] = dict(labels)
+
+    def remove_network(self, name: str) -> bool:
+        self.calls.append(f"network- {name}")
+        return self.network_labels.pop(name, None) is not None
+
+    def networks(self, labels: Mapping[str, str]) -> list[NetworkInfo]:
+        return [NetworkInfo(n, dict(lab)) for n, lab in self.network_labels.items() if _match(lab, labels)]
+
+    def run(self, spec: ContainerSpec) -> str:
+        self.calls.append(f"run {spec.name}")
+        for fragment, error in self.fail_start.items():
+            if fragment in spec.name:
+                raise error
+        if spec.image not in self.images:
+            raise StackError(f"{spec.name}: image missing ({spec.image}).", hint="run `bed images` to build it.")
+        if any(c.spec.name == spec.name for c in self.table.values()):
+            raise StackError(f"the engine refused to start {spec.name}: the name is in use.", hint="")
+        with self._lock:
+            taken = {p for c in self.table.values() for p in c.ports.values()}
+            ports = {}
+            for port, host in spec.publish.items():
+                if host is not None and host in taken:
+                    raise PortInUseError(f"{spec.name} cannot publish its port: port is already allocated.",
+                                         hint="free the port.")
+                self._ports += 1
+                ports[port] = host or self._ports
+        program = Program()
+        for fragment, behaviour in self._behaviours:
+            if fragment in spec.name:
+                program = behaviour(spec)
+        container = FakeContainer(f"c{len(self.table):04d}-{spec.name}", spec, program, State("running"),
+                                  ports=ports)
+        self.table[container.id] = container
+        if program.on_start is not None:
+            program.on_start()
+        if program.exit_code is not None:
+            self._end(container, State("exited", program.exit_code))
+        return container.id
+
+    def _end(self, container: FakeContainer, state: State) -> None:
+        container.state = state
+        container.done.set()
+
+    def _get(self, ref: str) -> FakeContainer:
+        container = self.table.get(ref)
+        if container is None:
+            raise ContainerGone(f"{ref}: no longer on the engine.", hint="")
+        return container
+
+    def state(self, ref: str) -> State:
+        container = self.table.get(ref)
+        return container.state if container else GONE
+
+    def logs(self, ref: str, tail: int) -> str:
+        container = self.table.get(ref)
+        return "\n".join(container.program.output.splitlines()[-tail:]) if container else "(gone)"
+
+    def follow(self, ref: str) -> Iterator[bytes]:
+        container = self.table.get(ref)
+        if container is None:
+            return
+        for line in container.program.output.splitlines():
+            yield line.encode() + b"\n"
+        container.done.wait(timeout=30)
+
+    def wait(self, ref: str, timeout: float | None) -> int | None:
+        container = self._get(ref)
+        if not container.done.wait(timeout=timeout if timeout is not None else 30):
+            return None
+        if ref not in self.table:
+            raise ContainerGone(f"{ref} was removed while bed waited for it.", hint="")
+        return container.state.exit_code
+
+    def exec(self, ref: str, argv: list[str]) -> ExecResult:
+        self._get(ref)
+        url = next((a for a in argv if a.startswith("http://")), "")
+        target = next((c for c in self.table.values()
+                       if any(f"//{alias}:" in url for alias in c.spec.aliases)), None)
+        if target is None or target.state.status != "running" or not target.program.healthy:
+            time.sleep(0.02)  # a real probe slice takes time; do not let a wait spin
+            return ExecResult(1, f"no answer from {url}")
+        return ExecResult(0, f"healthy {url}")
+
+    def read_file(self, ref: str, path: str) -> bytes | None:
+        container = self.table.get(ref)
+        if container is None:
+            return None
+        return container.program.files.get(path)
+
+    def kill(self, ref: str) -> None:
+        container = self.table.get(ref)
+        if container is not None and container.state.status in ("running", "paused"):
+            self._end(container, State("exited", 137))
+
+    def remove(self, ref: str) -> bool:
+        self.calls.append(f"remove {ref}")
+        container = self.table.pop(ref, None)
+        if container is None:
+            return False
+        container.done.set()
+        return True
+
+    def containers_named(self) -> list[str]:
+        return [c.spec.name for c in self.table.values()]
+
+    def containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        return [ContainerInfo(c.id, c.spec.name, dict(c.spec.labels)) for c in list(self.table.values())
+                if _match(c.spec.labels, labels)]
+
+    def published_port(self, ref: str, port: int) -> int:
+        return self._get(ref).ports[port]
+
+    def image(self, ref: str) -> ImageInfo | None:
+        return self.images.get(ref)
+
+    def build(self, context: bytes, tag: str, buildargs: Mapping[str, str],
+              labels: Mapping[str, str]) -> Iterator[str]:
+        self.builds.append(tag)
+        parent = buildargs.get("BASE_IMAGE")
+        if parent is not None and parent not in self.images:
+            raise ImageError(f"building {tag} failed: no such image {parent}", hint="")
+        yield f"Step 1/1 : FROM {parent}"
+        self.add_image(tag)
+        yield f"Successfully tagged {tag}"
+
+    def pull(self, ref: str) -> ImageInfo:
+        raise ImageError(f"cannot pull {ref} (no registry in the fake engine).", hint="")
+
+    def import_rootfs(self, tar_path: str, repository: str, tag: str) -> None:
+        self.add_image(f"{repository}:{tag}")
+
+    def tag(self, image_id: str, repository: str, tag: str) -> None:
+        info = self.images[image_id]
+        self.images[f"{repository}:{tag}"] = info
+
+    def run_once(self, image: str, argv: list[str], labels: Mapping[str, str]) -> ExecResult:
+        if image not in self.images:
+            raise ImageError(f"image {image} is not on this engine.", hint="")
+        return ExecResult(0, "")
+
+
+def _match(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
+    return all((k in have) if not v else have.get(k) == v for k, v in want.items())

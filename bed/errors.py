@@ -1,0 +1,85 @@
+"""The error tree. Every failure a user can cause or meet ends as one of these.
+
+    BedError                  (never raised itself)
+     +-- ConfigError          exit 2  CONFIG_ERROR: bad environment, flags, bed.toml or router config
+     +-- EngineError          exit 3  ENGINE_ERROR: no Docker engine, or it refused a call
+     |    +-- ContainerGone           the container was removed under bed's feet (e.g. by a gc)
+     +-- ImageError           exit 4  IMAGE_ERROR: an image could not be found, pulled or built
+     +-- StackError           exit 5  STACK_ERROR: a container did not start, become healthy or answer
+     |    +-- PortInUseError          a host port bed was told to use is taken
+     +-- ArtifactError        exit 6  ARTIFACT_ERROR: a report or artifact could not be written
+
+Other exit codes: 0 ready, 1 not ready (a check failed), 70 a bug in bed (see the log),
+130 interrupted (SIGINT), 143 terminated (SIGTERM).
+
+Each error renders as one line: ``KIND: what failed. Hint: how to fix it.``; details such
+as a container's last log lines follow on later lines when there are any. Errors of lower
+libraries (docker, requests) are translated into this tree at one boundary: bed/engine/docker.py.
+"""
+
+from __future__ import annotations
+
+EXIT_READY = 0
+EXIT_NOT_READY = 1
+EXIT_BUG = 70
+
+
+class BedError(Exception):
+    kind = "BED_ERROR"
+    exit_code = 1
+
+    def __init__(self, what: str, *, hint: str | None = None, details: str = "") -> None:
+        super().__init__(what)
+        self.what = what
+        self.hint = hint
+        self.details = details
+
+    def line(self) -> str:
+        """The one line a user reads: what, then the fix."""
+        hint = f" Hint: {self.hint}" if self.hint else ""
+        return f"{self.kind}: {self.what}{hint}"
+
+
+class ConfigError(BedError):
+    kind = "CONFIG_ERROR"
+    exit_code = 2
+
+
+class EngineError(BedError):
+    kind = "ENGINE_ERROR"
+    exit_code = 3
+
+
+class ContainerGone(EngineError):
+    """A container bed owns no longer exists: something else removed it."""
+
+
+class ImageError(BedError):
+    kind = "IMAGE_ERROR"
+    exit_code = 4
+
+
+class StackError(BedError):
+    kind = "STACK_ERROR"
+    exit_code = 5
+
+
+class PortInUseError(StackError):
+    pass
+
+
+class ArtifactError(BedError):
+    kind = "ARTIFACT_ERROR"
+    exit_code = 6
+
+
+class Interrupted(BaseException):
+    """Raised from the SIGINT/SIGTERM handler so every owner unwinds and tears down."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

@@ -1,0 +1,1 @@
+"""The images bed builds: specs (what goes in), the offline base, content-hashed builds."""

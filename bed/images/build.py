@@ -1,0 +1,163 @@
+"""The bed images: content-hash tags, builds through the engine, an offline base.
+
+An image's tag is a hash of everything that goes into it (its build context, the CA bundle,
+and the id of the image it is built FROM), so a tag that exists is up to date and the build
+is skipped. When the base image can be neither found nor pulled (no registry, as on our CI
+machines), bed bootstraps a Debian bookworm base with debootstrap (``bed.images.base``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import tarfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..console import Console
+from ..engine.labels import PROJECT
+from ..engine.protocol import Engine, ImageInfo
+from ..errors import ImageError
+from .base import base_image, known_base
+from .specs import SPECS, ImageSpec
+
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+PACKAGE = Path(__file__).resolve().parents[1]  # the bed package: every build context is read from here
+_SKIPPED = ("__pycache__",)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageRef:
+    name: str
+    tag: str
+    id: str
+    size_mb: float
+    built: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {"tag": self.tag, "id": self.id, "size_mb": self.size_mb, "built": self.built}
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """What the images are built from: the base image's name, and the CA bundle for pip."""
+
+    base_image: str
+    ca_bundle: Path | None = None
+
+    def ca(self) -> bytes:
+        if self.ca_bundle is not None:
+            return self.ca_bundle.read_bytes()
+        if HOST_CA_BUNDLE.is_file():
+            return HOST_CA_BUNDLE.read_bytes()
+        import certifi  # docker's requests brings it; a host without a system bundle still has this
+
+        return Path(certifi.where()).read_bytes()
+
+
+def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str, ImageRef]:
+    """Every bed image, built only where its content hash has no image yet."""
+    base_name, base_id = base_image(engine, recipe.base_image, console)
+    ca = recipe.ca()
+    refs: dict[str, ImageRef] = {}
+    for spec in SPECS:
+        parent = refs[spec.base_from].tag if spec.base_from else base_name
+        parent_id = refs[spec.base_from].id if spec.base_from else base_id
+        context = build_context(spec, ca)
+        tag = f"{spec.repository}:{digest(context, parent_id)}"
+        image = engine.image(tag)
+        built = image is None
+        if image is None:
+            console.step(f"building {tag} (FROM {parent})")
+            image = _build(engine, tag, context, parent, console)
+        engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
+        refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built)
+    return refs
+
+
+def expected_tags(engine: Engine, recipe: Recipe) -> dict[str, str]:
+    """The tags a run would use, as far as they can be known without building anything."""
+    base_id = known_base(engine, recipe.base_image)
+    if base_id is None:
+        return {}
+    ca = recipe.ca()
+    tags: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for spec in SPECS:
+        parent_id = ids.get(spec.base_from) if spec.base_from else base_id
+        if parent_id is None:  # its parent is not built, so its tag cannot be known yet
+            break
+        tags[spec.name] = f"{spec.repository}:{digest(build_context(spec, ca), parent_id)}"
+        image = engine.image(tags[spec.name])
+        if image is not None:
+            ids[spec.name] = image.id
+    return tags
+
+
+def recorded(engine: Engine, images: Mapping[str, Mapping[str, str]]) -> dict[str, ImageRef] | None:
+    """A report's images, when every one is still on this engine (by id); else None."""
+    refs: dict[str, ImageRef] = {}
+    for name, image in images.items():
+        found = engine.image(image["id"])
+        if found is None:
+            return None
+        refs[name] = ImageRef(name, image["tag"], found.id, found.size_mb, built=False)
+    return refs
+
+
+def build_context(spec: ImageSpec, ca: bytes, root: Path = PACKAGE) -> dict[str, bytes]:
+    """The build context as {path: content}, pycache and editor debris left out."""
+    files: dict[str, bytes] = {}
+    for source, dest in spec.files:
+        base = root / source
+        if not base.exists():
+            raise ImageError(f"{base} is missing, so the {spec.name} image cannot be built.",
+                             hint="reinstall bed (pip install --force-reinstall bed); its package data is incomplete.")
+        if base.is_file():
+            files[dest] = base.read_bytes()
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            rel = path.relative_to(base)
+            if any(part in _SKIPPED for part in rel.parts) or path.suffix in (".pyc", ".swp") \
+                    or rel.name.startswith(".#"):
+                continue
+            files[str(Path(dest) / rel)] = path.read_bytes()
+    if spec.with_ca:
+        files["ca.crt"] = ca
+    return files
+
+
+def digest(context: Mapping[str, bytes], parent_id: str) -> str:
+    h = hashlib.sha256(parent_id.encode())
+    for name in sorted(context):
+        h.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(context[name]).digest())
+    return h.hexdigest()[:12]
+
+
+def tar(context: Mapping[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in sorted(context):
+            info = tarfile.TarInfo(name)
+            info.size = len(context[name])
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(context[name]))
+    return buffer.getvalue()
+
+
+def _build(engine: Engine, tag: str, context: Mapping[str, bytes], parent: str, console: Console) -> ImageInfo:
+    source = tag.split(":")[0].removeprefix("bed-")
+    tail: list[str] = []
+    try:
+        for line in engine.build(tar(context), tag, {"BASE_IMAGE": parent}, {PROJECT: "bed"}):
+            tail = [*tail, line][-8:]
+            console.stream(f"build {source}", line)
+    except ImageError as exc:
+        exc.details = exc.details or "\n".join(tail)
+        raise
+    image = engine.image(tag)
+    if image is None:
+        raise ImageError(f"the build of {tag} reported success but the image is missing.",
+                         hint="run `bed images` again; check `docker images bed-*`.")
+    return image

@@ -1,0 +1,32 @@
+"""The bed images, as data: what goes into each build context, and what each is built FROM.
+
+Paths are relative to the bed package, so a wheel carries everything a build needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSpec:
+    name: str
+    files: tuple[tuple[str, str], ...]  # (path under the bed package, path in the build context)
+    base_from: str | None = None  # another spec's name; None: the configured base image
+    with_ca: bool = False  # the CA bundle pip uses inside the build
+
+    @property
+    def repository(self) -> str:
+        return f"bed-{self.name}"
+
+
+SPECS = (  # in build order: each one's base_from is built before it
+    ImageSpec("python", (("images/context/python", "."),), with_ca=True),
+    ImageSpec("shim", (("images/context/shim", "."), ("shim", "bed_shim")), base_from="python"),
+    ImageSpec("litellm", (("images/context/litellm", "."),), base_from="python"),
+    ImageSpec("runner", (("images/context/runner", "."), ("runner/tiers", "tiers"),
+                         ("runner/bed_shards.py", "lib/bed_shards.py"),
+                         ("runner/bed_records.py", "lib/bed_records.py")), base_from="litellm"),
+    ImageSpec("agents", (("images/context/agents", "."),), base_from="runner"),
+)
+BY_NAME = {spec.name: spec for spec in SPECS}

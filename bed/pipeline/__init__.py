@@ -1,0 +1,1 @@
+"""One run as named stages: prepare, images, stack, tiers, teardown, judge, report."""

@@ -1,0 +1,393 @@
+"""One readiness run, as named stages over one state:
+
+    prepare   the router config validated or generated, artifacts writable, the flake book read
+    images    the engine, and every image built only where its content changed
+    stack     the run's network (everything later is owned by the stack and torn down by it)
+    tiers     the tiers in their runners; the services brought up meanwhile; failures re-run once
+    teardown  everything the run started removed (unless kept)
+    judge     policy turns each tier's evidence into a check; flakes and quarantine applied
+    report    JUnit, durations, the flake book, mvp_report.json and PROJECT_READY.md
+
+How the tiers overlap: the deterministic tier (and the release tier when live calls are off)
+need neither the shim nor the proxy, so they run while those boot; the ND runner starts with
+them, and bed's plugin makes its tests wait for them after collection. Live release smokes run
+once the services are up: a "provider" may point at the shim (that is how the path is tested).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import datetime
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..config import router as _router
+from ..config.settings import ENV_VARS, Config
+from ..console import Console
+from ..engine.protocol import Engine
+from ..errors import ArtifactError
+from ..images.build import ImageRef, Recipe, ensure_images
+from ..policy import budgets, flakes, quarantine, verdict
+from ..redact import SECRET_NAME
+from ..report import flakestore, junit
+from ..report.results import CheckResult, RunResult, Status
+from ..report.writers import write_all, write_text
+from ..stack.bringup import Plan, Services, bring_up
+from ..stack.owner import Service, Stack
+from ..stack.services import PROXY, SHIM, SHIM_SEED
+from . import suite, tiers
+from .stages import Stage, execute
+
+
+@dataclasses.dataclass
+class Outcome:
+    first: tiers.TierRun
+    rerun: tiers.TierRun | None = None
+
+
+@dataclasses.dataclass
+class RunState:
+    config: Config
+    environ: Mapping[str, str]
+    console: Console
+    connect: Callable[[], Engine]
+    gate: str
+    select: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # repro: ids per tier
+    given_images: Mapping[str, ImageRef] | None = None  # repro: the report's very images
+    now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
+    clock: Callable[[], float] = time.monotonic
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    owner: contextlib.ExitStack = dataclasses.field(default_factory=contextlib.ExitStack)
+    # filled in by the stages
+    master_key: str = ""
+    router: _router.RouterPlan | None = None
+    book: quarantine.Book = dataclasses.field(default_factory=quarantine.Book)
+    engine: Engine | None = None
+    images: dict[str, ImageRef] = dataclasses.field(default_factory=dict)
+    stack: Stack | None = None
+    services: Services | None = None
+    ctx: tiers.Context | None = None
+    outcomes: dict[str, Outcome] = dataclasses.field(default_factory=dict)
+    checks: dict[str, CheckResult] = dataclasses.field(default_factory=dict)
+    result: RunResult | None = None
+    started_at: str = ""
+
+
+def new_master_key() -> str:
+    return "sk-bed-" + secrets.token_urlsafe(24)
+
+
+def announce(config: Config, console: Console) -> None:
+    """Print the one base (both variables) and every forced value, before anything starts."""
+    b = config.bases
+    console.step(f"MINI_AGENT_API_BASE={b.network}  (source: {b.source}{', given ' + b.given if b.given else ''})")
+    console.step(f"CODEX_AGENT_API_BASE={b.network}  (forced to match)")
+    if b.warnings:
+        console.banner("BASE ADJUSTED", list(b.warnings))
+
+
+def prepare_router(config: Config, console: Console) -> _router.RouterPlan:
+    plan = _router.plan(config.router_config, config.group, config.bases.network, strict=config.strict)
+    check_writable(config)  # after validation: a CONFIG_ERROR leaves nothing behind
+    write_text(config.stub_path, plan.text, console.redact)
+    console.step(f"router config: {config.shown(config.stub_path)} ({plan.source})")
+    if plan.notes:
+        console.banner("ROUTER CONFIG CHANGED BY BED", list(plan.notes))
+    return plan
+
+
+def check_writable(config: Config) -> None:
+    """Fail before anything starts when the reports could not be written at the end."""
+    for folder in (config.artifacts_dir, config.stub_path.parent, config.root):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".bed-write-probe-{config.run_id}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise ArtifactError(f"cannot write to {folder}: {exc.strerror}.",
+                                hint="make it writable, or set BED_ARTIFACTS_DIR to a folder you own.") from None
+
+
+# --- the stages ---------------------------------------------------------------------------------
+
+
+def prepare(state: RunState) -> None:
+    config, console = state.config, state.console
+    state.started_at = state.now().isoformat(timespec="seconds")
+    state.master_key = new_master_key()
+    console.redact.add(state.master_key)
+    announce(config, console)
+    state.book = flakestore.load(config.flake_store)  # a bad store is refused before anything starts
+    suite_files, target = suite.files(config.root, config.suite) if config.suite else ((), ".")
+    state.router = prepare_router(config, console)
+    state.ctx = tiers.Context(config=config, master_key=state.master_key, router_yaml=state.router.text,
+                              environ=state.environ, durations=_load_durations(config), suite_files=suite_files,
+                              suite_target=target, clock=state.clock)
+
+
+def images(state: RunState) -> None:
+    config, console = state.config, state.console
+    state.engine = engine = state.connect()
+    state.images = dict(state.given_images or ensure_images(engine, Recipe(config.base_image, config.ca_bundle),
+                                                            console))
+    cpus = engine.info().cpus
+    if config.workers is not None and budgets.workers(config.workers, cpus)[1]:
+        console.step(f"PYTEST_XDIST_AUTO_NUM_WORKERS={config.workers} capped to {cpus}: the engine has {cpus} cores")
+    assert state.ctx is not None
+    state.ctx = dataclasses.replace(state.ctx, cpus=cpus)
+
+
+def stack(state: RunState) -> None:
+    assert state.engine is not None
+    state.stack = Stack(state.engine, state.config.run_id, state.console, keep=state.config.keep)
+    if not state.config.keep:
+        state.owner.callback(state.stack.close)
+    state.stack.create_network()
+
+
+def run_tiers(state: RunState) -> None:
+    config = state.config
+    early_names: list[str] = [n for n in ("deterministic", "release") if n in config.tiers
+                              and not (n == "release" and config.live_providers)]
+    late_names: list[str] = [n for n in ("nd", "release") if n in config.tiers and n not in early_names]
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    try:
+        early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in early_names}
+        nd_started = None
+        if "nd" in late_names:  # its imports overlap the services' boot
+            nd_started = _start(state, tiers.TIERS["nd"], wait_for=(SHIM.network_url(SHIM.health),
+                                                                    PROXY.network_url(PROXY.health)))
+        if late_names:
+            state.services = bring_up(_stack(state), _plan(state))
+        for name, future in early.items():
+            state.outcomes[name] = future.result()
+        for name in late_names:
+            first = tiers.finish(nd_started, state.console, _deps(state)) if name == "nd" and nd_started else None
+            state.outcomes[name] = _tier_with_rerun(state, tiers.TIERS[name], first)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def teardown(state: RunState) -> None:
+    if state.stack is None:
+        return
+    if state.config.keep:
+        _keep_shell(state)
+    else:
+        state.stack.close()
+
+
+def judge(state: RunState) -> None:
+    for name, outcome in state.outcomes.items():
+        check = _judge_one(state, tiers.TIERS[name], outcome)
+        state.checks[check.name] = check
+        _announce(state, check, outcome.first)
+    unmarked = sorted({n for o in state.outcomes.values() if o.first.evidence.selection
+                       for n in o.first.evidence.selection.unmarked})
+    if unmarked:
+        state.console.banner(f"UNMARKED: {len(unmarked)} test(s) of your suite carry no tier marker and never run", [
+            *unmarked[:20], "fix: mark each with @pytest.mark.deterministic, nd or release (bed registers them)"])
+
+
+def report(state: RunState) -> None:
+    config, console = state.config, state.console
+    for name, check in state.checks.items():
+        first = state.outcomes[check.tier].first
+        write_text(config.junit_path(name), junit.for_check(check, first.junit), console.redact)
+    _save_durations(state)
+    flakestore.save(state.book, config.flake_store, console.redact)
+    checks = tuple(sorted(state.checks.values(), key=lambda c: list(tiers.TIERS).index(c.tier)))
+    host = state.services.shim if state.services else None
+    state.result = RunResult(
+        run_id=config.run_id, gate=state.gate, ready=verdict.ready(checks), strict=config.strict, checks=checks,
+        bases={"MINI_AGENT_API_BASE": config.bases.network, "CODEX_AGENT_API_BASE": config.bases.network,
+               "host": _host_base(state, host), "source": config.bases.source},
+        images={n: r.to_dict() for n, r in state.images.items()},
+        timings={**state.timings, **_service_timings(state)},
+        versions=_versions(state), expect=config.expect,
+        notes=(*config.bases.warnings, *(state.router.notes if state.router else ())),
+        started_at=state.started_at, repro=_repro_record(state),
+        quarantine=tuple(quarantine.as_report(state.book, config.repromote_after)),
+    )
+    write_all(state.result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
+
+
+STAGES: tuple[Stage[RunState], ...] = (
+    Stage("prepare", prepare), Stage("images", images), Stage("stack", stack), Stage("tiers", run_tiers),
+    Stage("teardown", teardown), Stage("judge", judge), Stage("report", report),
+)
+
+
+def run(state: RunState) -> RunResult:
+    execute(STAGES, state, state.clock)
+    assert state.result is not None
+    return state.result
+
+
+# --- helpers of the stages ------------------------------------------------------------------------
+
+
+def _stack(state: RunState) -> Stack:
+    assert state.stack is not None
+    return state.stack
+
+
+def _plan(state: RunState) -> Plan:
+    config = state.config
+    assert state.router is not None
+    return Plan(images=state.images, router_yaml=state.router.text, master_key=state.master_key,
+                models=(config.group, _router.fallback_group(config.group)), wait_budget_s=config.wait_budget_s,
+                shim_host_port=config.bases.host_port, local_engine=_local(state.environ))
+
+
+def _deps(state: RunState) -> list[Service]:
+    return [state.services.shim, state.services.proxy] if state.services else []
+
+
+def _start(state: RunState, tier: tiers.Tier, wait_for: tuple[str, ...] = ()) -> tiers.Started:
+    assert state.ctx is not None
+    return tiers.start(_stack(state), tier, state.ctx, state.console, state.images["runner"].tag,
+                       select=state.select.get(tier.name, ()), wait_for=wait_for)
+
+
+def _tier_with_rerun(state: RunState, tier: tiers.Tier, first: tiers.TierRun | None = None) -> Outcome:
+    """Run a tier (unless ``first`` is its finished run); when tests failed, run exactly those
+    node ids once more at once, to tell flakes from failures."""
+    assert state.ctx is not None
+    watch = _deps(state) if tier.name == "nd" else []
+    first = first or tiers.finish(_start(state, tier), state.console, watch)
+    asked = flakes.worth_rerunning(first.evidence) if first.down is None else ()
+    if not asked:
+        return Outcome(first)
+    state.console.step(f"{first.check}: re-running {len(asked)} failed test(s) once, to tell flakes from failures")
+    rerun = tiers.run(_stack(state), tier, state.ctx, state.console, state.images["runner"].tag, select=asked,
+                      watch=watch)
+    return Outcome(first, rerun)
+
+
+def _judge_one(state: RunState, tier: tiers.Tier, outcome: Outcome) -> CheckResult:
+    config, console = state.config, state.console
+    first, rerun = outcome.first, outcome.rerun
+    evidence = first.evidence
+    again = rerun.evidence if rerun is not None and rerun.down is None else None
+    flaky = flakes.flaky(first.asked or evidence.failed, again) & set(evidence.failed)
+    held = frozenset(n for n in evidence.failed if n not in flaky and state.book.is_quarantined(n))
+    check = verdict.judge(verdict.Case(tiers.rules(tier, config), first.ending(), evidence, flaky, held))
+    if first.down is None and flakes.trustworthy(evidence):
+        still = [n for n in evidence.failed if n not in flaky]
+        changes = state.book.record(check.name, flaky=sorted(flaky), failed=still, passed=evidence.passed,
+                                    now=state.now(), repromote_after=config.repromote_after)
+        for nodeid in changes.quarantined:
+            path = config.artifacts_dir / "quarantine" / (re.sub(r"[^\w.-]+", "_", nodeid) + ".md")
+            write_text(path, quarantine.issue_text(nodeid, state.book.entries[nodeid], config.repromote_after),
+                       console.redact)
+            console.banner(f"QUARANTINED: {nodeid}", ["two flakes within 7 days: it still runs but no longer gates",
+                                                      f"issue text ready to file: {config.shown(path)}"])
+        for nodeid in changes.repromoted:
+            console.step(f"re-promoted out of quarantine after {config.repromote_after} clean runs: {nodeid}")
+    return check
+
+
+def _announce(state: RunState, check: CheckResult, first: tiers.TierRun) -> None:
+    console = state.console
+    gates = "FAILS the gate (required)" if check.required else "does not gate"
+    if first.down is not None:
+        console.banner(f"SKIP {check.name}: a dependency went down mid-run; {gates}",
+                       [first.down.message, *first.down.log_tail.splitlines()[-10:]])
+    elif check.status is Status.SKIPPED:
+        skips = [f"{nodeid}: {why}" for nodeid, why in first.evidence.skipped]
+        console.banner(f"SKIP {check.name}: {check.reason}; {gates}", skips[:20])
+    elif check.skipped:
+        skips = [f"{nodeid}: {why}" for nodeid, why in first.evidence.skipped]
+        console.banner(f"SKIP in {check.name}: {check.skipped} of {check.tests} test(s); {gates}", skips[:20])
+
+
+def _keep_shell(state: RunState) -> None:
+    assert state.ctx is not None
+    shell = start_shell(_stack(state), state.ctx, state.images["runner"].tag)
+    state.console.step(f"kept: a shell in the runner: docker exec -it {shell.name} bash "
+                       f"(then: /opt/venv/bin/python -m pytest nd -x); `bed down --run {state.config.run_id}` "
+                       "removes it all")
+
+
+def start_shell(stack: Stack, ctx: tiers.Context, image: str) -> Service:
+    """An idle runner on the bed network, with the ND tier's environment, to exec into."""
+    spec = tiers.container_spec(tiers.TIERS["nd"], ctx, stack.network)
+    return stack.start("runner-shell", "runner", dataclasses.replace(spec, image=image, command=None))
+
+
+def _local(environ: Mapping[str, str]) -> bool:
+    host = environ.get("DOCKER_HOST", "")
+    return host in ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
+
+
+def _host_base(state: RunState, shim: Service | None) -> str:
+    port = state.config.bases.host_port
+    return state.config.bases.host(port) if port is not None and shim is not None else "(not published)"
+
+
+def _service_timings(state: RunState) -> dict[str, float]:
+    if state.services is None:
+        return {}
+    return {f"ready_{k}": round(s.ready_s, 2) for k, s in state.services.by_key().items()}
+
+
+def _load_durations(config: Config) -> dict[str, float]:
+    try:
+        data = json.loads(config.durations_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def _save_durations(state: RunState) -> None:
+    # Every shard of a split must partition with the same durations, so only unsharded runs
+    # record them (a CI matrix caches the file from a full run).
+    config = state.config
+    if config.shard is not None:
+        return
+    durations = _load_durations(config)
+    for outcome in state.outcomes.values():
+        durations.update(outcome.first.evidence.durations)
+    write_text(config.durations_path, json.dumps(dict(sorted(durations.items())), indent=1) + "\n",
+               state.console.redact)
+
+
+def _repro_record(state: RunState) -> dict[str, Any]:
+    """What `bed repro` needs: the images, the router config, the selection, the allow-listed
+    environment (no secret: names that look like credentials are left out) and the failures."""
+    config, environ = state.config, state.environ
+    env = {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
+           and not k.startswith("GITHUB_") and k != "DOCKER_HOST"}
+    failing = {name: [n for n in state.outcomes[c.tier].first.evidence.failed]
+               for name, c in state.checks.items() if c.status in (Status.FAILED, Status.ERROR)}
+    return {
+        "command": f"bed repro {config.shown(config.report_path)}",
+        "images": {n: {"tag": r.tag, "id": r.id} for n, r in state.images.items()},
+        "router_yaml": state.router.text if state.router else "",
+        "tiers": list(config.tiers),
+        "shard": f"{config.shard[0]}/{config.shard[1]}" if config.shard else None,
+        "shim_seed": SHIM_SEED,
+        "suite": str(config.suite) if config.suite else None,
+        "env": env,
+        "failing": {k: v for k, v in failing.items() if v},
+    }
+
+
+def _versions(state: RunState) -> dict[str, str]:
+    lock = (Path(__file__).resolve().parents[1] / "images/context/litellm/requirements.lock").read_text()
+    litellm = next((ln.split("==")[1] for ln in lock.splitlines() if ln.startswith("litellm==")), "unknown")
+    python = next((o.first.evidence.python for o in state.outcomes.values() if o.first.evidence.python), "unknown")
+    engine = state.engine.info().version if state.engine else "?"
+    return {"bed": __version__, "litellm": litellm, "docker_engine": engine, "runner_python": python}

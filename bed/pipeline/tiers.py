@@ -1,0 +1,271 @@
+"""The tiers: what each one runs in its runner, on which network, and what it leaves behind.
+
+    deterministic -> check all_smokes_core   no network at all; any skip is a failure
+    nd            -> check all_smokes_nd     runner -> proxy -> shim on the bed network
+    release       -> check release_smokes    live providers; only with LIVE_PROVIDERS=1 (and
+                                             then networked); otherwise it runs with no network
+                                             and every smoke is a SKIP naming what is missing
+
+Each tier runs as ``/opt/venv/bin/python -m pytest ... -p bed_records`` from the runner's venv
+(never a bare ``pytest``), streams its output line by line, and leaves its records (what ran
+and how it ended, from bed's pytest plugin) and a JUnit XML for CI tools behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+import shlex
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from ..config.settings import Config
+from ..console import Console
+from ..engine.protocol import ContainerSpec, State
+from ..policy import budgets, verdict
+from ..report.results import Cause
+from ..stack.owner import Service, Stack
+from ..stack.services import PROXY, VENV_PYTHON
+from ..stack.watch import Watch
+from . import evidence
+
+RECORDS_PATH = "/tmp/bed/records.jsonl"  # noqa: S108 - inside the throwaway runner container
+JUNIT_PATH = "/tmp/bed/junit.xml"  # noqa: S108
+SELECT_PATH = "/tmp/bed/select.json"  # noqa: S108
+PROJECT_DIR = "/bed/project"  # a project's own suite is copied here
+LOG_TAIL = 20
+# Forwarded to the release runner, and only when LIVE_PROVIDERS=1: a provider's key and base.
+PROVIDER_VAR = re.compile(r"^[A-Z][A-Z0-9_]*_(API_KEY|API_BASE|BASE_URL)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Tier:
+    name: str
+    check: str
+    folder: str
+    networked: bool
+    needs: tuple[str, ...]
+    hermetic: bool = False  # any skip fails it
+
+
+TIERS = {
+    "deterministic": Tier("deterministic", "all_smokes_core", "deterministic", networked=False, needs=(),
+                          hermetic=True),
+    "nd": Tier("nd", "all_smokes_nd", "nd", networked=True, needs=("shim", "proxy")),
+    "release": Tier("release", "release_smokes", "release", networked=True, needs=()),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What every tier of one run shares."""
+
+    config: Config
+    master_key: str
+    router_yaml: str
+    environ: Mapping[str, str]
+    cpus: int = 1
+    durations: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    suite_files: tuple[tuple[str, bytes], ...] = ()  # a project's own suite, copied into the runner
+    suite_target: str = "."  # the suite's folder inside PROJECT_DIR
+    clock: Callable[[], float] = time.monotonic
+
+
+def required(tier: Tier, config: Config) -> bool:
+    return verdict.required(tier.name, tier.needs, strict=config.strict, expect=config.expect)
+
+
+def rules(tier: Tier, config: Config) -> verdict.Rules:
+    return verdict.Rules(
+        check=check_name(tier, config), tier=tier.name, required=required(tier, config), hermetic=tier.hermetic,
+        shard=tier.name == "nd" and config.shard is not None, suite=config.suite is not None,
+        budget_s=budget(tier, config), memory=config.runner_memory)
+
+
+def networked(tier: Tier, config: Config) -> bool:
+    """Live smokes need the internet only when they are switched on; otherwise no network at all."""
+    return tier.networked and (tier.name != "release" or config.live_providers)
+
+
+def budget(tier: Tier, config: Config) -> float | None:
+    return budgets.tier_budget(tier.name, disabled=config.disable_timeout, nd_budget_s=config.nd_budget_s)
+
+
+def check_name(tier: Tier, config: Config) -> str:
+    """The check's name in JUnit and the reports; ND shards keep the old harness's names."""
+    if tier.name != "nd":
+        return tier.check
+    if config.shard is not None:
+        return f"{tier.check}_shard_{config.shard[0]}of{config.shard[1]}"
+    selection = _k_expression(config.pytest_addopts)
+    if selection == "shard_b":
+        return f"{tier.check}_shard_b"
+    if selection == "not shard_b":
+        return f"{tier.check}_shard_a"
+    return tier.check
+
+
+def _k_expression(addopts: str) -> str | None:
+    try:
+        words = shlex.split(addopts)
+    except ValueError:
+        return None
+    for i, word in enumerate(words):
+        if word == "-k" and i + 1 < len(words):
+            return " ".join(words[i + 1].split())
+        if word.startswith("-k") and len(word) > 2:
+            return " ".join(word[2:].split())
+    return None
+
+
+def argv(tier: Tier, ctx: Context) -> list[str]:
+    config = ctx.config
+    target = ctx.suite_target if config.suite is not None else tier.folder
+    cmd = [VENV_PYTHON, "-m", "pytest", target, "-p", "bed_records", "-p", "no:cacheprovider", "-v", "-rfEs",
+           "--tb=short", "--color=no", f"--junitxml={JUNIT_PATH}", "-o", f"junit_suite_name={check_name(tier, config)}"]
+    workers, _ = budgets.workers(config.workers, ctx.cpus, live=tier.name == "release" and config.live_providers)
+    if workers and workers > 1:
+        cmd += ["-n", str(workers)]
+    return cmd
+
+
+def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
+    config = ctx.config
+    out = {
+        "PYTHONUNBUFFERED": "1",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "BED_TIER": tier.name,
+        "BED_GROUP": config.group,
+        "BED_RECORDS": RECORDS_PATH,
+        "MINI_AGENT_API_BASE": config.bases.network,
+        "CODEX_AGENT_API_BASE": config.bases.network,
+    }
+    if config.suite is not None:
+        out["BED_TIER_MARKER"] = tier.name
+    if selecting:
+        out["BED_SELECT"] = SELECT_PATH
+    if tier.name == "deterministic":
+        out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
+    if tier.name == "nd":
+        out["BED_PROXY_URL"] = PROXY.network_url()
+        out["LITELLM_MASTER_KEY"] = ctx.master_key
+        if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
+            out["PYTEST_ADDOPTS"] = config.pytest_addopts
+        if config.shard is not None and not selecting:  # explicit node ids are the selection
+            out["BED_SHARD"] = f"{config.shard[0]}/{config.shard[1]}"
+            out["BED_DURATIONS"] = json.dumps(dict(ctx.durations))
+    if tier.name == "release":
+        out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
+        if config.live_providers:  # keys reach the runner only when live calls are switched on
+            out.update({k: v for k, v in ctx.environ.items() if PROVIDER_VAR.match(k) and v})
+    return out
+
+
+def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequence[str] = ()) -> ContainerSpec:
+    config = ctx.config
+    files: list[tuple[str, bytes]] = []
+    if select:
+        files.append((SELECT_PATH, json.dumps(list(select)).encode()))
+    files += [(f"{PROJECT_DIR}/{rel}", data) for rel, data in ctx.suite_files]
+    return ContainerSpec(
+        name="", image="", labels={}, env=env(tier, ctx, selecting=bool(select)), command=tuple(argv(tier, ctx)),
+        network=network if networked(tier, config) else None, aliases=(f"runner-{tier.name}",),
+        memory=config.runner_memory, working_dir=PROJECT_DIR if config.suite is not None else None,
+        files=tuple(files))
+
+
+@dataclasses.dataclass(frozen=True)
+class TierRun:
+    """What a tier's runner left behind: how it ended, its records and JUnit, its log tail."""
+
+    tier: str
+    check: str
+    exit_code: int | None  # None: stopped at its budget
+    state: State
+    duration_s: float
+    log_tail: str
+    records: bytes | None
+    junit: str | None
+    down: Cause | None = None  # a dependency the watch saw go down
+    asked: tuple[str, ...] = ()  # the node ids it was asked to run (a re-run)
+
+    @functools.cached_property
+    def evidence(self) -> evidence.Evidence:
+        return evidence.parse(self.records)
+
+    def ending(self) -> verdict.Ending:
+        return verdict.Ending(exit_code=self.exit_code, duration_s=self.duration_s, oom_killed=self.state.oom_killed,
+                              state=self.state.describe(), log_tail=self.log_tail, down=self.down)
+
+
+@dataclasses.dataclass(frozen=True)
+class Started:
+    """A tier whose runner is up (its output followed) and not yet waited for."""
+
+    tier: Tier
+    ctx: Context
+    service: Service
+    follower: threading.Thread
+    at: float
+    asked: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return check_name(self.tier, self.ctx.config)
+
+
+def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *, select: Sequence[str] = (),
+          wait_for: Sequence[str] = ()) -> Started:
+    """Start a tier's runner. ``wait_for``: URLs its tests wait for (bounded) after collection,
+    so the runner's start-up and imports overlap the services' boot."""
+    at = ctx.clock()
+    spec = dataclasses.replace(container_spec(tier, ctx, stack.network, select), image=image)
+    if wait_for:
+        spec = dataclasses.replace(spec, env={**spec.env, "BED_WAIT_FOR": ",".join(wait_for),
+                                              "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)})
+    service = stack.start(f"runner-{tier.name}", "runner", spec)
+    label = check_name(tier, ctx.config)
+    follower = threading.Thread(target=_follow, args=(service, label, console), daemon=True)
+    follower.start()
+    return Started(tier, ctx, service, follower, at, tuple(select))
+
+
+def finish(started: Started, console: Console, watch: Sequence[Service] = ()) -> TierRun:
+    """Wait for a started tier within its budget and collect what it left behind.
+
+    ``watch``: the services the tier needs; if one stops or freezes, the tier ends at once.
+    """
+    service, limit = started.service, budget(started.tier, started.ctx.config)
+    engine = service.engine
+    with Watch(watch, service, console) as watcher:
+        exit_code = engine.wait(service.id, limit)
+        if exit_code is None:
+            console.step(f"{started.label} ran out of its {limit:.0f} s budget; stopping it")
+            engine.kill(service.id)
+    started.follower.join(timeout=5)
+    junit = engine.read_file(service.id, JUNIT_PATH)
+    return TierRun(started.tier.name, started.label, exit_code, engine.state(service.id),
+                   started.ctx.clock() - started.at, engine.logs(service.id, LOG_TAIL),
+                   engine.read_file(service.id, RECORDS_PATH), junit.decode("utf-8", "replace") if junit else None,
+                   watcher.down, started.asked)
+
+
+def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *, select: Sequence[str] = (),
+        watch: Sequence[Service] = ()) -> TierRun:
+    """Run one tier in a fresh runner container and collect what it left behind."""
+    return finish(start(stack, tier, ctx, console, image, select=select), console, watch)
+
+
+def _follow(service: Service, label: str, console: Console) -> None:
+    """Print the container's output as it comes, line by line."""
+    pending = b""
+    for chunk in service.engine.follow(service.id):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            console.stream(label, line.decode("utf-8", "replace").rstrip())
+    if pending.strip():
+        console.stream(label, pending.decode("utf-8", "replace").rstrip())

@@ -1,0 +1,24 @@
+"""How long things may take: each tier's budget, and the workers a runner gets."""
+
+from __future__ import annotations
+
+DETERMINISTIC_S = 600.0  # the seed's rule: the deterministic tier finishes within 600 s
+
+
+def tier_budget(tier: str, *, disabled: bool, nd_budget_s: float) -> float | None:
+    """None: no budget (READINESS_DISABLE_TIMEOUT=1). Health waits stay bounded either way."""
+    if disabled:
+        return None
+    return nd_budget_s if tier == "nd" else DETERMINISTIC_S
+
+
+def workers(requested: int | None, cpus: int, *, live: bool = False, live_minimum: int = 2) -> tuple[int | None, bool]:
+    """The pytest-xdist workers a runner gets, and whether the request was capped at the cores.
+
+    Live release smokes wait on remote APIs, not on the CPU, so they get a small minimum.
+    """
+    capped = requested is not None and requested > cpus
+    count = min(requested, cpus) if requested is not None else None
+    if live:
+        count = max(count or 0, live_minimum)
+    return count, capped

@@ -1,0 +1,244 @@
+"""From a tier's evidence to its check result, and from the checks to the run's verdict.
+
+READY only on evidence that each required test ran and passed. The rules below are tried in
+order; the first that applies decides the check. Anything bed cannot explain is NOT READY
+with a cause that says why. A SKIP is only for a dependency bed started correctly that then
+went down (seen by bed's own watch), or for tests that skipped themselves; either fails the
+gate when STRICT or READINESS_EXPECT requires the check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+
+from ..pipeline.evidence import Evidence
+from ..report.results import Cause, CheckResult, Status
+
+PYTEST_EXIT = {2: "was interrupted (exit 2)", 3: "hit an internal error (exit 3)",
+               4: "refused its arguments (exit 4)"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """What a check must satisfy."""
+
+    check: str
+    tier: str
+    required: bool  # STRICT, or READINESS_EXPECT names the tier or a service it needs
+    hermetic: bool = False  # any skip fails it (the deterministic tier)
+    shard: bool = False  # one of N shards: having nothing left to run is allowed
+    suite: bool = False  # a project's own suite, chosen by tier marker
+    budget_s: float | None = None
+    memory: str = "2g"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ending:
+    """How the tier's runner ended, as the engine saw it."""
+
+    exit_code: int | None  # None: stopped at its budget
+    duration_s: float = 0.0
+    oom_killed: bool = False
+    state: str = ""
+    log_tail: str = ""
+    down: Cause | None = None  # a dependency bed's watch saw go down while the tier ran
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    rules: Rules
+    ending: Ending
+    evidence: Evidence
+    flaky: frozenset[str] = frozenset()  # failed, then passed on the re-run
+    quarantined: frozenset[str] = frozenset()  # failed for good, but in quarantine: do not gate
+
+    @property
+    def gating(self) -> tuple[str, ...]:
+        return tuple(n for n in self.evidence.failed if n not in self.flaky and n not in self.quarantined)
+
+
+def required(tier: str, needs: Iterable[str], *, strict: bool, expect: Iterable[str]) -> bool:
+    """STRICT, or READINESS_EXPECT names the tier or a service it needs: not passing fails the gate."""
+    expected = set(expect)
+    return strict or tier in expected or any(service in expected for service in needs)
+
+
+def judge(case: Case) -> CheckResult:
+    ev = case.evidence
+    base = CheckResult(
+        name=case.rules.check, tier=case.rules.tier, status=Status.PASSED, duration_s=round(case.ending.duration_s, 2),
+        tests=len(ev.tests), failures=len(ev.failed), skipped=len(ev.skipped), required=case.rules.required,
+        flaky=tuple(n for n in ev.failed if n in case.flaky),
+        quarantined=tuple(n for n in ev.failed if n in case.quarantined and n not in case.flaky),
+    )
+    for rule in RULES:
+        found = rule(case, base)
+        if found is not None:
+            return found
+    return _passed(case, base)
+
+
+def _went_down(case: Case, base: CheckResult) -> CheckResult | None:
+    down = case.ending.down
+    if down is None:
+        return None
+    status = Status.FAILED if case.rules.required else Status.SKIPPED
+    return dataclasses.replace(base, status=status, reason=down.message, cause=down)
+
+
+def _over_budget(case: Case, base: CheckResult) -> CheckResult | None:
+    if case.ending.exit_code is not None:
+        return None
+    limit = case.rules.budget_s or 0
+    return _error(base, f"over its {limit:.0f} s budget",
+                  Cause(f"{case.rules.check} (budget)", "", f"stopped after {limit:.0f} s", case.ending.log_tail))
+
+
+def _oom(case: Case, base: CheckResult) -> CheckResult | None:
+    if not case.ending.oom_killed:
+        return None
+    why = f"the runner was OOM-killed (BED_RUNNER_MEMORY={case.rules.memory}; raise it)"
+    return _error(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+
+
+def _never_started(case: Case, base: CheckResult) -> CheckResult | None:
+    if case.evidence.started:
+        return None
+    last = _last_line(case.ending.log_tail)
+    if case.ending.exit_code == 4:
+        why = f"pytest refused its arguments (exit 4): {last}"
+        return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+    why = f"the runner ended {case.ending.state or f'with exit code {case.ending.exit_code}'} before pytest " \
+          f"started a session: {last}"
+    return _error(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+
+
+def _unfinished(case: Case, base: CheckResult) -> CheckResult | None:
+    ev = case.evidence
+    if ev.finished:
+        return None
+    inside = next((n for n, t in ev.tests.items() if t.outcome == "incomplete"), None)
+    why = (f"the pytest session never finished (the runner exited {case.ending.exit_code}): "
+           + (f"the process ended inside {inside}" if inside else "it ended between tests (os._exit, a signal?)"))
+    location = ev.tests[inside].location if inside else ""
+    return _failed(base, why, Cause(inside or case.rules.check, location, why, case.ending.log_tail))
+
+
+def _disagrees(case: Case, base: CheckResult) -> CheckResult | None:
+    ev = case.evidence
+    why = ""
+    if ev.problems:
+        why = f"the records hold {len(ev.problems)} line(s) bed's plugin did not write ({ev.problems[0]})"
+    elif ev.exitstatus != case.ending.exit_code:
+        why = f"pytest finished with exit {ev.exitstatus}, but the runner exited {case.ending.exit_code}"
+    elif ev.exitstatus == 0 and ev.failed:
+        why = f"pytest exited 0, yet {len(ev.failed)} test(s) failed ({ev.failed[0]})"
+    elif ev.exitstatus == 1 and not ev.failed and not ev.collect_errors:
+        why = "pytest exited 1 (tests failed), yet no failing test was recorded"
+    if not why:
+        return None
+    return _failed(base, f"the evidence disagrees: {why}",
+                   Cause(case.rules.check, "", f"the evidence disagrees: {why}", case.ending.log_tail))
+
+
+def _collection_errors(case: Case, base: CheckResult) -> CheckResult | None:
+    errors = case.evidence.collect_errors
+    if not errors:
+        return None
+    first = errors[0]
+    return _failed(base, f"{len(errors)} error(s) while collecting tests",
+                   Cause(first.nodeid, first.location, f"collection error: {first.message}"))
+
+
+def _pytest_error(case: Case, base: CheckResult) -> CheckResult | None:
+    what = PYTEST_EXIT.get(case.evidence.exitstatus or 0)
+    if what is None:
+        return None
+    why = f"pytest {what}: {_last_line(case.ending.log_tail)}"
+    return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+
+
+def _failures(case: Case, base: CheckResult) -> CheckResult | None:
+    gating = case.gating
+    if not gating:
+        return None
+    first = case.evidence.tests[gating[0]]
+    return dataclasses.replace(base, status=Status.FAILED, reason=f"{len(gating)} test(s) failed",
+                               cause=Cause(first.nodeid, first.location, first.message or first.outcome))
+
+
+def _empty(case: Case, base: CheckResult) -> CheckResult | None:
+    ev, sel = case.evidence, case.evidence.selection
+    if ev.tests or (sel is not None and sel.selected > 0):
+        return None
+    if sel is not None and case.rules.suite and sel.tier_marked == 0:
+        return _not_run(case, base, case.rules.check, f"no test of the suite is marked {case.rules.tier}")
+    if sel is not None and case.rules.shard and sel.by_shard > 0:
+        return dataclasses.replace(base, status=Status.SKIPPED, reason="this shard has nothing left to run")
+    if sel is not None and sel.collected > 0 and sel.by_options > 0:
+        why = f"the selection (PYTEST_ADDOPTS: -k/-m) selects none of the {sel.collected} collected tests"
+    elif sel is not None and sel.collected == 0:
+        why = "no test was collected"
+    else:
+        why = "no test ran"
+    return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+
+
+def _hermetic_skip(case: Case, base: CheckResult) -> CheckResult | None:
+    skips = case.evidence.skipped
+    if not case.rules.hermetic or not skips:
+        return None
+    nodeid, why = skips[0]
+    location = case.evidence.tests[nodeid].location
+    return _failed(base, f"the {case.rules.tier} tier may not skip",
+                   Cause(nodeid, location, f"skipped in a hermetic tier: {why}"))
+
+
+def _all_skipped(case: Case, base: CheckResult) -> CheckResult | None:
+    ev = case.evidence
+    if len(ev.skipped) != len(ev.tests):
+        return None
+    reasons = sorted({why for _, why in ev.skipped})
+    return _not_run(case, base, ev.skipped[0][0], "; ".join(reasons)[:500])
+
+
+RULES: tuple[Callable[[Case, CheckResult], CheckResult | None], ...] = (
+    _went_down, _over_budget, _oom, _never_started, _unfinished, _disagrees, _collection_errors, _pytest_error,
+    _failures, _empty, _hermetic_skip, _all_skipped,
+)
+
+
+def _passed(case: Case, base: CheckResult) -> CheckResult:
+    if not base.flaky and not base.quarantined:
+        return base
+    note = (f"{len(base.flaky)} flaky test(s) passed on re-run; "
+            f"{len(base.quarantined)} quarantined failure(s) do not gate")
+    return dataclasses.replace(base, reason=note)
+
+
+def _not_run(case: Case, base: CheckResult, nodeid: str, reason: str) -> CheckResult:
+    """Nothing ran: a SKIP, or a failure with its cause when STRICT or READINESS_EXPECT requires it."""
+    if not case.rules.required:
+        return dataclasses.replace(base, status=Status.SKIPPED, reason=reason)
+    return _failed(base, reason, Cause(nodeid, "", f"required (STRICT / READINESS_EXPECT) but skipped: {reason}"))
+
+
+def _failed(base: CheckResult, reason: str, cause: Cause) -> CheckResult:
+    return dataclasses.replace(base, status=Status.FAILED, reason=reason, cause=cause)
+
+
+def _error(base: CheckResult, reason: str, cause: Cause) -> CheckResult:
+    return dataclasses.replace(base, status=Status.ERROR, reason=reason, cause=cause)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else "(no output)"
+
+
+def ready(checks: Iterable[CheckResult]) -> bool:
+    """READY: every check passed, or skipped without being required; and at least one check ran."""
+    checks = tuple(checks)
+    return bool(checks) and all(
+        c.status is Status.PASSED or (c.status is Status.SKIPPED and not c.required) for c in checks)

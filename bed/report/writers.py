@@ -1,0 +1,101 @@
+"""Writers: mvp_report.json, PROJECT_READY.md and CAUSE lines (JUnit: ``bed.report.junit``).
+
+They only read RunResult; every byte they write passes through the redactor first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import ArtifactError
+from ..redact import Redactor
+from .results import CheckResult, RunResult, Status
+
+MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
+
+
+def write_text(path: Path, text: str, redact: Redactor) -> None:
+    """Write atomically (temp file + rename), so a killed run never leaves half a report."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(redact(text))
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ArtifactError(f"cannot write {path}: {exc.strerror}.",
+                            hint="make the folder writable, or point BED_ARTIFACTS_DIR elsewhere.") from exc
+
+
+def cause_lines(result: RunResult) -> list[str]:
+    """One line per failed check: the first failing test, where, what, and the command to re-run it."""
+    command = result.repro.get("command")
+    tail = f" -> repro: {command}" if command else ""
+    lines = []
+    for check in result.checks:
+        if check.status in (Status.FAILED, Status.ERROR) and check.cause:
+            where = f" ({check.cause.location})" if check.cause.location else ""
+            lines.append(f"CAUSE {check.name}: {check.cause.nodeid}{where}: {check.cause.message}{tail}")
+    return lines
+
+
+def project_ready_md(result: RunResult) -> str:
+    out = [
+        f"# PROJECT READY: {result.verdict}",
+        "",
+        f"**VERDICT: {result.verdict_line()}**",
+        "",
+        f"- run `{result.run_id}`, gate `{result.gate}`, STRICT={'1' if result.strict else '0'}, "
+        f"started {result.started_at}",
+        f"- MINI_AGENT_API_BASE = `{result.bases.get('MINI_AGENT_API_BASE', '')}`",
+        f"- CODEX_AGENT_API_BASE = `{result.bases.get('CODEX_AGENT_API_BASE', '')}`",
+        f"- shim from the host: `{result.bases.get('host', '')}`",
+    ]
+    if result.expect:
+        out.append(f"- READINESS_EXPECT = `{','.join(result.expect)}`")
+    out += ["", "## Checks", "", "| check | tier | status | tests | failed | skipped | time (s) | note |",
+            "|---|---|---|---|---|---|---|---|"]
+    for c in result.checks:
+        note = (c.reason or (c.cause.message if c.cause else "")).replace("|", "\\|")
+        out.append(f"| {c.name} | {c.tier} | {MARK[c.status]} | {c.tests} | {c.failures} | {c.skipped} | "
+                   f"{c.duration_s:.1f} | {note} |")
+    causes = cause_lines(result)
+    if causes:
+        out += ["", "## Causes", ""]
+        for check in result.checks:
+            if check.cause and check.status in (Status.FAILED, Status.ERROR):
+                out += [f"- {line}" for line in cause_lines(_only(result, check))]
+                if check.cause.log_tail:
+                    out += ["", "  ```", *("  " + ln for ln in check.cause.log_tail.splitlines()[-15:]), "  ```"]
+    flaky = [(c.name, n) for c in result.checks for n in c.flaky]
+    if flaky:
+        out += ["", "## Flaky this run (failed, then passed on the immediate re-run)", ""]
+        out += [f"- `{n}` ({name})" for name, n in flaky]
+    if result.quarantine:
+        out += ["", "## Quarantine (runs and is reported, does not gate)", "",
+                "| test | check | flakes in 7 days | clean runs / to re-promote | since |", "|---|---|---|---|---|"]
+        out += [f"| `{q['nodeid']}` | {q['check']} | {q['flakes']} | {q['clean_runs']} / {q['repromote_after']} | "
+                f"{q['since']} |" for q in result.quarantine]
+        failing = [(c.name, n) for c in result.checks for n in c.quarantined]
+        out += [f"- failed this run, not gating: `{n}` ({name})" for name, n in failing]
+    skips = [c for c in result.checks if c.status is Status.SKIPPED]
+    if skips:
+        out += ["", "## Skipped (with reasons)", ""] + [f"- **{c.name}**: {c.reason}" for c in skips]
+    if result.notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in result.notes]
+    out += ["", "## Timings (s)", ""] + [f"- {k}: {v:.2f}" for k, v in result.timings.items()]
+    out += ["", "## Images", "", "| image | tag | id | size (MB) |", "|---|---|---|---|"]
+    for name, image in result.images.items():
+        out.append(f"| {name} | `{image['tag']}` | `{str(image['id'])[7:19]}` | {image['size_mb']} |")
+    out += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in result.versions.items()]
+    return "\n".join(out) + "\n"
+
+
+def _only(result: RunResult, check: CheckResult) -> RunResult:
+    return RunResult(**{**result.__dict__, "checks": (check,)})
+
+
+def write_all(result: RunResult, *, report: Path, ready_md: Path, redact: Redactor) -> None:
+    write_text(report, json.dumps(result.to_dict(), indent=2) + "\n", redact)
+    write_text(ready_md, project_ready_md(result), redact)

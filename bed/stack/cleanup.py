@@ -1,0 +1,53 @@
+"""Finding and removing what runs left behind: `bed down` (kept stacks, or one run) and
+`bed gc` (runs that are provably dead, see ``bed.policy.gc``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from ..engine.labels import PROJECT, RUN, Identity, here, process_started
+from ..engine.protocol import Engine
+from ..policy import gc
+
+SWEEPS = 3  # a killed process may leave a create request the engine completes a moment later
+SWEEP_PAUSE_S = 0.5
+Doomed = Callable[[Mapping[str, str]], bool]
+
+
+def down(engine: Engine, run_id: str | None = None) -> dict[str, int]:
+    """Kept stacks (all, or the given run's stack whatever its kind)."""
+    if run_id is not None:
+        return remove(engine, lambda labels: labels.get(RUN) == run_id, {RUN: run_id})
+    return remove(engine, lambda labels: labels.get("bed.keep") == "1", {})
+
+
+def collect(engine: Engine, *, kept_too: bool, identity: Identity | None = None,
+            started_of: gc.StartedOf = process_started) -> dict[str, int]:
+    """Runs whose creating process is provably gone (and kept stacks with ``kept_too``)."""
+    me = identity or here()
+    return remove(engine, lambda labels: gc.sweepable(labels, me, started_of, kept_too=kept_too), {})
+
+
+def remove(engine: Engine, doomed: Doomed, selector: Mapping[str, str]) -> dict[str, int]:
+    """Remove whole runs: every container and network of a run one of whose resources is doomed.
+
+    It sweeps again until a pass finds nothing more of the runs it removes.
+    """
+    labels = {PROJECT: "bed", **selector}
+    removed = {"containers": 0, "networks": 0}
+    runs: set[str] = set()
+    for sweep in range(SWEEPS):
+        if sweep:
+            time.sleep(SWEEP_PAUSE_S)
+        containers = engine.containers(labels)
+        networks = engine.networks(labels)
+        runs |= {c.labels.get(RUN, "") for c in containers if doomed(c.labels)}
+        runs |= {n.labels.get(RUN, "") for n in networks if doomed(n.labels)}
+        gone = sum(engine.remove(c.id) for c in containers if c.labels.get(RUN, "") in runs)
+        nets = sum(engine.remove_network(n.name) for n in networks if n.labels.get(RUN, "") in runs)
+        removed["containers"] += gone
+        removed["networks"] += nets
+        if not gone and not nets:
+            break
+    return removed

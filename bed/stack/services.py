@@ -1,0 +1,41 @@
+"""What the stack is made of, as data: read by the bring-up and by `bed compose`.
+
+Because both read these specs, compose/bed.yaml is generated, and a unit test fails when
+the committed file differs from what ``bed.stack.compose`` renders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..config.bases import SHIM_ALIAS, SHIM_PORT
+
+ROUTER_PATH = "/etc/bed/router.yaml"
+VENV_PYTHON = "/opt/venv/bin/python"
+MEMORY = "2g"
+PIDS = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSpec:
+    key: str  # "shim" / "proxy": how bed and READINESS_EXPECT name it
+    alias: str  # its name on the bed network (and the compose service name)
+    image: str  # the ImageSpec it runs
+    port: int
+    health: str  # the path a wait polls
+    env: tuple[tuple[str, str], ...] = ()
+
+    def network_url(self, path: str = "") -> str:
+        return f"http://{self.alias}:{self.port}{path}"
+
+
+SHIM_SEED = "bed"  # the shim's answers are a function of the request and this seed
+SHIM = ServiceSpec("shim", SHIM_ALIAS, "shim", SHIM_PORT, "/health", (("MINI_AGENT_SEED", SHIM_SEED),))
+PROXY = ServiceSpec("proxy", "litellm", "litellm", 4000, "/health/liveliness",
+                    (("LITELLM_LOCAL_MODEL_COST_MAP", "True"),))
+SERVICES = (SHIM, PROXY)
+
+# The probe: an idle container on the bed network that health waits exec into, so every wait
+# looks from inside the network (as the runner will) and never through a published port.
+PROBE_ALIAS = "bed-probe"
+IDLE = (VENV_PYTHON, "-c", "import signal; signal.pause()")

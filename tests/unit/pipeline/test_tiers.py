@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bed.config.settings import Config
+from bed.pipeline.tiers import (
+    JUNIT_PATH,
+    RECORDS_PATH,
+    SELECT_PATH,
+    TIERS,
+    Context,
+    argv,
+    check_name,
+    container_spec,
+    env,
+    required,
+    rules,
+)
+
+
+def _config(tmp_path: Path, **env_: str) -> Config:
+    return Config.from_env(env_, root=tmp_path)
+
+
+def _ctx(config: Config, environ: dict[str, str] | None = None, **kw: object) -> Context:
+    return Context(config=config, master_key="sk-master", router_yaml="model_list: []\n",
+                   environ=environ or {}, cpus=kw.pop("cpus", 8), **kw)  # type: ignore[arg-type]
+
+
+def test_check_names_follow_the_old_harness() -> None:
+    assert [t.check for t in TIERS.values()] == ["all_smokes_core", "all_smokes_nd", "release_smokes"]
+
+
+def test_runner_command_is_venv_python_never_bare_pytest(tmp_path: Path) -> None:
+    cmd = argv(TIERS["nd"], _ctx(_config(tmp_path, PYTEST_XDIST_AUTO_NUM_WORKERS="4")))
+    assert cmd[:4] == ["/opt/venv/bin/python", "-m", "pytest", "nd"]
+    assert cmd[4:8] == ["-p", "bed_records", "-p", "no:cacheprovider"]
+    assert cmd[-2:] == ["-n", "4"]
+    assert "junit_suite_name=all_smokes_nd" in cmd
+    assert f"--junitxml={JUNIT_PATH}" in cmd
+
+
+def test_workers_are_capped_at_the_engine_s_cores(tmp_path: Path) -> None:
+    cmd = argv(TIERS["nd"], _ctx(_config(tmp_path, PYTEST_XDIST_AUTO_NUM_WORKERS="6"), cpus=2))
+    assert cmd[-2:] == ["-n", "2"]
+
+
+def test_a_rerun_keeps_the_same_command_and_selects_by_file(tmp_path: Path) -> None:
+    ctx = _ctx(_config(tmp_path))
+    first = container_spec(TIERS["nd"], ctx, "bed-net")
+    again = container_spec(TIERS["nd"], ctx, "bed-net", select=["nd/a.py::t[x y]"])
+    assert first.command == again.command  # -p no:cacheprovider and all: the same pytest invocation
+    assert again.env["BED_SELECT"] == SELECT_PATH
+    assert dict(again.files)[SELECT_PATH] == b'["nd/a.py::t[x y]"]'
+    assert "BED_SELECT" not in first.env
+    assert first.env["BED_RECORDS"] == RECORDS_PATH
+
+
+def test_a_suite_runs_by_marker_from_its_copied_project(tmp_path: Path) -> None:
+    suite = tmp_path / "tests"
+    suite.mkdir()
+    ctx = _ctx(Config.from_env({}, root=tmp_path, suite="tests"), suite_files=(("tests/test_a.py", b"x"),),
+               suite_target="tests")
+    spec = container_spec(TIERS["nd"], ctx, "bed-net")
+    assert spec.command is not None
+    assert spec.command[3] == "tests"
+    assert spec.working_dir == "/bed/project"
+    assert spec.env["BED_TIER_MARKER"] == "nd"
+    assert ("/bed/project/tests/test_a.py", b"x") in spec.files
+
+
+def test_the_hermetic_tiers_have_no_network(tmp_path: Path) -> None:
+    ctx = _ctx(_config(tmp_path))
+    assert container_spec(TIERS["deterministic"], ctx, "bed-net").network is None
+    assert container_spec(TIERS["release"], ctx, "bed-net").network is None
+    assert container_spec(TIERS["nd"], ctx, "bed-net").network == "bed-net"
+    live = _ctx(_config(tmp_path, LIVE_PROVIDERS="1"))
+    assert container_spec(TIERS["release"], live, "bed-net").network == "bed-net"
+
+
+@pytest.mark.parametrize("live", ["0", "1"])
+def test_provider_keys_reach_the_runner_only_when_live(tmp_path: Path, live: str) -> None:
+    config = _config(tmp_path, LIVE_PROVIDERS=live)
+    out = env(TIERS["release"], _ctx(config, {"OPENAI_API_KEY": "sk-openai-123"}))
+    assert ("OPENAI_API_KEY" in out) is (live == "1")
+    assert out["MINI_AGENT_API_BASE"] == out["CODEX_AGENT_API_BASE"]
+
+
+def test_deterministic_runner_gets_no_master_key(tmp_path: Path) -> None:
+    out = env(TIERS["deterministic"], _ctx(_config(tmp_path)))
+    assert "LITELLM_MASTER_KEY" not in out
+    assert "BED_PROXY_URL" not in out
+    assert out["BED_ROUTER_YAML"] == "model_list: []\n"
+
+
+@pytest.mark.parametrize(("addopts", "shard", "name"), [
+    ("", None, "all_smokes_nd"),
+    ("-k 'not shard_b'", None, "all_smokes_nd_shard_a"),
+    ("-k shard_b", None, "all_smokes_nd_shard_b"),
+    ("-x -k   'not   shard_b'", None, "all_smokes_nd_shard_a"),
+    ("-k 'proxy'", None, "all_smokes_nd"),
+    ("", "2/3", "all_smokes_nd_shard_2of3"),
+])
+def test_nd_check_names_follow_the_shard(tmp_path: Path, addopts: str, shard: str | None, name: str) -> None:
+    config = Config.from_env({"PYTEST_ADDOPTS": addopts}, root=tmp_path, shard=shard)
+    assert check_name(TIERS["nd"], config) == name
+    assert check_name(TIERS["deterministic"], config) == "all_smokes_core"
+
+
+def test_shard_and_selection_reach_only_the_nd_runner(tmp_path: Path) -> None:
+    config = Config.from_env({"PYTEST_ADDOPTS": "-k shard_b"}, root=tmp_path, shard="1/2")
+    nd = env(TIERS["nd"], _ctx(config, durations={"nd/t.py::a": 2.0}))
+    assert nd["PYTEST_ADDOPTS"] == "-k shard_b"
+    assert nd["BED_SHARD"] == "1/2"
+    assert '"nd/t.py::a": 2.0' in nd["BED_DURATIONS"]
+    det = env(TIERS["deterministic"], _ctx(config))
+    assert "PYTEST_ADDOPTS" not in det
+    assert "BED_SHARD" not in det
+
+
+@pytest.mark.parametrize(("env_", "tier", "expected"), [
+    ({}, "nd", False),
+    ({"STRICT": "1"}, "deterministic", True),
+    ({"READINESS_EXPECT": "nd"}, "nd", True),
+    ({"READINESS_EXPECT": "proxy"}, "nd", True),  # the ND tier needs the proxy
+    ({"READINESS_EXPECT": "proxy"}, "release", False),
+])
+def test_one_definition_of_required(tmp_path: Path, env_: dict[str, str], tier: str, expected: bool) -> None:
+    config = _config(tmp_path, **env_)
+    assert required(TIERS[tier], config) is expected
+    assert rules(TIERS[tier], config).required is expected
+
+

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from bed.policy.budgets import DETERMINISTIC_S, tier_budget, workers
+
+
+@pytest.mark.parametrize(("tier", "disabled", "expected"), [
+    ("deterministic", False, DETERMINISTIC_S), ("release", False, DETERMINISTIC_S), ("nd", False, 900.0),
+    ("nd", True, None), ("deterministic", True, None),
+])
+def test_tier_budget(tier: str, disabled: bool, expected: float | None) -> None:
+    assert tier_budget(tier, disabled=disabled, nd_budget_s=900.0) == expected
+
+
+def test_the_deterministic_budget_is_the_seed_s_600_s() -> None:
+    assert DETERMINISTIC_S == 600.0
+
+
+@pytest.mark.parametrize(("requested", "cpus", "live", "expected"), [
+    (None, 2, False, (None, False)),
+    (6, 2, False, (2, True)),
+    (2, 2, False, (2, False)),
+    (1, 4, False, (1, False)),
+    (None, 2, True, (2, False)),
+    (1, 8, True, (2, False)),
+    (6, 4, True, (4, True)),
+])
+def test_workers(requested: int | None, cpus: int, live: bool, expected: tuple[int | None, bool]) -> None:
+    assert workers(requested, cpus, live=live) == expected
