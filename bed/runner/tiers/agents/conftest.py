@@ -34,7 +34,13 @@ class Shim:
     def script(self, contains: str, steps: list[dict[str, Any]]) -> None:
         """Answer every request whose body contains ``contains`` with ``steps``: step k when
         the request already carries k tool results (see the shim's /_bed/scripts)."""
-        self._call("POST", "/_bed/scripts", {"contains": contains, "steps": steps})
+        try:
+            self._call("POST", "/_bed/scripts", {"contains": contains, "steps": steps})
+            return
+        except OSError as exc:  # urllib's HTTPError and URLError are OSErrors
+            problem = str(exc)
+        pytest.fail(f"the shim at {self.root} refused a script ({problem}); the agent tier needs a shim "
+                    "that serves POST /_bed/scripts", pytrace=False)
 
     def journal(self, contains: str) -> list[dict[str, Any]]:
         """The model requests the shim was sent whose body contains ``contains``, in order."""
@@ -47,10 +53,11 @@ def shim(shim_base: str) -> Shim:
     admin = Shim(shim_base)
     try:
         admin._call("GET", "/_bed/journal")
+        return admin
     except OSError as exc:  # urllib's HTTPError and URLError are OSErrors
-        pytest.fail(f"the shim at {admin.root} has no journal ({exc}); the agent tier needs a shim "
-                    "with /_bed/journal and /_bed/scripts", pytrace=False)
-    return admin
+        problem = str(exc)
+    pytest.fail(f"the shim at {admin.root} has no journal ({problem}); the agent tier needs a shim "
+                "with /_bed/journal and /_bed/scripts", pytrace=False)
 
 
 class EgressTrap:
