@@ -27,5 +27,6 @@ SPECS = (  # in build order: each one's base_from is built before it
     ImageSpec("runner", (("images/context/runner", "."), ("runner/tiers", "tiers"),
                          ("runner/bed_shards.py", "lib/bed_shards.py"),
                          ("runner/bed_records.py", "lib/bed_records.py")), base_from="litellm"),
+    ImageSpec("agents", (("images/context/agents", "."),), base_from="runner"),
 )
 BY_NAME = {spec.name: spec for spec in SPECS}
