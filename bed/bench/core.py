@@ -69,9 +69,7 @@ def measure_floor(engine: Engine, config: Config, images: dict[str, ImageRef], c
                               files=((ROUTER_PATH, router.text.encode()),))
         proxy_s = bare_boot(stack, prober, PROXY, proxy, config.wait_budget_s)
         det_s = _direct(stack, tiers.TIERS["deterministic"], ctx, images)
-        bring_up(stack, Plan(images=images, router_yaml=router.text, master_key=key,
-                             models=(config.group, _router.fallback_group(config.group)),
-                             wait_budget_s=config.wait_budget_s))
+        bring_up(stack, Plan.of(config, images, router.text, key))
         nd_s = _direct(stack, tiers.TIERS["nd"], ctx, images)
     return {"proxy_bare_s": round(proxy_s, 2), "deterministic_direct_s": round(det_s, 2),
             "nd_direct_s": round(nd_s, 2), "floor_s": round(max(proxy_s, det_s) + nd_s, 2)}

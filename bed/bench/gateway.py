@@ -42,9 +42,7 @@ def bench_gateway(config: Config, environ: Mapping[str, str], engine: Engine, co
 
     with Stack(engine, config.run_id, Console(out=io.StringIO(), redact=console.redact)) as stack:
         stack.create_network()
-        services = bring_up(stack, Plan(images=images, router_yaml=router.text, master_key=key,
-                                        models=(config.group, _router.fallback_group(config.group)),
-                                        wait_budget_s=config.wait_budget_s, publish=True))
+        services = bring_up(stack, Plan.of(config, images, router.text, key, publish=True))
         shim_port = engine.published_port(services.shim.id, SHIM.port)
         proxy_port = engine.published_port(services.proxy.id, PROXY.port)
         targets = {"direct": (f"http://127.0.0.1:{shim_port}/v1/chat/completions", {}),

@@ -12,7 +12,6 @@ import socket
 import sys
 from collections.abc import Mapping
 
-from ..config import router as _router
 from ..console import Console
 from ..errors import EXIT_READY
 from ..images.build import Recipe, ensure_images
@@ -42,10 +41,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     stack = Stack(engine, config.run_id, console, keep=True)
     try:
         stack.create_network()
-        services = bring_up(stack, Plan(images=images, router_yaml=router.text, master_key=key,
-                                        models=(config.group, _router.fallback_group(config.group)),
-                                        wait_budget_s=config.wait_budget_s, shim_host_port=config.bases.host_port,
-                                        publish=True))
+        services = bring_up(stack, Plan.of(config, images, router.text, key, publish=True))
         ctx = Context(config=config, master_key=key, router_yaml=router.text, environ=environ)
         shell = pipeline.start_shell(stack, ctx, images["runner"].tag)
         proxy_port = engine.published_port(services.proxy.id, PROXY.port)

@@ -41,12 +41,34 @@ def fallback_group(group: str) -> str:
     return f"{group}-fallback"
 
 
+def bridge_group(group: str) -> str:
+    """The group LiteLLM serves through its chat-completions bridge (see ``bridge``)."""
+    return f"{group}-chat"
+
+
+def bridge(group: str, network_base: str) -> dict[str, Any]:
+    """A ``custom_openai/`` deployment: LiteLLM 1.108.7 bridges /v1/responses and /v1/messages to
+    the upstream's /chat/completions for it, where ``openai/`` passes /v1/responses through (and
+    adapts /v1/messages onto it). Both ways are where releases have regressed, so both are tested."""
+    return {
+        "model_name": bridge_group(group),
+        "litellm_params": {"model": f"custom_openai/{bridge_group(group)}", "api_base": network_base,
+                           "api_key": SHIM_API_KEY},
+    }
+
+
+def groups(group: str) -> tuple[str, ...]:
+    """Every group of the generated config: what the shim lists as its models."""
+    return (group, fallback_group(group), bridge_group(group))
+
+
 def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool) -> RouterPlan:
     if user_path is None:
-        # The group, a fallback group on the same shim, and retries: what the ND tier's
-        # resilience smokes drive with shim faults.
+        # The group (native pass-through), its chat-completions bridge, a fallback group on the
+        # same shim, and retries: what the ND and agent tiers drive, with shim faults.
         config = {
-            "model_list": [deployment(group, network_base), deployment(fallback_group(group), network_base)],
+            "model_list": [deployment(group, network_base), bridge(group, network_base),
+                           deployment(fallback_group(group), network_base)],
             "router_settings": {"num_retries": 2, "retry_after": 0,
                                 "fallbacks": [{group: [fallback_group(group)]}]},
             "litellm_settings": _settings(),

@@ -23,7 +23,7 @@ from . import bases as _bases
 from . import values
 from .router import DEFAULT_GROUP
 
-TIERS = ("deterministic", "nd", "release")
+TIERS = ("deterministic", "nd", "agents", "release")
 GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
 EXPECTABLE = (*TIERS, "shim", "proxy")
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
@@ -44,8 +44,8 @@ SETTINGS = (
             "skipping.", "--strict"),
     Setting("live_providers", "LIVE_PROVIDERS", False,
             "1: run the release tier's live-provider smokes (each also needs its key). Default 0."),
-    Setting("expect", "READINESS_EXPECT", (), "Comma list of tiers or services (deterministic, nd, release, shim, "
-            "proxy) that must run and pass."),
+    Setting("expect", "READINESS_EXPECT", (), "Comma list of tiers or services (deterministic, nd, agents, release, "
+            "shim, proxy) that must run and pass."),
     Setting("disable_timeout", "READINESS_DISABLE_TIMEOUT", False,
             "1: lift the tier budgets (waits for containers stay bounded)."),
     Setting("workers", "PYTEST_XDIST_AUTO_NUM_WORKERS", None,

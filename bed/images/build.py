@@ -64,13 +64,14 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
     for spec in SPECS:
         parent = refs[spec.base_from].tag if spec.base_from else base_name
         parent_id = refs[spec.base_from].id if spec.base_from else base_id
+        args = {"BASE_IMAGE": parent, **{arg: refs[name].tag for arg, name in spec.args}}
         context = build_context(spec, ca)
-        tag = f"{spec.repository}:{digest(context, parent_id)}"
+        tag = f"{spec.repository}:{digest(context, _ids(parent_id, spec, refs))}"
         image = engine.image(tag)
         built = image is None
         if image is None:
             console.step(f"building {tag} (FROM {parent})")
-            image = _build(engine, tag, context, parent, console)
+            image = _build(engine, tag, context, args, console)
         engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
         refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built)
     return refs
@@ -86,9 +87,10 @@ def expected_tags(engine: Engine, recipe: Recipe) -> dict[str, str]:
     ids: dict[str, str] = {}
     for spec in SPECS:
         parent_id = ids.get(spec.base_from) if spec.base_from else base_id
-        if parent_id is None:  # its parent is not built, so its tag cannot be known yet
-            break
-        tags[spec.name] = f"{spec.repository}:{digest(build_context(spec, ca), parent_id)}"
+        if parent_id is None or any(name not in ids for _, name in spec.args):
+            break  # what it is built from is not built, so its tag cannot be known yet
+        arg_ids = {name: ImageRef(name, "", ids[name], 0, False) for _, name in spec.args}
+        tags[spec.name] = f"{spec.repository}:{digest(build_context(spec, ca), _ids(parent_id, spec, arg_ids))}"
         image = engine.image(tags[spec.name])
         if image is not None:
             ids[spec.name] = image.id
@@ -104,6 +106,11 @@ def recorded(engine: Engine, images: Mapping[str, Mapping[str, str]]) -> dict[st
             return None
         refs[name] = ImageRef(name, image["tag"], found.id, found.size_mb, built=False)
     return refs
+
+
+def _ids(parent_id: str, spec: ImageSpec, refs: Mapping[str, ImageRef]) -> str:
+    """What the tag hashes besides the context: the parent's id and every other image it uses."""
+    return "+".join([parent_id, *(refs[name].id for _, name in spec.args)])
 
 
 def build_context(spec: ImageSpec, ca: bytes, root: Path = PACKAGE) -> dict[str, bytes]:
@@ -146,12 +153,13 @@ def tar(context: Mapping[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _build(engine: Engine, tag: str, context: Mapping[str, bytes], parent: str, console: Console) -> ImageInfo:
+def _build(engine: Engine, tag: str, context: Mapping[str, bytes], args: Mapping[str, str],
+           console: Console) -> ImageInfo:
     source = tag.split(":")[0].removeprefix("bed-")
     tail: list[str] = []
     try:
         # Not bed.project: containers inherit image labels, and that one marks what a run started.
-        for line in engine.build(tar(context), tag, {"BASE_IMAGE": parent}, {IMAGE: source}):
+        for line in engine.build(tar(context), tag, args, {IMAGE: source}):
             tail = [*tail, line][-8:]
             console.stream(f"build {source}", line)
     except ImageError as exc:

@@ -14,6 +14,7 @@ class ImageSpec:
     files: tuple[tuple[str, str], ...]  # (path under the bed package, path in the build context)
     base_from: str | None = None  # another spec's name; None: the configured base image
     with_ca: bool = False  # the CA bundle pip uses inside the build
+    args: tuple[tuple[str, str], ...] = ()  # (build argument, another spec's name): that image's tag
 
     @property
     def repository(self) -> str:
@@ -27,6 +28,8 @@ SPECS = (  # in build order: each one's base_from is built before it
     ImageSpec("runner", (("images/context/runner", "."), ("runner/tiers", "tiers"),
                          ("runner/bed_shards.py", "lib/bed_shards.py"),
                          ("runner/bed_records.py", "lib/bed_records.py")), base_from="litellm"),
-    ImageSpec("agents", (("images/context/agents", "."),), base_from="runner"),
+    # The real agent clients (Codex CLI, Claude Code) on top of the runner; their npm stage builds
+    # FROM bed-python, so a change to the tiers does not download the clients again.
+    ImageSpec("agents", (("images/context/agents", "."),), base_from="runner", args=(("CLIENTS_BASE", "python"),)),
 )
 BY_NAME = {spec.name: spec for spec in SPECS}

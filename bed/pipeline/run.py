@@ -156,25 +156,26 @@ def stack(state: RunState) -> None:
 
 def run_tiers(state: RunState) -> None:
     config = state.config
-    early_names: list[str] = [n for n in ("deterministic", "release") if n in config.tiers
-                              and not (n == "release" and config.live_providers)]
-    late_names: list[str] = [n for n in ("nd", "release") if n in config.tiers and n not in early_names]
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    hermetic: list[str] = [n for n in ("deterministic", "release") if n in config.tiers
+                and not (n == "release" and config.live_providers)]
+    served: list[str] = [n for n in ("nd", "agents") if n in config.tiers]  # they need the shim and the proxy
+    live: list[str] = ["release"] if "release" in config.tiers and "release" not in hermetic else []
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     try:
-        early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in early_names}
-        nd_started = None
-        if "nd" in late_names:  # its imports overlap the services' boot
-            nd_started = _start(state, tiers.TIERS["nd"], wait_for=(SHIM.network_url(SHIM.health),
-                                                                    PROXY.network_url(PROXY.health)))
-        if late_names:
+        early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in hermetic}
+        # Their runners start now: their imports overlap the services' boot (bed's plugin makes
+        # their tests wait for the services after collection).
+        started = {n: _start(state, tiers.TIERS[n], wait_for=(SHIM.network_url(SHIM.health),
+                                                               PROXY.network_url(PROXY.health))) for n in served}
+        if served or live:
             state.services = bring_up(_stack(state), _plan(state))
             if config.bases.host_port is not None:
                 state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
-        for name, future in early.items():
+        late = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n], started[n]) for n in served}
+        for name, future in [*early.items(), *late.items()]:
             state.outcomes[name] = future.result()
-        for name in late_names:
-            first = tiers.finish(nd_started, state.console, _deps(state)) if name == "nd" and nd_started else None
-            state.outcomes[name] = _tier_with_rerun(state, tiers.TIERS[name], first)
+        for name in live:
+            state.outcomes[name] = _tier_with_rerun(state, tiers.TIERS[name])
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -246,9 +247,7 @@ def _stack(state: RunState) -> Stack:
 def _plan(state: RunState) -> Plan:
     config = state.config
     assert state.router is not None
-    return Plan(images=state.images, router_yaml=state.router.text, master_key=state.master_key,
-                models=(config.group, _router.fallback_group(config.group)), wait_budget_s=config.wait_budget_s,
-                shim_host_port=config.bases.host_port, local_engine=_local(state.environ))
+    return Plan.of(config, state.images, state.router.text, state.master_key, local_engine=_local(state.environ))
 
 
 def _deps(state: RunState) -> list[Service]:
@@ -257,21 +256,21 @@ def _deps(state: RunState) -> list[Service]:
 
 def _start(state: RunState, tier: tiers.Tier, wait_for: tuple[str, ...] = ()) -> tiers.Started:
     assert state.ctx is not None
-    return tiers.start(_stack(state), tier, state.ctx, state.console, state.images["runner"].tag,
+    return tiers.start(_stack(state), tier, state.ctx, state.console, state.images[tier.image].tag,
                        select=state.select.get(tier.name, ()), wait_for=wait_for)
 
 
-def _tier_with_rerun(state: RunState, tier: tiers.Tier, first: tiers.TierRun | None = None) -> Outcome:
-    """Run a tier (unless ``first`` is its finished run); when tests failed, run exactly those
-    node ids once more at once, to tell flakes from failures."""
+def _tier_with_rerun(state: RunState, tier: tiers.Tier, started: tiers.Started | None = None) -> Outcome:
+    """Run a tier (or finish it, when ``started``); when tests failed, run exactly those node ids
+    once more at once, to tell flakes from failures. A tier that needs the services is watched."""
     assert state.ctx is not None
-    watch = _deps(state) if tier.name == "nd" else []
-    first = first or tiers.finish(_start(state, tier), state.console, watch)
+    watch = _deps(state) if tier.needs else []
+    first = tiers.finish(started or _start(state, tier), state.console, watch)
     asked = flakes.worth_rerunning(first.evidence) if first.down is None else ()
     if not asked:
         return Outcome(first)
     state.console.step(f"{first.check}: re-running {len(asked)} failed test(s) once, to tell flakes from failures")
-    rerun = tiers.run(_stack(state), tier, state.ctx, state.console, state.images["runner"].tag, select=asked,
+    rerun = tiers.run(_stack(state), tier, state.ctx, state.console, state.images[tier.image].tag, select=asked,
                       watch=watch)
     return Outcome(first, rerun)
 

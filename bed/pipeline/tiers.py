@@ -2,6 +2,7 @@
 
     deterministic -> check all_smokes_core   no network at all; any skip is a failure
     nd            -> check all_smokes_nd     runner -> proxy -> shim on the bed network
+    agents        -> check agent_clients     the real Codex CLI and Claude Code -> proxy -> shim
     release       -> check release_smokes    live providers; only with LIVE_PROVIDERS=1 (and
                                              then networked); otherwise it runs with no network
                                              and every smoke is a SKIP naming what is missing
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from ..config.router import bridge_group
 from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import ContainerSpec, State
@@ -49,12 +51,14 @@ class Tier:
     networked: bool
     needs: tuple[str, ...]
     hermetic: bool = False  # any skip fails it
+    image: str = "runner"  # the image its runner is made from
 
 
 TIERS = {
     "deterministic": Tier("deterministic", "all_smokes_core", "deterministic", networked=False, needs=(),
                           hermetic=True),
     "nd": Tier("nd", "all_smokes_nd", "nd", networked=True, needs=("shim", "proxy")),
+    "agents": Tier("agents", "agent_clients", "agents", networked=True, needs=("shim", "proxy"), image="agents"),
     "release": Tier("release", "release_smokes", "release", networked=True, needs=()),
 }
 
@@ -149,9 +153,12 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
         out["BED_SELECT"] = SELECT_PATH
     if tier.name == "deterministic":
         out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
-    if tier.name == "nd":
+    if tier.needs:  # the proxy and the shim
         out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = ctx.master_key
+    if tier.name == "agents":  # each agent runs through both ways LiteLLM serves its surface
+        out["BED_AGENT_GROUPS"] = f"{config.group},{bridge_group(config.group)}"
+    if tier.name == "nd":
         if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
             out["PYTEST_ADDOPTS"] = config.pytest_addopts
         if config.shard is not None and not selecting:  # explicit node ids are the selection

@@ -5,11 +5,14 @@ from __future__ import annotations
 DETERMINISTIC_S = 600.0  # the seed's rule: the deterministic tier finishes within 600 s
 
 
+SERVED = ("nd", "agents")  # the tiers through the proxy and the shim: ALL_SMOKES_ND_TIMEOUT bounds each
+
+
 def tier_budget(tier: str, *, disabled: bool, nd_budget_s: float) -> float | None:
     """None: no budget (READINESS_DISABLE_TIMEOUT=1). Health waits stay bounded either way."""
     if disabled:
         return None
-    return nd_budget_s if tier == "nd" else DETERMINISTIC_S
+    return nd_budget_s if tier in SERVED else DETERMINISTIC_S
 
 
 def workers(requested: int | None, cpus: int, *, live: bool = False, live_minimum: int = 2) -> tuple[int | None, bool]:

@@ -11,7 +11,10 @@ import concurrent.futures
 import dataclasses
 import socket
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from ..config.router import groups
+from ..config.settings import Config
 from ..engine.labels import KEEP, PROJECT, ROLE, RUN
 from ..engine.protocol import ContainerSpec, Engine, ExecResult
 from ..errors import EngineError, PortInUseError, StackError
@@ -28,11 +31,17 @@ class Plan:
     images: Mapping[str, ImageRef]
     router_yaml: str
     master_key: str
-    models: tuple[str, ...]  # the groups the shim lists
+    group: str  # the shim lists this group and the generated config's others
     wait_budget_s: float
     shim_host_port: int | None = None  # the user's MINI_AGENT_API_BASE port: published there
     publish: bool = False  # publish the proxy and shim on loopback (bed up, bench): for people, not for bed
     local_engine: bool = True  # the port pre-check looks at this machine's loopback
+
+    @classmethod
+    def of(cls, config: Config, images: Mapping[str, ImageRef], router_yaml: str, master_key: str,
+           **kwargs: Any) -> Plan:
+        return cls(images=images, router_yaml=router_yaml, master_key=master_key, group=config.group,
+                   wait_budget_s=config.wait_budget_s, shim_host_port=config.bases.host_port, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +131,7 @@ def _probe_spec(stack: Stack, plan: Plan) -> ContainerSpec:
 
 
 def _shim_spec(stack: Stack, plan: Plan) -> ContainerSpec:
-    env = {**dict(SHIM.env), "MINI_AGENT_MODELS": ",".join(plan.models)}
+    env = {**dict(SHIM.env), "MINI_AGENT_MODELS": ",".join(groups(plan.group))}
     publish = {SHIM.port: plan.shim_host_port} if plan.shim_host_port is not None or plan.publish else {}
     return dataclasses.replace(_base(stack, plan.images[SHIM.image].tag, env=env), aliases=(SHIM.alias,),
                                publish=publish)

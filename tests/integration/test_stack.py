@@ -13,7 +13,7 @@ import pytest
 from openai import OpenAI
 
 import bed
-from bed.config.router import fallback_group, plan
+from bed.config.router import plan
 from bed.config.settings import Config
 from bed.console import Console
 from bed.engine.docker import DockerEngine
@@ -30,8 +30,7 @@ SCHEMA = json.loads((Path(bed.__file__).parent / "report" / "report.schema.json"
 
 def _plan(config: Config, images: dict[str, ImageRef], key: str, **kwargs: object) -> Plan:
     router = plan(None, config.group, config.bases.network, strict=True)
-    return Plan(images=images, router_yaml=router.text, master_key=key, wait_budget_s=60,
-                models=(config.group, fallback_group(config.group)), **kwargs)  # type: ignore[arg-type]
+    return Plan.of(config, images, router.text, key, **kwargs)
 
 
 def test_openai_client_through_the_real_proxy_to_the_shim(engine: DockerEngine, images: dict[str, ImageRef],
@@ -85,7 +84,7 @@ def test_port_taken_is_a_clear_error_and_nothing_is_left(engine: DockerEngine, i
         with Stack(engine, config.run_id, quiet) as stack:
             stack.create_network()
             with pytest.raises(PortInUseError) as caught:
-                bring_up(stack, _plan(config, images, "sk-x" * 4, shim_host_port=port))
+                bring_up(stack, _plan(config, images, "sk-x" * 4))
     assert f"port {port}" in caught.value.line()
     assert "Hint:" in caught.value.line()
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 # provider prefix of litellm_params.model -> the smokes that exercise it
 PROVIDERS = {
-    "openai": ("nd/test_proxy_routing.py", "release/test_live_providers.py"),
+    "openai": ("nd/test_proxy_routing.py", "nd/test_surfaces.py", "release/test_live_providers.py"),
+    "custom_openai": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
     "anthropic": ("release/test_live_providers.py",),
     "groq": ("release/test_live_providers.py",),
     "codex-agent": ("deterministic/test_codex_agent_provider.py",),
@@ -19,4 +20,5 @@ PROVIDERS = {
 # extra model groups (besides BED_GROUP) -> the smokes that exercise them
 GROUPS: dict[str, tuple[str, ...]] = {
     "codex-agent-1-fallback": ("nd/test_resilience.py",),
+    "codex-agent-1-chat": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
 }

@@ -10,7 +10,7 @@ from bed.errors import ConfigError
 
 def test_defaults(tmp_path: Path) -> None:
     config = Config.from_env({}, root=tmp_path)
-    assert config.tiers == ("deterministic", "nd", "release")
+    assert config.tiers == ("deterministic", "nd", "agents", "release")
     assert not config.strict
     assert not config.live_providers
     assert config.group == "codex-agent-1"

@@ -25,6 +25,7 @@ DET = "deterministic/test_router_no_dns.py::test_sync"
 ND = "nd/test_proxy_routing.py::test_routes"
 ND2 = "nd/test_resilience.py::test_retry"
 REL = "release/test_live_providers.py::test_live[openai]"
+AGENT = "agents/test_agent_clients.py::test_agent_runs_one_tool_call[codex-gateway-codex-agent-1]"
 
 
 def crash_shim_soon(engine: FakeEngine) -> Program:
@@ -49,6 +50,7 @@ def green(engine: FakeEngine) -> None:
     engine.on("runner-deterministic", tier_program((DET, "passed")))
     engine.on("runner-nd", tier_program((ND, "passed"), (ND2, "passed")))
     engine.on("runner-release", tier_program((REL, "skipped")))
+    engine.on("runner-agents", tier_program((AGENT, "passed")))
 
 
 def bed_run(tmp_path: Path, engine: FakeEngine, env: dict[str, str] | None = None, gate: str = "core",
@@ -78,7 +80,8 @@ def engine() -> FakeEngine:
 def test_a_green_run_is_ready_and_leaves_nothing(tmp_path: Path, engine: FakeEngine) -> None:
     result, out = bed_run(tmp_path, engine)
     assert result.ready
-    assert statuses(result) == {"all_smokes_core": "passed", "all_smokes_nd": "passed", "release_smokes": "skipped"}
+    assert statuses(result) == {"all_smokes_core": "passed", "all_smokes_nd": "passed", "agent_clients": "passed",
+                                "release_smokes": "skipped"}
     assert result.verdict_line().startswith("READY (1 check skipped: release_smokes")
     assert set(result.timings) >= {"prepare", "images", "stack", "tiers", "teardown", "judge", "total"}
     report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())

@@ -30,7 +30,7 @@ def _ctx(config: Config, environ: dict[str, str] | None = None, **kw: object) ->
 
 
 def test_check_names_follow_the_old_harness() -> None:
-    assert [t.check for t in TIERS.values()] == ["all_smokes_core", "all_smokes_nd", "release_smokes"]
+    assert [t.check for t in TIERS.values()] == ["all_smokes_core", "all_smokes_nd", "agent_clients", "release_smokes"]
 
 
 def test_runner_command_is_venv_python_never_bare_pytest(tmp_path: Path) -> None:

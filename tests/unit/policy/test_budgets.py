@@ -7,6 +7,7 @@ from bed.policy.budgets import DETERMINISTIC_S, tier_budget, workers
 
 @pytest.mark.parametrize(("tier", "disabled", "expected"), [
     ("deterministic", False, DETERMINISTIC_S), ("release", False, DETERMINISTIC_S), ("nd", False, 900.0),
+    ("agents", False, 900.0),
     ("nd", True, None), ("deterministic", True, None),
 ])
 def test_tier_budget(tier: str, disabled: bool, expected: float | None) -> None:
