@@ -12,6 +12,7 @@ so the whole agent loop crosses the gateway twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -169,12 +170,12 @@ def test_a_cut_stream_on_the_messages_surface_ends_promptly_and_truncated(anthro
     whole = "".join(block.text for block in full.content if block.type == "text")
     _admin(shim_base, "POST", "/_bed/faults", {"fault": "cut_after=4", "times": 10, "contains": marker})
     started = time.monotonic()
-    received = ""
-    try:
-        with anthropic_client.messages.stream(model=GROUP, max_tokens=256, messages=ask) as stream:
-            received = "".join(stream.text_stream)
-    except Exception:
-        pass
+    pieces: list[str] = []
+    # A client may see the cut as an error, or as a short answer; either way it must end promptly.
+    with contextlib.suppress(Exception), anthropic_client.messages.stream(model=GROUP, max_tokens=256,
+                                                                          messages=ask) as stream:
+        pieces.extend(stream.text_stream)
+    received = "".join(pieces)
     assert time.monotonic() - started < 15, "a cut upstream stream must not hang the client"
     assert whole.startswith(received)
     assert len(received) < len(whole), "the cut should have truncated the answer"
