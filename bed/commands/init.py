@@ -11,9 +11,9 @@ It writes four things, from the templates in ``init_templates/``:
     CI         .github/workflows/readiness.yml and .github/pull_request_template.md
 
 Nothing that exists is overwritten without ``--force`` (then bed's own table, block or file is
-replaced, and only that). Everything is planned in memory first, checked, and only then
-written, each file atomically: bad input is one CONFIG_ERROR / ARTIFACT_ERROR line and nothing
-is written.
+replaced, and only that). Everything is planned in memory first and checked (each file can be
+written) before anything is written, each file atomically: bad input is one CONFIG_ERROR /
+ARTIFACT_ERROR line and nothing is written. A write that still fails reports what came before it.
 """
 
 from __future__ import annotations
