@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ArtifactError
@@ -16,8 +17,11 @@ from .results import CheckResult, RunResult, Status
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
 
 
-def write_text(path: Path, text: str, redact: Redactor) -> None:
-    """Write atomically (temp file + rename), so a killed run never leaves half a report."""
+def write_text(path: Path, text: str, redact: Callable[[str], str]) -> None:
+    """Write atomically (temp file + rename), so a killed run never leaves half a report.
+
+    ``redact`` is a Redactor for reports; `bed init` passes the identity for the user's own files.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
