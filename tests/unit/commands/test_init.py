@@ -443,7 +443,7 @@ def test_the_workflow_passes_actionlint_and_runs_bed_commands_bed_accepts(
     assert not done.stdout.strip(), done.stdout
     assert done.returncode == 0, done.stderr
     doc = yaml.safe_load(workflow.read_text())
-    assert doc["env"]["BED_INSTALL"] == f"bed=={__version__}"
+    assert doc["env"]["BED_INSTALL"] == f"bed-readiness=={__version__}"
     gates = {}
     for name, job in doc["jobs"].items():
         runs = [s["run"] for s in job["steps"] if "run" in s]
