@@ -22,7 +22,7 @@ from typing import NoReturn
 from . import __version__, signals
 from .commands import bench, compose, doctor, down, env, gc, images, init, repro, run, up
 from .console import Console
-from .errors import EXIT_BUG, BedError, ConfigError, Interrupted
+from .errors import EXIT_BUG, EXIT_PIPE, BedError, ConfigError, Interrupted
 from .redact import Redactor
 
 COMMANDS: dict[str, ModuleType] = {
@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except KeyboardInterrupt:
         console.plain("INTERRUPTED: Ctrl-C; everything this run started has been removed.")
         return 130
+    except BrokenPipeError:  # `bed env | head`: the reader left; nothing is wrong with bed
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
     except Exception:  # a bug in bed: say where the traceback went, not the traceback itself
         log = _crash_log(console.redact(traceback.format_exc()))
         console.plain(f"BUG: bed failed unexpectedly; the traceback is in {log}. Please report it.")

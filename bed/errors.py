@@ -10,7 +10,7 @@
      +-- ArtifactError        exit 6  ARTIFACT_ERROR: a report or artifact could not be written
 
 Other exit codes: 0 ready, 1 not ready (a check failed), 70 a bug in bed (see the log),
-130 interrupted (SIGINT), 143 terminated (SIGTERM).
+130 interrupted (SIGINT), 141 the output pipe closed, 143 terminated (SIGTERM).
 
 Each error renders as one line: ``KIND: what failed. Hint: how to fix it.``; details such
 as a container's last log lines follow on later lines when there are any. Errors of lower
@@ -22,6 +22,7 @@ from __future__ import annotations
 EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_BUG = 70
+EXIT_PIPE = 141  # the output pipe closed (`bed env | head`), as for a shell tool killed by SIGPIPE
 
 
 class BedError(Exception):

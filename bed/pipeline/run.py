@@ -127,7 +127,8 @@ def prepare(state: RunState) -> None:
     console.redact.add(state.master_key)
     announce(config, console)
     state.book = flakestore.load(config.flake_store)  # a bad store is refused before anything starts
-    suite_files, target = suite.files(config.root, config.suite) if config.suite else ((), ".")
+    outputs = (config.artifacts_dir, config.stub_path.parent, config.flake_store, config.ready_md_path)
+    suite_files, target = suite.files(config.root, config.suite, outputs) if config.suite else ((), ".")
     state.router = prepare_router(config, console)
     state.ctx = tiers.Context(config=config, master_key=state.master_key, router_yaml=state.router.text,
                               environ=state.environ, durations=_load_durations(config), suite_files=suite_files,

@@ -20,15 +20,19 @@ SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", "
                        ".pytest_cache", ".artifacts", "local", ".tox", "build", "dist"})
 
 
-def files(root: Path, suite: Path) -> tuple[tuple[tuple[str, bytes], ...], str]:
-    """The files to copy ((path relative to the project, content)), and the suite's folder among them."""
+def files(root: Path, suite: Path, outputs: tuple[Path, ...] = ()) -> tuple[tuple[tuple[str, bytes], ...], str]:
+    """The files to copy ((path relative to the project, content)), and the suite's folder among them.
+
+    ``outputs``: what bed itself writes (reports, the router stub, the flake store) stays out, so
+    an earlier run's artifacts never travel into the next run's runner.
+    """
     base = root if suite.is_relative_to(root) else suite
     target = str(suite.relative_to(base)) or "."
     out: list[tuple[str, bytes]] = []
     total = 0
     for rel in _listing(base):
         path = base / rel
-        if not path.is_file() or path.is_symlink():
+        if not path.is_file() or path.is_symlink() or any(path == o or o in path.parents for o in outputs):
             continue
         data = path.read_bytes()
         total += len(data)

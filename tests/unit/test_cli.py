@@ -87,3 +87,10 @@ def test_unwritable_artifacts_folder_stops_the_run_before_anything_starts(
     assert code == 6  # ARTIFACT_ERROR, found before the engine is even asked
     assert "ARTIFACT_ERROR: cannot write to" in out
     assert "BED_ARTIFACTS_DIR" in out
+
+
+def test_a_closed_output_pipe_is_not_a_bug() -> None:
+    done = subprocess.run(f"{sys.executable} -m bed env | head -1", shell=True, capture_output=True,  # noqa: S602
+                          text=True, check=False, executable="/bin/bash")
+    assert "BUG" not in done.stdout + done.stderr
+    assert done.stdout.startswith("setting")

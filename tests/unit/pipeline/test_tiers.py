@@ -133,3 +133,16 @@ def test_one_definition_of_required(tmp_path: Path, env_: dict[str, str], tier: 
     assert rules(TIERS[tier], config).required is expected
 
 
+
+
+def test_a_suite_copy_leaves_bed_s_own_outputs_behind(tmp_path: Path) -> None:
+    from bed.pipeline.suite import files
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_a.py").write_text("def test_a(): pass\n")
+    (tmp_path / "local/artifacts/mvp").mkdir(parents=True)
+    (tmp_path / "local/artifacts/mvp/mvp_report.json").write_text("{}")
+    (tmp_path / "PROJECT_READY.md").write_text("# old")
+    copied, target = files(tmp_path, tmp_path / "tests", (tmp_path / "local/artifacts/mvp", tmp_path / "PROJECT_READY.md"))
+    assert [name for name, _ in copied] == ["tests/test_a.py"]
+    assert target == "tests"
