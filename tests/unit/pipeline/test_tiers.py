@@ -143,6 +143,7 @@ def test_a_suite_copy_leaves_bed_s_own_outputs_behind(tmp_path: Path) -> None:
     (tmp_path / "local/artifacts/mvp").mkdir(parents=True)
     (tmp_path / "local/artifacts/mvp/mvp_report.json").write_text("{}")
     (tmp_path / "PROJECT_READY.md").write_text("# old")
-    copied, target = files(tmp_path, tmp_path / "tests", (tmp_path / "local/artifacts/mvp", tmp_path / "PROJECT_READY.md"))
+    outputs = (tmp_path / "local/artifacts/mvp", tmp_path / "PROJECT_READY.md")
+    copied, target = files(tmp_path, tmp_path / "tests", outputs)
     assert [name for name, _ in copied] == ["tests/test_a.py"]
     assert target == "tests"
