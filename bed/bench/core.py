@@ -27,7 +27,7 @@ from .common import bare_boot, out_dir, probe, stats
 def bench_core(root: Path, environ: Mapping[str, str], engine: Engine, console: Console, runs: int) -> dict[str, Any]:
     phases: dict[str, list[float]] = {}
     config = Config.from_env(environ, root=root)
-    images = ensure_images(engine, Recipe(config.base_image, config.ca_bundle), console)
+    images = ensure_images(engine, Recipe.of(config), console)
     for i in range(runs):
         config = Config.from_env(environ, root=root)  # a fresh run id each time
         quiet = Console(out=io.StringIO(), redact=console.redact)
@@ -69,7 +69,7 @@ def measure_floor(engine: Engine, config: Config, images: dict[str, ImageRef], c
                               files=((ROUTER_PATH, router.text.encode()),))
         proxy_s = bare_boot(stack, prober, PROXY, proxy, config.wait_budget_s)
         det_s = _direct(stack, tiers.TIERS["deterministic"], ctx, images)
-        bring_up(stack, Plan.of(config, images, router.text, key))
+        bring_up(stack, Plan.of(config, images, router, key))
         nd_s = _direct(stack, tiers.TIERS["nd"], ctx, images)
     return {"proxy_bare_s": round(proxy_s, 2), "deterministic_direct_s": round(det_s, 2),
             "nd_direct_s": round(nd_s, 2), "floor_s": round(max(proxy_s, det_s) + nd_s, 2)}

@@ -27,7 +27,7 @@ STREAMED = json.dumps({"model": "codex-agent-1", "stream": True,
 
 def bench_gateway(config: Config, environ: Mapping[str, str], engine: Engine, console: Console, seconds: float,
                   levels: tuple[int, ...]) -> dict[str, Any]:
-    images = ensure_images(engine, Recipe(config.base_image, config.ca_bundle), console)
+    images = ensure_images(engine, Recipe.of(config), console)
     key = new_master_key()
     console.redact.add(key)
     router = _router.plan(None, config.group, config.bases.network, strict=True)
@@ -42,7 +42,7 @@ def bench_gateway(config: Config, environ: Mapping[str, str], engine: Engine, co
 
     with Stack(engine, config.run_id, Console(out=io.StringIO(), redact=console.redact)) as stack:
         stack.create_network()
-        services = bring_up(stack, Plan.of(config, images, router.text, key, publish=True))
+        services = bring_up(stack, Plan.of(config, images, router, key, publish=True))
         shim_port = engine.published_port(services.shim.id, SHIM.port)
         proxy_port = engine.published_port(services.proxy.id, PROXY.port)
         targets = {"direct": (f"http://127.0.0.1:{shim_port}/v1/chat/completions", {}),

@@ -37,7 +37,7 @@ def bench_shim(config: Config, environ: Mapping[str, str], engine: Engine, conso
                concurrency: int, rounds: int = 3) -> dict[str, Any]:
     """Each surface of the shim back to back with the bare hello (both servers up at once), so drift
     on the machine hits both alike; the median ratio over ``rounds`` pairs, per surface."""
-    images = ensure_images(engine, Recipe(config.base_image, config.ca_bundle), console)
+    images = ensure_images(engine, Recipe.of(config), console)
     results: dict[str, list[dict[str, float]]] = {f"{n} {s}": [] for s in SURFACES for n in ("hello", "shim")}
     pairs: dict[str, list[float]] = {s: [] for s in SURFACES}
     apps = {"hello": ("bed_shim._hello:app",), "shim": ("bed_shim.app:create_app", "--factory")}

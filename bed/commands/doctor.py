@@ -123,7 +123,7 @@ def check_engine(connect: Callable[[], Engine], config: Config | None, environ: 
         found += check_disk(Path(info.root_dir))
     if config is None:
         return found
-    recipe = Recipe(config.base_image, config.ca_bundle)
+    recipe = Recipe.of(config)
     tags = expected_tags(engine, recipe)
     built = [tag for tag in tags.values() if engine.image(tag) is not None]
     for spec in SPECS:

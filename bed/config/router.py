@@ -23,11 +23,17 @@ MAX_NESTING = 64  # flow brackets; LiteLLM configs nest a handful of levels, YAM
 SHIM_API_KEY = "sk-mini-agent-not-a-secret"  # the shim checks no key; LiteLLM wants one set
 
 
+PROVIDER = "codex-agent"  # the seed's provider: codex-agent/<model> to the one base, loaded by the proxy
+PROVIDER_HANDLER = "bed_codex_agent.handler"  # bed/stack/providers/bed_codex_agent.py, next to router.yaml
+MAX_MODULE_BYTES = 1024 * 1024
+
+
 @dataclasses.dataclass(frozen=True)
 class RouterPlan:
     text: str  # the YAML the proxy gets
     source: str  # "generated" or the user's path
     notes: tuple[str, ...]  # what bed changed or generated, to be said loudly
+    modules: tuple[tuple[str, bytes], ...] = ()  # provider and callback modules the config names, from its folder
 
 
 def deployment(group: str, network_base: str) -> dict[str, Any]:
@@ -57,9 +63,21 @@ def bridge(group: str, network_base: str) -> dict[str, Any]:
     }
 
 
+def provider_group(group: str) -> str:
+    """The group served by the codex-agent provider the proxy loads (``provider_deployment``)."""
+    return f"{group}-provider"
+
+
+def provider_deployment(group: str, network_base: str) -> dict[str, Any]:
+    return {
+        "model_name": provider_group(group),
+        "litellm_params": {"model": f"{PROVIDER}/{group}", "api_base": network_base, "api_key": SHIM_API_KEY},
+    }
+
+
 def groups(group: str) -> tuple[str, ...]:
     """Every group of the generated config: what the shim lists as its models."""
-    return (group, fallback_group(group), bridge_group(group))
+    return (group, fallback_group(group), bridge_group(group), provider_group(group))
 
 
 def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool) -> RouterPlan:
@@ -68,7 +86,8 @@ def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool)
         # same shim, and retries: what the ND and agent tiers drive, with shim faults.
         config = {
             "model_list": [deployment(group, network_base), bridge(group, network_base),
-                           deployment(fallback_group(group), network_base)],
+                           deployment(fallback_group(group), network_base),
+                           provider_deployment(group, network_base)],
             "router_settings": {"num_retries": 2, "retry_after": 0,
                                 "fallbacks": [{group: [fallback_group(group)]}]},
             "litellm_settings": _settings(),
@@ -91,7 +110,7 @@ def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool)
         if entry.get("model_name") == group:
             notes += _complete(entry, index, user_path, network_base, strict=strict)
     reason = "; ".join(notes) if notes else f"validated copy of {user_path}"
-    return RouterPlan(_render(config, reason), str(user_path), tuple(notes))
+    return RouterPlan(_render(config, reason), str(user_path), tuple(notes), named_modules(config, user_path.parent))
 
 
 def _complete(entry: dict[str, Any], index: int, path: Path, network_base: str, *, strict: bool) -> list[str]:
@@ -123,7 +142,28 @@ def _complete(entry: dict[str, Any], index: int, path: Path, network_base: str, 
 
 
 def _settings() -> dict[str, Any]:
-    return {"drop_params": True, "telemetry": False}
+    return {"drop_params": True, "telemetry": False,
+            "custom_provider_map": [{"provider": PROVIDER, "custom_handler": PROVIDER_HANDLER}]}
+
+
+def named_modules(config: dict[str, Any], folder: Path) -> tuple[tuple[str, bytes], ...]:
+    """The Python files next to the user's config that it names as a provider or a callback
+    (``module.attribute``): LiteLLM's proxy loads them from its config's folder, so they go there too."""
+    settings = config.get("litellm_settings") or {}
+    names: list[str] = []
+    if isinstance(settings, dict):
+        for entry in settings.get("custom_provider_map") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("custom_handler"), str):
+                names.append(entry["custom_handler"])
+        for key in ("callbacks", "success_callback", "failure_callback"):
+            value = settings.get(key)
+            names += [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
+    found: dict[str, bytes] = {}
+    for name in names:
+        module = folder / (name.split(".")[0] + ".py")
+        if "." in name and module.is_file() and module.stat().st_size <= MAX_MODULE_BYTES:
+            found[module.name] = module.read_bytes()
+    return tuple(sorted(found.items()))
 
 
 def _render(config: dict[str, Any], reason: str) -> str:

@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..runner import bed_shards
 from . import bases as _bases
 from . import values
+from .gateway import PINNED, PINNED_GATEWAY, Gateway
 from .router import DEFAULT_GROUP
 
 TIERS = ("deterministic", "nd", "agents", "release")
@@ -72,6 +73,9 @@ SETTINGS = (
     Setting("repromote_after", "BED_REPROMOTE_AFTER", 5,
             "Consecutive clean runs that take a test out of quarantine. Default 5."),
     Setting("suite", "BED_SUITE", None, "Your own tests to run instead of bed's, by marker.", "--suite"),
+    Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "
+            "(path:../litellm; in [tool.bed]: { path = \"../litellm\" }) or an image (image:repo/gw:tag). "
+            f"Default {PINNED}."),
 )
 SETTING = {s.key: s for s in SETTINGS}
 
@@ -142,6 +146,7 @@ class Config:
     suite: Path | None = None  # a project's own tests, run by marker instead of bed's tiers
     flake_store: Path = Path("local/flakes.json")
     repromote_after: int = 5
+    gateway: Gateway = PINNED_GATEWAY
     sources: Mapping[str, Value] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -238,6 +243,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         suite=_suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r))),
         flake_store=root / get("flake_store", values.path_value),
         repromote_after=get("repromote_after", lambda w, r: values.count(w, r, default=5)),
+        gateway=get("litellm", lambda w, r: Gateway.parse(r, root=root, where=w)) or PINNED_GATEWAY,
         sources=get.seen,
     )
 

@@ -126,6 +126,8 @@ class DockerEngine:
             kwargs["nano_cpus"] = spec.nano_cpus
         if spec.working_dir:
             kwargs["working_dir"] = spec.working_dir
+        if spec.entrypoint is not None:
+            kwargs["entrypoint"] = list(spec.entrypoint)
         if spec.network is None:
             kwargs["network"] = "none"
         elif spec.network != "bridge":  # the default network has no aliases
@@ -278,16 +280,22 @@ class DockerEngine:
         with _mapped(f"tag {image_id[:19]} as {repository}:{tag}"):
             self._client.api.tag(image_id, repository, tag)
 
-    def run_once(self, image: str, argv: list[str], labels: Mapping[str, str]) -> ExecResult:
+    def run_once(self, image: str, argv: list[str], labels: Mapping[str, str],
+                 entrypoint: list[str] | None = None) -> ExecResult:
         try:
             output = self._client.containers.run(image, argv, remove=True, network_mode="none", labels=dict(labels),
-                                                 stdout=True, stderr=True)
+                                                 stdout=True, stderr=True, entrypoint=entrypoint)
         except docker.errors.ContainerError as exc:
             text = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else str(exc.stderr or "")
             return ExecResult(int(exc.exit_status), text)
         except docker.errors.ImageNotFound:
             raise ImageError(f"image {image} is not on this engine.", hint="build it first (`bed images`).") from None
-        except (docker.errors.APIError, *_TRANSPORT) as exc:
+        except docker.errors.APIError as exc:
+            if "not found" in _explain(exc) or "no such file" in _explain(exc).lower():
+                return ExecResult(127, _explain(exc))  # that entrypoint is not in the image
+            raise EngineError(f"the engine could not run a container of {image}: {_reason(exc)}.",
+                              hint="read the engine's log; check free memory and the storage driver.") from None
+        except _TRANSPORT as exc:
             raise EngineError(f"the engine could not run a container of {image}: {_reason(exc)}.",
                               hint="read the engine's log; check free memory and the storage driver.") from None
         return ExecResult(0, output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output))

@@ -21,6 +21,7 @@ class ContainerSpec:
     labels: Mapping[str, str]
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
     command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None  # None: the image's; () clears it
     network: str | None = None  # None: no network at all (loopback only)
     aliases: tuple[str, ...] = ()
     publish: Mapping[int, int | None] = dataclasses.field(default_factory=dict)  # port -> host port (None: any)
@@ -152,6 +153,8 @@ class Engine(Protocol):
 
     def tag(self, image_id: str, repository: str, tag: str) -> None: ...
 
-    def run_once(self, image: str, argv: list[str], labels: Mapping[str, str]) -> ExecResult:
-        """Run a throwaway container with no network to its end; its exit code and output."""
+    def run_once(self, image: str, argv: list[str], labels: Mapping[str, str],
+                 entrypoint: list[str] | None = None) -> ExecResult:
+        """Run a throwaway container with no network to its end; its exit code and output
+        (127 when the entrypoint is not in the image)."""
         ...

@@ -12,13 +12,17 @@ import dataclasses
 import hashlib
 import io
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ..config.gateway import PINNED_GATEWAY, Gateway
+from ..config.settings import Config
 from ..console import Console
 from ..engine.labels import IMAGE
 from ..engine.protocol import Engine, ImageInfo
 from ..errors import ImageError
+from ..stack.services import ROUTER_PATH
+from . import gateway
 from .base import base_image, known_base
 from .specs import SPECS, ImageSpec
 
@@ -34,6 +38,8 @@ class ImageRef:
     id: str
     size_mb: float
     built: bool
+    command: tuple[str, ...] = ()  # start it with this (entrypoint cleared): a gateway image used as is
+    gateway: Gateway | None = None  # the proxy image: what it holds (a fork's commit and dirtiness)
 
     def to_dict(self) -> dict[str, object]:
         return {"tag": self.tag, "id": self.id, "size_mb": self.size_mb, "built": self.built}
@@ -45,6 +51,11 @@ class Recipe:
 
     base_image: str
     ca_bundle: Path | None = None
+    gateway: Gateway = PINNED_GATEWAY
+
+    @classmethod
+    def of(cls, config: Config) -> Recipe:
+        return cls(config.base_image, config.ca_bundle, config.gateway)
 
     def ca(self) -> bytes:
         if self.ca_bundle is not None:
@@ -60,21 +71,49 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
     """Every bed image, built only where its content hash has no image yet."""
     base_name, base_id = base_image(engine, recipe.base_image, console)
     ca = recipe.ca()
+    plan = gateway.plan(recipe.gateway, PACKAGE)
+    console.step(f"gateway under test: {plan.gateway.describe()}")
     refs: dict[str, ImageRef] = {}
     for spec in SPECS:
-        parent = refs[spec.base_from].tag if spec.base_from else base_name
-        parent_id = refs[spec.base_from].id if spec.base_from else base_id
+        if spec.name == "litellm" and plan.gateway.kind == "image":
+            refs.update(_existing_gateway(engine, plan.gateway, refs["python"], ca, console))
+            continue
+        parent_ref = refs.get("adapter") if spec.name == "runner" and "adapter" in refs else \
+            refs.get(spec.base_from or "")
+        parent, parent_id = (parent_ref.tag, parent_ref.id) if parent_ref else (base_name, base_id)
         args = {"BASE_IMAGE": parent, **{arg: refs[name].tag for arg, name in spec.args}}
-        context = build_context(spec, ca)
+        context = plan.context if spec.name == "litellm" else build_context(spec, ca)
         tag = f"{spec.repository}:{digest(context, _ids(parent_id, spec, refs))}"
         image = engine.image(tag)
         built = image is None
         if image is None:
             console.step(f"building {tag} (FROM {parent})")
-            image = _build(engine, tag, context, args, console)
+            explain = plan.explain if spec.name == "litellm" else None
+            image = _build(engine, tag, context, args, console, explain)
         engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
-        refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built)
+        refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
+                                   gateway=plan.gateway if spec.name == "litellm" else None)
     return refs
+
+
+def _existing_gateway(engine: Engine, wanted: Gateway, python: ImageRef, ca: bytes,
+                      console: Console) -> dict[str, ImageRef]:
+    """A gateway image used as is: the proxy runs it (its entrypoint replaced), and an adapter
+    built FROM it is the runner's base, so the smokes import the very litellm the proxy runs."""
+    facts = gateway.probe_image(engine, wanted.value)
+    found = engine.image(wanted.value)
+    assert found is not None  # probe_image pulled it when it was missing
+    described = dataclasses.replace(wanted, base=facts.litellm)
+    console.step(f"{wanted.value}: litellm {facts.litellm} at {facts.python} (Python {facts.version})")
+    context = {"Dockerfile": gateway.runner_adapter(facts, wanted.value), "ca.crt": ca}
+    tag = f"bed-adapter:{digest(context, found.id)}"
+    adapter = engine.image(tag)
+    if adapter is None:
+        console.step(f"building {tag} (FROM {wanted.value})")
+        adapter = _build(engine, tag, context, {"BASE_IMAGE": found.id}, console, None)
+    command = tuple(gateway.proxy_command(facts, ROUTER_PATH, 4000))
+    return {"litellm": ImageRef("litellm", wanted.value, found.id, found.size_mb, False, command, described),
+            "adapter": ImageRef("adapter", tag, adapter.id, adapter.size_mb, False)}
 
 
 def expected_tags(engine: Engine, recipe: Recipe) -> dict[str, str]:
@@ -83,14 +122,18 @@ def expected_tags(engine: Engine, recipe: Recipe) -> dict[str, str]:
     if base_id is None:
         return {}
     ca = recipe.ca()
+    plan = gateway.plan(recipe.gateway, PACKAGE)
     tags: dict[str, str] = {}
     ids: dict[str, str] = {}
     for spec in SPECS:
         parent_id = ids.get(spec.base_from) if spec.base_from else base_id
         if parent_id is None or any(name not in ids for _, name in spec.args):
             break  # what it is built from is not built, so its tag cannot be known yet
+        if spec.name == "litellm" and plan.gateway.kind == "image":
+            break  # the user's image and its adapter: `bed images` shows them
         arg_ids = {name: ImageRef(name, "", ids[name], 0, False) for _, name in spec.args}
-        tags[spec.name] = f"{spec.repository}:{digest(build_context(spec, ca), _ids(parent_id, spec, arg_ids))}"
+        context = plan.context if spec.name == "litellm" else build_context(spec, ca)
+        tags[spec.name] = f"{spec.repository}:{digest(context, _ids(parent_id, spec, arg_ids))}"
         image = engine.image(tags[spec.name])
         if image is not None:
             ids[spec.name] = image.id
@@ -153,16 +196,20 @@ def tar(context: Mapping[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _build(engine: Engine, tag: str, context: Mapping[str, bytes], args: Mapping[str, str],
-           console: Console) -> ImageInfo:
+def _build(engine: Engine, tag: str, context: Mapping[str, bytes], args: Mapping[str, str], console: Console,
+           explain: Callable[[list[str]], ImageError | None] | None) -> ImageInfo:
+    """Build it, streaming its output; ``explain`` may turn a failure's last lines into a better error."""
     source = tag.split(":")[0].removeprefix("bed-")
     tail: list[str] = []
     try:
         # Not bed.project: containers inherit image labels, and that one marks what a run started.
         for line in engine.build(tar(context), tag, args, {IMAGE: source}):
-            tail = [*tail, line][-8:]
+            tail = [*tail, line][-12:]
             console.stream(f"build {source}", line)
     except ImageError as exc:
+        better = explain(tail) if explain is not None else None
+        if better is not None:
+            raise better from None
         exc.details = exc.details or "\n".join(tail)
         raise
     image = engine.image(tag)

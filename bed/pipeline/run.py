@@ -25,7 +25,6 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from .. import __version__
@@ -138,7 +137,7 @@ def prepare(state: RunState) -> None:
 def images(state: RunState) -> None:
     config, console = state.config, state.console
     state.engine = engine = state.connect()
-    state.images = dict(state.given_images or ensure_images(engine, Recipe(config.base_image, config.ca_bundle),
+    state.images = dict(state.given_images or ensure_images(engine, Recipe.of(config),
                                                             console))
     cpus = engine.info().cpus
     if config.workers is not None and budgets.workers(config.workers, cpus)[1]:
@@ -221,6 +220,7 @@ def report(state: RunState) -> None:
         notes=(*config.bases.warnings, *(state.router.notes if state.router else ())),
         started_at=state.started_at, repro=_repro_record(state),
         quarantine=tuple(quarantine.as_report(state.book, config.repromote_after)),
+        gateway=_gateway(state),
     )
     write_all(state.result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
 
@@ -248,7 +248,7 @@ def _stack(state: RunState) -> Stack:
 def _plan(state: RunState) -> Plan:
     config = state.config
     assert state.router is not None
-    return Plan.of(config, state.images, state.router.text, state.master_key, local_engine=_local(state.environ))
+    return Plan.of(config, state.images, state.router, state.master_key, local_engine=_local(state.environ))
 
 
 def _deps(state: RunState) -> list[Service]:
@@ -387,9 +387,16 @@ def _repro_record(state: RunState) -> dict[str, Any]:
     }
 
 
+def _gateway(state: RunState) -> dict[str, Any]:
+    proxy = state.images.get("litellm")
+    gateway = proxy.gateway if proxy and proxy.gateway else state.config.gateway
+    return {**gateway.to_dict(), "describe": gateway.describe()}
+
+
 def _versions(state: RunState) -> dict[str, str]:
-    lock = (Path(__file__).resolve().parents[1] / "images/context/litellm/requirements.lock").read_text()
-    litellm = next((ln.split("==")[1] for ln in lock.splitlines() if ln.startswith("litellm==")), "unknown")
+    gateway = _gateway(state)
+    litellm = gateway["base"] or gateway["value"] if gateway["kind"] != "release" else gateway["value"]
     python = next((o.first.evidence.python for o in state.outcomes.values() if o.first.evidence.python), "unknown")
     engine = state.engine.info().version if state.engine else "?"
-    return {"bed": __version__, "litellm": litellm, "docker_engine": engine, "runner_python": python}
+    return {"bed": __version__, "litellm": litellm, "gateway": gateway["describe"], "docker_engine": engine,
+            "runner_python": python}

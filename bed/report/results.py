@@ -79,6 +79,7 @@ class RunResult:
     started_at: str = ""
     repro: dict[str, Any] = dataclasses.field(default_factory=dict)  # what `bed repro` needs
     quarantine: tuple[dict[str, Any], ...] = ()  # the tests in quarantine after this run
+    gateway: dict[str, Any] = dataclasses.field(default_factory=dict)  # the gateway under test (kind, value, ...)
 
     @property
     def verdict(self) -> str:
@@ -117,6 +118,7 @@ class RunResult:
             "notes": list(self.notes),
             "repro": self.repro,
             "quarantine": list(self.quarantine),
+            "gateway": dict(self.gateway),
         }
 
     @classmethod
@@ -127,5 +129,5 @@ class RunResult:
             images=data["images"], timings=data["timings"], versions=data["versions"],
             expect=tuple(data.get("expect", ())), notes=tuple(data.get("notes", ())),
             started_at=data.get("started_at", ""), repro=data.get("repro", {}),
-            quarantine=tuple(data.get("quarantine", ())),
+            quarantine=tuple(data.get("quarantine", ())), gateway=dict(data.get("gateway", {})),
         )

@@ -55,6 +55,7 @@ def project_ready_md(result: RunResult) -> str:
         f"- MINI_AGENT_API_BASE = `{result.bases.get('MINI_AGENT_API_BASE', '')}`",
         f"- CODEX_AGENT_API_BASE = `{result.bases.get('CODEX_AGENT_API_BASE', '')}`",
         f"- shim from the host: `{result.bases.get('host', '')}`",
+        f"- gateway under test: {result.gateway.get('describe', result.versions.get('litellm', '?'))}",
     ]
     if result.expect:
         out.append(f"- READINESS_EXPECT = `{','.join(result.expect)}`")

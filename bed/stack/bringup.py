@@ -11,9 +11,11 @@ import concurrent.futures
 import dataclasses
 import socket
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from ..config.router import groups
+from ..config.bases import NETWORK_BASE
+from ..config.router import RouterPlan, groups
 from ..config.settings import Config
 from ..engine.labels import KEEP, PROJECT, ROLE, RUN
 from ..engine.protocol import ContainerSpec, Engine, ExecResult
@@ -29,7 +31,7 @@ class Plan:
     """What to bring up, and how."""
 
     images: Mapping[str, ImageRef]
-    router_yaml: str
+    router: RouterPlan
     master_key: str
     group: str  # the shim lists this group and the generated config's others
     wait_budget_s: float
@@ -38,9 +40,9 @@ class Plan:
     local_engine: bool = True  # the port pre-check looks at this machine's loopback
 
     @classmethod
-    def of(cls, config: Config, images: Mapping[str, ImageRef], router_yaml: str, master_key: str,
+    def of(cls, config: Config, images: Mapping[str, ImageRef], router: RouterPlan, master_key: str,
            **kwargs: Any) -> Plan:
-        return cls(images=images, router_yaml=router_yaml, master_key=master_key, group=config.group,
+        return cls(images=images, router=router, master_key=master_key, group=config.group,
                    wait_budget_s=config.wait_budget_s, shim_host_port=config.bases.host_port, **kwargs)
 
 
@@ -138,10 +140,25 @@ def _shim_spec(stack: Stack, plan: Plan) -> ContainerSpec:
 
 
 def _proxy_spec(stack: Stack, plan: Plan) -> ContainerSpec:
-    env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key}
-    return dataclasses.replace(_base(stack, plan.images[PROXY.image].tag, env=env), aliases=(PROXY.alias,),
-                               publish={PROXY.port: None} if plan.publish else {},
-                               files=((ROUTER_PATH, plan.router_yaml.encode()),))
+    # The environment is the container's, so it is set before the proxy imports litellm (the
+    # seed's "env before import" rule): the provider module reads the one base from it.
+    env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key, "CODEX_AGENT_API_BASE": NETWORK_BASE}
+    image = plan.images[PROXY.image]
+    folder = ROUTER_PATH.rsplit("/", 1)[0]
+    # Provider and callback modules go next to router.yaml: LiteLLM loads them from its config's folder.
+    modules = {**providers(), **dict(plan.router.modules)}
+    files = ((ROUTER_PATH, plan.router.text.encode()), *((f"{folder}/{n}", data) for n, data in modules.items()))
+    spec = dataclasses.replace(_base(stack, image.tag, env=env), aliases=(PROXY.alias,),
+                               publish={PROXY.port: None} if plan.publish else {}, files=files)
+    if image.command:  # a gateway image used as is: its entrypoint (migrations, ...) replaced
+        spec = dataclasses.replace(spec, entrypoint=(), command=image.command)
+    return spec
+
+
+def providers() -> dict[str, bytes]:
+    """bed's proxy-side provider modules (the seed's codex-agent): bed/stack/providers/*.py."""
+    folder = Path(__file__).resolve().parent / "providers"
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.py"))}
 
 
 def loopback_port_free(port: int) -> bool:

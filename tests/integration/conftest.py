@@ -49,7 +49,7 @@ def engine() -> DockerEngine:
 def images(engine: DockerEngine) -> dict[str, ImageRef]:
     # Builds on first use (cold), then it is a cached no-op; the output goes to the terminal.
     config = Config.from_env(clean_env(), root=REPO)
-    return ensure_images(engine, Recipe(config.base_image, config.ca_bundle), Console())
+    return ensure_images(engine, Recipe.of(config), Console())
 
 
 def clean_env() -> dict[str, str]:

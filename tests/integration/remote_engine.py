@@ -109,7 +109,7 @@ def remote_engine(client: docker.DockerClient, images: dict[str, ImageRef]) -> I
             for spec in SPECS:  # compose/bed.yaml names them :current
                 remote.images.get(images[spec.name].tag).tag(spec.repository, "current")
             there = connect({"DOCKER_HOST": engine.docker_host})
-            assert expected_tags(there, Recipe(config.base_image, config.ca_bundle)) == \
+            assert expected_tags(there, Recipe.of(config)) == \
                 {s.name: images[s.name].tag for s in SPECS}, (
                 "the remote engine would not find this checkout's images")
         finally:

@@ -30,7 +30,7 @@ SCHEMA = json.loads((Path(bed.__file__).parent / "report" / "report.schema.json"
 
 def _plan(config: Config, images: dict[str, ImageRef], key: str, **kwargs: object) -> Plan:
     router = plan(None, config.group, config.bases.network, strict=True)
-    return Plan.of(config, images, router.text, key, **kwargs)
+    return Plan.of(config, images, router, key, **kwargs)
 
 
 def test_openai_client_through_the_real_proxy_to_the_shim(engine: DockerEngine, images: dict[str, ImageRef],

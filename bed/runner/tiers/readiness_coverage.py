@@ -14,11 +14,12 @@ PROVIDERS = {
     "custom_openai": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
     "anthropic": ("release/test_live_providers.py",),
     "groq": ("release/test_live_providers.py",),
-    "codex-agent": ("deterministic/test_codex_agent_provider.py",),
+    "codex-agent": ("deterministic/test_codex_agent_provider.py", "nd/test_provider.py"),
 }
 
 # extra model groups (besides BED_GROUP) -> the smokes that exercise them
 GROUPS: dict[str, tuple[str, ...]] = {
     "codex-agent-1-fallback": ("nd/test_resilience.py",),
     "codex-agent-1-chat": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
+    "codex-agent-1-provider": ("nd/test_provider.py",),
 }

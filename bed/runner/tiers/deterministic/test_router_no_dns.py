@@ -15,19 +15,19 @@ import socket
 
 import httpx
 import pytest
+import yaml
 from hermetic import openai_answer
 
-GROUP = "codex-agent-1"
-BASE = "http://mini-agent:8788/v1"
+GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
+# This run's router config, as the proxy gets it: the Router under test is built from it.
+MODEL_LIST = yaml.safe_load(os.environ["BED_ROUTER_YAML"])["model_list"]
+BASE = next(e["litellm_params"]["api_base"] for e in MODEL_LIST if e["model_name"] == GROUP)
 
 
 def _router():  # type: ignore[no-untyped-def]
     import litellm
 
-    return litellm.Router(model_list=[{
-        "model_name": GROUP,
-        "litellm_params": {"model": f"openai/{GROUP}", "api_base": BASE, "api_key": "sk-hermetic"},
-    }])
+    return litellm.Router(model_list=MODEL_LIST)
 
 
 def test_network_is_really_off() -> None:
@@ -71,4 +71,4 @@ def test_unknown_group_is_a_router_error_not_a_host(no_dns: list[str]) -> None:
     import litellm
 
     with pytest.raises(litellm.exceptions.BadRequestError, match=r"(?i)invalid model name|no healthy deployments"):
-        _router().completion(model="codex-agent-2", messages=[{"role": "user", "content": "ping"}])
+        _router().completion(model="no-such-group-anywhere", messages=[{"role": "user", "content": "ping"}])
