@@ -20,14 +20,14 @@ from types import ModuleType
 from typing import NoReturn
 
 from . import __version__, signals
-from .commands import bench, compose, doctor, down, env, gc, images, init, repro, run, up
+from .commands import bench, compare, compose, doctor, down, env, gc, images, init, repro, run, up
 from .console import Console
 from .errors import EXIT_BUG, EXIT_PIPE, BedError, ConfigError, Interrupted
 from .redact import Redactor
 
 COMMANDS: dict[str, ModuleType] = {
     "run": run, "up": up, "down": down, "gc": gc, "images": images, "repro": repro, "doctor": doctor,
-    "bench": bench, "compose": compose, "env": env, "init": init,
+    "bench": bench, "compose": compose, "env": env, "init": init, "compare": compare,
 }
 
 

@@ -8,6 +8,7 @@ in place under the output; elsewhere (CI logs), a plain heartbeat line every few
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 import threading
 import time
@@ -23,7 +24,8 @@ CLEAR = "\r\033[K"
 
 
 class Console:
-    def __init__(self, out: TextIO | None = None, redact: Redactor | None = None, *, tty: bool | None = None) -> None:
+    def __init__(self, out: TextIO | io.TextIOBase | None = None, redact: Redactor | None = None, *,
+                 tty: bool | None = None) -> None:
         self._out = out if out is not None else sys.stdout
         self.redact = redact or Redactor()
         self._t0 = time.monotonic()
@@ -33,6 +35,12 @@ class Console:
         self._beats: dict[str, float] = {}
         self._status_shown = False
         self._ticker: threading.Thread | None = None
+
+    def labelled(self, label: str) -> Console:
+        """A console for one of several jobs that run side by side (compare legs): each of its lines
+        starts with ``[label]`` and is written whole under this console's lock, so the lines of two
+        jobs never mix; its progress is heartbeat lines, never a redrawn status line."""
+        return Console(_Labelled(self._out, f"[{label}] ", self._lock), self.redact.copy(), tty=False)
 
     def _write(self, text: str) -> None:
         with self._lock:
@@ -95,3 +103,27 @@ class Console:
         """A block that cannot be missed: for SKIPs, forced values and other loud news."""
         rule = "!" * BANNER_WIDTH
         self._write("\n".join([rule, f"!! {title}", *(f"!!   {line}" for line in lines), rule]))
+
+
+class _Labelled(io.TextIOBase):
+    """Whole lines, each prefixed, into a stream shared with other jobs (under their shared lock)."""
+
+    def __init__(self, out: TextIO | io.TextIOBase, prefix: str, lock: threading.Lock) -> None:
+        super().__init__()
+        self._out, self._prefix, self._lock = out, prefix, lock
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            *lines, self._pending = (self._pending + text).split("\n")
+            for line in lines:
+                self._out.write(f"{self._prefix}{line}\n")
+            self._out.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._out.flush()
+
+    def isatty(self) -> bool:
+        return False

@@ -33,6 +33,10 @@ class Redactor:
         ordered = sorted(self._secrets, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
+    def copy(self) -> Redactor:
+        """Another redactor with the same secrets, for a job that adds its own (a compare leg's key)."""
+        return Redactor(self._secrets)
+
     def __call__(self, text: str) -> str:
         text = USERINFO.sub(MASK + "@", text)
         return self._pattern.sub(MASK, text) if self._pattern else text

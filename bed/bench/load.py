@@ -75,35 +75,54 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def _worker(host: str, port: int, payload: bytes, deadline: float, budget: list[int],
-                  latencies: list[float], errors: list[int]) -> None:
-    """Only 2xx answers count as requests (and latencies); anything else is an error."""
-    reader, writer = await asyncio.open_connection(host, port)
+                  latencies: list[float], errors: list[int], timeout_s: float) -> None:
+    """Only 2xx answers count as requests (and latencies); anything else is an error. So is a
+    request that gets no answer within ``timeout_s`` or loses its connection: the worker then
+    connects again, so a gateway that drops a connection or hangs on one surface is measured
+    as failing, never as a hung benchmark."""
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     try:
         while time.monotonic() < deadline and budget[0] > 0:
             budget[0] -= 1
-            started = time.perf_counter()
-            writer.write(payload)
-            status, _ = await read_response(reader)
+            try:
+                if connection is None:
+                    connection = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+                reader, writer = connection
+                started = time.perf_counter()
+                writer.write(payload)
+                status, _ = await asyncio.wait_for(read_response(reader), timeout_s)
+            except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError):
+                errors[0] += 1  # IncompleteReadError is an EOFError: the connection ended mid-answer
+                _close(connection)
+                connection = None
+                await asyncio.sleep(0.05)  # refused or dropped: do not spin
+                continue
             if 200 <= status < 300:
                 latencies.append((time.perf_counter() - started) * 1000)
             else:
                 errors[0] += 1
     finally:
-        writer.close()
+        _close(connection)
+
+
+def _close(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
+    if connection is not None:
+        connection[1].close()
 
 
 async def _run(url: str, body: bytes, concurrency: int, seconds: float, max_requests: int,
-               headers: dict[str, str] | None) -> LoadResult:
+               headers: dict[str, str] | None, timeout_s: float) -> LoadResult:
     host, port, payload = request_bytes(url, body, headers)
     latencies: list[float] = []
     errors, budget = [0], [max_requests]
     started = time.monotonic()
-    await asyncio.gather(*(_worker(host, port, payload, started + seconds, budget, latencies, errors)
+    await asyncio.gather(*(_worker(host, port, payload, started + seconds, budget, latencies, errors, timeout_s)
                            for _ in range(concurrency)))
     return LoadResult(len(latencies), errors[0], time.monotonic() - started, tuple(latencies))
 
 
 def load(url: str, body: bytes, *, concurrency: int = 32, seconds: float = 5.0, max_requests: int = 500_000,
-         headers: dict[str, str] | None = None) -> LoadResult:
-    """POST ``body`` to ``url`` from ``concurrency`` keep-alive connections for ``seconds``."""
-    return asyncio.run(_run(url, body, concurrency, seconds, max_requests, headers))
+         headers: dict[str, str] | None = None, timeout_s: float = 30.0) -> LoadResult:
+    """POST ``body`` to ``url`` from ``concurrency`` keep-alive connections for ``seconds`` (each
+    request waits at most ``timeout_s`` for its answer)."""
+    return asyncio.run(_run(url, body, concurrency, seconds, max_requests, headers, timeout_s))

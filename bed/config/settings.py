@@ -78,6 +78,11 @@ SETTINGS = (
             f"Default {PINNED}."),
 )
 SETTING = {s.key: s for s in SETTINGS}
+# Sub-tables of [tool.bed] (sections of bed.toml) that one command reads itself, not settings:
+# project_file() lets them through, and that command checks their keys.
+TABLES: dict[str, str] = {
+    "compare": "bed compare: the gateways to compare (litellm = [...]), gate, jobs",
+}
 
 # Read directly (not settings): the one base, and what CI systems set.
 OTHER_VARS: dict[str, str] = {
@@ -147,6 +152,9 @@ class Config:
     flake_store: Path = Path("local/flakes.json")
     repromote_after: int = 5
     gateway: Gateway = PINNED_GATEWAY
+    # A compare leg: PROJECT_READY.md and .artifacts/ go here instead of the project root, so legs
+    # that run side by side never write the same file.
+    outputs_dir: Path | None = None
     sources: Mapping[str, Value] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -156,7 +164,7 @@ class Config:
 
     @property
     def stub_path(self) -> Path:
-        return self.root / ".artifacts" / "router_stub.yaml"
+        return (self.outputs_dir or self.root) / ".artifacts" / "router_stub.yaml"
 
     @property
     def report_path(self) -> Path:
@@ -164,7 +172,7 @@ class Config:
 
     @property
     def ready_md_path(self) -> Path:
-        return self.root / "PROJECT_READY.md"
+        return (self.outputs_dir or self.root) / "PROJECT_READY.md"
 
     @property
     def durations_path(self) -> Path:
@@ -303,13 +311,28 @@ def _toml(path: Path) -> dict[str, Any]:
 def _checked(table: object, where: str, path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} is not a table.", hint="write it as a [tool.bed] section.")
-    for key in table:
+    for key, value in table.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                inner = f"[tool.bed.{key}]" if where == "[tool.bed]" else f"[{key}]"
+                raise ConfigError(f"{path}: {where} {key} is not a table.", hint=f"write it as a {inner} section.")
+            continue
         if key not in SETTING:
-            near = difflib.get_close_matches(key, list(SETTING), n=1)
+            known = [*SETTING, *TABLES]
+            near = difflib.get_close_matches(key, known, n=1)
             maybe = f"did you mean {near[0]!r}? " if near else ""
             raise ConfigError(f"{path}: {where} has an unknown key {key!r}.",
-                              hint=f"{maybe}the keys are: {', '.join(SETTING)}.")
+                              hint=f"{maybe}the keys are: {', '.join(known)}.")
     return dict(table)
+
+
+def project_table(root: Path, name: str) -> tuple[str, dict[str, Any]]:
+    """A command's own sub-table (``[tool.bed.compare]``, or ``[compare]`` in bed.toml): how a
+    message names it, and its content ({} when absent). Its keys are the command's to check."""
+    assert name in TABLES, name
+    file_name, file = project_file(root)
+    where = f"[tool.bed.{name}]" if file_name == "pyproject.toml" else f"bed.toml [{name}]"
+    return where, dict(file.get(name, {}))
 
 
 def _suite(root: Path, raw: str | None) -> Path | None:

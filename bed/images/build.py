@@ -8,11 +8,13 @@ machines), bed bootstraps a Debian bookworm base with debootstrap (``bed.images.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
 import tarfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from ..config.gateway import PINNED_GATEWAY, Gateway
@@ -67,9 +69,25 @@ class Recipe:
         return Path(certifi.where()).read_bytes()
 
 
+_GUARD = threading.Lock()
+_BUILDING: dict[str, threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def _one_builder(tag: str) -> Iterator[None]:
+    """One build of a tag at a time in this process: compare legs run side by side, and two
+    gateways share the python and shim images (the second finds the first's image instead of
+    building it again)."""
+    with _GUARD:
+        lock = _BUILDING.setdefault(tag, threading.Lock())
+    with lock:
+        yield
+
+
 def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str, ImageRef]:
     """Every bed image, built only where its content hash has no image yet."""
-    base_name, base_id = base_image(engine, recipe.base_image, console)
+    with _one_builder(f"base {recipe.base_image}"):
+        base_name, base_id = base_image(engine, recipe.base_image, console)
     ca = recipe.ca()
     plan = gateway.plan(recipe.gateway, PACKAGE)
     console.step(f"gateway under test: {plan.gateway.describe()}")
@@ -84,12 +102,13 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
         args = {"BASE_IMAGE": parent, **{arg: refs[name].tag for arg, name in spec.args}}
         context = plan.context if spec.name == "litellm" else build_context(spec, ca)
         tag = f"{spec.repository}:{digest(context, _ids(parent_id, spec, refs))}"
-        image = engine.image(tag)
-        built = image is None
-        if image is None:
-            console.step(f"building {tag} (FROM {parent})")
-            explain = plan.explain if spec.name == "litellm" else None
-            image = _build(engine, tag, context, args, console, explain)
+        with _one_builder(tag):
+            image = engine.image(tag)
+            built = image is None
+            if image is None:
+                console.step(f"building {tag} (FROM {parent})")
+                explain = plan.explain if spec.name == "litellm" else None
+                image = _build(engine, tag, context, args, console, explain)
         engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
         refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
                                    gateway=plan.gateway if spec.name == "litellm" else None)

@@ -24,7 +24,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .. import __version__
@@ -63,6 +63,7 @@ class RunState:
     given_images: Mapping[str, ImageRef] | None = None  # repro: the report's very images
     now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
     clock: Callable[[], float] = time.monotonic
+    publish: bool = False  # publish the shim and the proxy on loopback (a compare leg benches its proxy)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     owner: contextlib.ExitStack = dataclasses.field(default_factory=contextlib.ExitStack)
     # filled in by the stages
@@ -168,7 +169,7 @@ def run_tiers(state: RunState) -> None:
         started = {n: _start(state, tiers.TIERS[n], wait_for=(SHIM.network_url(SHIM.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
         if served or live:
-            state.services = bring_up(_stack(state), _plan(state))
+            state.services = bring_up(_stack(state), plan_of(state))
             if config.bases.host_port is not None:
                 state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
         late = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n], started[n]) for n in served}
@@ -231,8 +232,10 @@ STAGES: tuple[Stage[RunState], ...] = (
 )
 
 
-def run(state: RunState) -> RunResult:
-    execute(STAGES, state, state.clock)
+def run(state: RunState, *, after_tiers: Sequence[Stage[RunState]] = ()) -> RunResult:
+    """The stages in order; ``after_tiers`` run while the stack is still up (a compare leg's bench)."""
+    at = [s.name for s in STAGES].index("tiers") + 1
+    execute((*STAGES[:at], *after_tiers, *STAGES[at:]), state, state.clock)
     assert state.result is not None
     return state.result
 
@@ -245,10 +248,11 @@ def _stack(state: RunState) -> Stack:
     return state.stack
 
 
-def _plan(state: RunState) -> Plan:
+def plan_of(state: RunState) -> Plan:
     config = state.config
     assert state.router is not None
-    return Plan.of(config, state.images, state.router, state.master_key, local_engine=_local(state.environ))
+    return Plan.of(config, state.images, state.router, state.master_key,
+                   local_engine=local_engine(state.environ), publish=state.publish)
 
 
 def _deps(state: RunState) -> list[Service]:
@@ -327,7 +331,8 @@ def start_shell(stack: Stack, ctx: tiers.Context, image: str) -> Service:
     return stack.start("runner-shell", "runner", dataclasses.replace(spec, image=image, command=None))
 
 
-def _local(environ: Mapping[str, str]) -> bool:
+def local_engine(environ: Mapping[str, str]) -> bool:
+    """The engine is this machine's: what it publishes on 127.0.0.1 is this machine's loopback."""
     host = environ.get("DOCKER_HOST", "")
     return host in ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
 

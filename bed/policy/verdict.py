@@ -71,6 +71,7 @@ def judge(case: Case) -> CheckResult:
         tests=len(ev.tests), failures=len(ev.failed), skipped=len(ev.skipped), required=case.rules.required,
         flaky=tuple(n for n in ev.failed if n in case.flaky),
         quarantined=tuple(n for n in ev.failed if n in case.quarantined and n not in case.flaky),
+        outcomes={n: "flaky" if n in case.flaky else t.outcome for n, t in ev.tests.items()},
     )
     for rule in RULES:
         found = rule(case, base)

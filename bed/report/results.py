@@ -11,6 +11,9 @@ import enum
 from typing import Any
 
 SCHEMA_VERSION = 2  # 2: node ids come from pytest itself (bed's plugin), not from JUnit
+# What a test's entry in CheckResult.outcomes can say: pytest's outcome as bed's plugin recorded
+# it, or "flaky" (it failed, then passed on the immediate re-run).
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "incomplete", "flaky")
 
 
 class Status(enum.StrEnum):
@@ -48,19 +51,24 @@ class CheckResult:
     required: bool = False  # named by READINESS_EXPECT or STRICT: a skip fails the gate
     flaky: tuple[str, ...] = ()  # failed, then passed on the immediate re-run
     quarantined: tuple[str, ...] = ()  # failed, but quarantined: reported, not gating
+    # Every test's outcome ({nodeid: one of OUTCOMES}, in the order they ran): what `bed compare`
+    # lines up between gateways. Absent from reports written before it existed.
+    outcomes: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["status"] = self.status.value
         out["cause"] = self.cause.to_dict() if self.cause else None
         out["flaky"], out["quarantined"] = list(self.flaky), list(self.quarantined)
+        out["outcomes"] = dict(self.outcomes)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
         cause = Cause(**data["cause"]) if data.get("cause") else None
         return cls(**{**data, "status": Status(data["status"]), "cause": cause,
-                      "flaky": tuple(data.get("flaky", ())), "quarantined": tuple(data.get("quarantined", ()))})
+                      "flaky": tuple(data.get("flaky", ())), "quarantined": tuple(data.get("quarantined", ())),
+                      "outcomes": dict(data.get("outcomes", {}))})
 
 
 @dataclasses.dataclass(frozen=True)
