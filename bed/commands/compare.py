@@ -84,15 +84,20 @@ def settings(args: argparse.Namespace, root: Path) -> Settings:
     gate = args.gate or table.get("gate", "core")
     if gate not in GATES:
         raise ConfigError(f"{where} gate = {gate!r} is not a gate.", hint=f"use one of: {', '.join(sorted(GATES))}.")
-    jobs = _number(args.jobs, table.get("jobs"), 1, f"--jobs / {where} jobs", 1, MAX_JOBS, int)
-    seconds = _number(args.bench_seconds, table.get("bench_seconds"), bench.DEFAULT_SECONDS,
-                      f"--bench-seconds / {where} bench_seconds", 0, bench.MAX_SECONDS, float)
+    jobs = _number(args.jobs, "--jobs", table, "jobs", where, 1, (1, MAX_JOBS), int)
+    seconds = _number(args.bench_seconds, "--bench-seconds", table, "bench_seconds", where, bench.DEFAULT_SECONDS,
+                      (0, bench.MAX_SECONDS), float)
     return Settings(gateways, named, gate, int(jobs), float(seconds))
 
 
-def _number(flag: object, listed: object, default: float, where: str, low: float, high: float,
-            kind: type[int] | type[float]) -> float:
-    value = flag if flag is not None else listed if listed is not None else default
+def _number(flag: object, flag_name: str, table: Mapping[str, Any], key: str, table_name: str, default: float,
+            bounds: tuple[float, float], kind: type[int] | type[float]) -> float:
+    """The flag, else the table's value, else the default; a CONFIG_ERROR naming where it came from."""
+    if flag is not None:
+        value, where = flag, flag_name
+    else:
+        value, where = table.get(key, default), f"{table_name} {key}"
+    low, high = bounds
     if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not isinstance(value, int)):
         raise ConfigError(f"{where} = {value!r} is not a number.", hint=f"give a number from {low:g} to {high:g}.")
     if not low <= value <= high:

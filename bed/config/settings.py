@@ -331,7 +331,7 @@ def project_table(root: Path, name: str) -> tuple[str, dict[str, Any]]:
     message names it, and its content ({} when absent). Its keys are the command's to check."""
     assert name in TABLES, name
     file_name, file = project_file(root)
-    where = f"[tool.bed.{name}]" if file_name == "pyproject.toml" else f"bed.toml [{name}]"
+    where = f"bed.toml [{name}]" if file_name == "bed.toml" else f"[tool.bed.{name}]"
     return where, dict(file.get(name, {}))
 
 

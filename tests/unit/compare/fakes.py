@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from bed.config.gateway import PINNED
 from bed.engine.fake import FakeEngine, Program
-from bed.engine.protocol import ContainerSpec, ExecResult
+from bed.engine.protocol import ExecResult
 from bed.images.gateway import FREEZE_PATH
 
 from ..fakes import engine_with_images, tier_program
@@ -53,7 +53,8 @@ class GatewayEngine(FakeEngine):
         return super().once(image, argv)
 
     def script(self, tier: str, per_gateway: Callable[[str], Program]) -> None:
-        """The runner of ``tier`` runs per_gateway(gateway of its image)."""
+        """The runner of ``tier`` runs per_gateway(gateway of its image) (instead of any earlier script)."""
+        self._behaviours = [(f, b) for f, b in self._behaviours if f != f"runner-{tier}"]
         self.on(f"runner-{tier}", lambda spec: per_gateway(self.gateway_of.get(spec.image, PINNED)))
 
 
@@ -75,6 +76,3 @@ def _files(context: bytes) -> dict[str, bytes]:
                 out[member.name] = handle.read()
     return out
 
-
-def spec_image(spec: ContainerSpec) -> str:
-    return spec.image

@@ -97,6 +97,15 @@ def test_flaky_and_quarantined_failures_do_not_gate_but_are_named() -> None:
     assert check.reason == "1 flaky test(s) passed on re-run; 1 quarantined failure(s) do not gate"
 
 
+def test_every_tests_outcome_is_kept_in_run_order_and_a_flake_says_so() -> None:
+    C = "nd/test_a.py::test_c"
+    evidence = records((B, "failed"), (A, "passed"), (C, "skipped"), ("nd/test_d.py::test_d", "error"), exitstatus=1)
+    check = judge(Case(RULES, Ending(1), evidence, flaky=frozenset({B})))
+    assert check.outcomes == {B: "flaky", A: "passed", C: "skipped", "nd/test_d.py::test_d": "error"}
+    assert list(check.outcomes) == [B, A, C, "nd/test_d.py::test_d"]
+    assert judge(Case(RULES, Ending(1), evidence)).outcomes[B] == "failed"
+
+
 def test_a_failure_that_is_neither_flaky_nor_quarantined_gates() -> None:
     evidence = records((A, "failed"), (B, "failed"), exitstatus=1)
     check = judge(Case(RULES, Ending(1), evidence, flaky=frozenset({A})))
