@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -68,3 +70,50 @@ def test_errors_are_not_counted_as_requests(server: int) -> None:
 def test_only_loopback_is_a_target() -> None:
     with pytest.raises(ValueError, match="loopback"):
         load("http://example.com/", b"{}", seconds=0.1)
+
+
+def _listener(behaviour: str) -> tuple[socket.socket, int]:
+    """A loopback port that answers nothing (hang) or closes every connection at once (drop)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+
+    def serve() -> None:
+        held = []
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            if behaviour == "drop":
+                conn.close()
+            else:
+                held.append(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock, sock.getsockname()[1]
+
+
+def test_a_refused_port_is_errors_within_the_time_not_a_crash() -> None:
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    started = time.monotonic()
+    result = load(f"http://127.0.0.1:{port}/", b"{}", concurrency=2, seconds=0.3, max_requests=100)
+    assert time.monotonic() - started < 2
+    assert result.requests == 0
+    assert result.errors >= 2
+
+
+@pytest.mark.parametrize("behaviour", ["drop", "hang"])
+def test_a_dropped_or_unanswered_request_is_an_error_and_the_bench_ends(behaviour: str) -> None:
+    sock, port = _listener(behaviour)
+    try:
+        started = time.monotonic()
+        result = load(f"http://127.0.0.1:{port}/", b"{}", concurrency=1, seconds=0.3, max_requests=5, timeout_s=0.5)
+        assert time.monotonic() - started < 5
+        assert (result.requests, result.latencies_ms) == (0, ())
+        assert result.errors >= 1
+    finally:
+        sock.close()

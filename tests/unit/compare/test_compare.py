@@ -33,7 +33,6 @@ from bed.images.build import ImageRef
 from bed.report import compare as report
 from bed.signals import interruptible
 
-from ..fakes import tier_program
 from .fakes import GatewayEngine, tiers
 
 SCHEMAS = Path(bed.__file__).parent / "report"
@@ -430,7 +429,8 @@ def test_the_freeze_of_an_image_used_as_is_comes_from_its_interpreter() -> None:
     engine = GatewayEngine()
     engine.add_image("gw:1")
     asked: list[list[str]] = []
-    engine.once = lambda image, argv: asked.append(argv) or ExecResult(0, "litellm==1.80.17\nFastAPI==0.1\n")  # type: ignore[method-assign,func-returns-value]
+    answer = ExecResult(0, "litellm==1.80.17\nFastAPI==0.1\n")
+    engine.once = lambda image, argv: asked.append(argv) or answer  # type: ignore[method-assign,func-returns-value]
     ref = ImageRef("litellm", "gw:1", engine.images["gw:1"].id, 1.0, False, command=("/app/bin/python", "-m", "x"))
     assert read_freeze(engine, ref) == {"litellm": "1.80.17", "fastapi": "0.1"}
     assert asked == [["/app/bin/python", "-c", DISTRIBUTIONS]]
@@ -494,7 +494,8 @@ def test_the_first_error_side_by_side_stops_legs_not_yet_started() -> None:
 
 
 def test_the_markdown_groups_rows_by_step_and_check_and_names_each_kind() -> None:
-    row = {"before": "1", "after": "2", "check": "nd", "cause": "CAUSE nd: t (f:1): boom | pipe", "repro": "bed repro r"}
+    row = {"before": "1", "after": "2", "check": "nd", "cause": "CAUSE nd: t (f:1): boom | pipe",
+           "repro": "bed repro r"}
     doc = {"gateways": [{"name": "1", "describe": "one", "status": "ran", "verdict": "READY", "error": None,
                          "image": None, "packages": None, "measured": {"boot_s": None, "latency": None}},
                         {"name": "2", "describe": "two", "status": "broken", "verdict": None,
@@ -549,3 +550,44 @@ def test_tool_bed_accepts_the_compare_table_and_nothing_else_new(tmp_path: Path)
     assert project_table(tmp_path, "compare") == ("bed.toml [compare]", {"jobs": 2})
     (tmp_path / "bed.toml").unlink()
     assert project_table(tmp_path, "compare") == ("[tool.bed.compare]", {})
+
+
+def test_a_remote_engine_skips_the_bench_and_publishes_nothing(engine: GatewayEngine, tmp_path: Path) -> None:
+    published: list[dict[int, int | None]] = []
+    original = engine.run
+
+    def run(spec: Any) -> str:
+        published.append(dict(spec.publish))
+        return original(spec)
+
+    engine.run = run  # type: ignore[method-assign]
+    code, out = bed_compare("--litellm", OLD, "--litellm", PIN, env={"DOCKER_HOST": "tcp://docker:2375"})
+    assert code == 1, out
+    doc = doc_at(tmp_path / COMPARE)
+    assert all(g["measured"]["latency"] is None for g in doc["gateways"])
+    assert f"{OLD}: bench skipped: the engine is remote (DOCKER_HOST)" in " ".join(doc["notes"])
+    assert published
+    assert all(p == {} for p in published)
+
+
+def test_a_local_engine_benches_the_legs_own_proxy_before_the_teardown(engine: GatewayEngine, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bed.compare import bench
+
+    seen: list[tuple[str, str, float, list[str]]] = []
+
+    def measure(base_url: str, key: str, group: str, seconds: float) -> dict[str, Any]:
+        seen.append((base_url, group, seconds, [c.spec.name.split("-", 2)[-1] for c in engine.table.values()]))
+        return {"chat": {"plain": {"p50_ms": 4.0, "p99_ms": 6.0, "requests": 9, "errors": 0}}}
+
+    monkeypatch.setattr(bench, "measure", measure)
+    code, _ = bed_compare("--litellm", OLD, "--litellm", PIN, "--bench-seconds", "0.5", "--gate", "dev")
+    assert code == 0
+    assert len(seen) == 2
+    assert all(url.startswith("http://127.0.0.1:") and (group, seconds) == ("codex-agent-1", 0.5)
+               for url, group, seconds, _ in seen)
+    assert all("litellm" in running for *_, running in seen)  # the gate dev has no ND tier: brought up for it
+    doc = doc_at(tmp_path / COMPARE)
+    assert [g["measured"]["latency"]["chat"]["plain"]["p50_ms"] for g in doc["gateways"]] == [4.0, 4.0]
+    assert "| chat | plain | 4.0 / 6.0 (n=9) | 4.0 / 6.0 (n=9) |" in (tmp_path / COMPARE / "compare.md").read_text()
+    assert not engine.table

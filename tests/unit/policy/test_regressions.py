@@ -53,10 +53,10 @@ def test_a_checks_status_before_and_after_decides_its_kind(was: str, now: str, k
 
 
 def test_the_outcome_sets_are_what_pytest_and_bed_write() -> None:
-    assert GOOD_TESTS == {"passed", "xfailed", "flaky"}
-    assert BAD_TESTS == {"failed", "error", "incomplete"}
-    assert GOOD_CHECKS == {"passed"}
-    assert BAD_CHECKS == {"failed", "error"}
+    assert {"passed", "xfailed", "flaky"} == GOOD_TESTS
+    assert {"failed", "error", "incomplete"} == BAD_TESTS
+    assert {"passed"} == GOOD_CHECKS
+    assert {"failed", "error"} == BAD_CHECKS
 
 
 def test_a_step_lists_each_check_then_its_tests_in_the_later_gateways_order() -> None:
