@@ -13,9 +13,19 @@ K ?=
 SHARD ?=
 BED_RUN := $(if $(K),PYTEST_ADDOPTS="$(strip $(PYTEST_ADDOPTS) -k '$(K)')") $(PY) -m bed
 SHARD_ARG := $(if $(SHARD),--shard $(SHARD))
+# Upgrade readiness: make compare LITELLM="1.100.5 1.108.7" [JOBS=2] [GATE=dev]; a CI matrix job runs one
+# leg (LEG=1.108.7 OUT=DIR), and one more job joins the legs (MERGE="DIR1 DIR2", earlier gateway first).
+LITELLM ?=
+JOBS ?=
+GATE ?=
+LEG ?=
+OUT ?=
+MERGE ?=
+COMPARE_ARGS := $(foreach g,$(LITELLM),--litellm $(g)) $(if $(JOBS),--jobs $(JOBS)) $(if $(GATE),--gate $(GATE)) \
+                $(if $(LEG),--leg $(LEG)) $(if $(OUT),--out $(OUT)) $(if $(strip $(MERGE)),--merge $(MERGE))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        doctor compose bench bench-shim bench-gateway test test-unit test-integration lint lock mutate
+        doctor compose bench bench-shim bench-gateway compare test test-unit test-integration lint lock mutate
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,6 +76,9 @@ bench-shim: $(STAMP) engine ## the shim's throughput and latency next to a bare 
 
 bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + PNG in local/artifacts/bench)
 	@$(PY) -m bed bench gateway
+
+compare: $(STAMP) ## the gate against several LiteLLM releases, every regression named: LITELLM="1.100.5 1.108.7"
+	@$(if $(strip $(MERGE)),,scripts/ensure-engine.sh &&) $(PY) -m bed compare $(COMPARE_ARGS)
 
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose

@@ -8,9 +8,10 @@ The public surface is what ``__all__`` lists. The subpackages are bed's own layo
     stack/     one run's containers and their owner: bring-up, in-network waits, watches, cleanup
     runner/    what goes into the runner: bed's pytest plugin, shards, the tiers' smokes
     pipeline/  one run as named stages: prepare, images, stack, tiers, teardown, judge, report
-    policy/    pure rules: the verdict, flakes, quarantine, gc, dependencies, budgets
+    policy/    pure rules: the verdict, flakes, quarantine, gc, dependencies, budgets, regressions
     report/    results and their writers: JSON, Markdown, JUnit, CAUSE lines, CI annotations
     commands/  one module per sub-command; cli.py wraps them in one error handler
+    compare/   `bed compare`: the gate against several gateways (legs), and the comparison of them
     shim/      the mini-agent shim (runs in its own image)
     bench/     `bed bench`
 """

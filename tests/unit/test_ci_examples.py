@@ -95,7 +95,7 @@ def test_github_jobs_call_make_targets_that_exist() -> None:
                     rest = words[words.index("make") + 1:]
                     called.setdefault(job, set()).update(w for w in rest if "=" not in w and not w.startswith("-"))
     assert called == {"dev-gate": {"dev-gate"}, "nd-shards": {"project-ready-core-only-with-docker"},
-                      "deploy-gate": {"deploy-gate"}}
+                      "deploy-gate": {"deploy-gate"}, "compare-legs": {"compare"}, "compare": {"compare"}}
     missing = set().union(*called.values()) - targets
     assert not missing, f"the workflow calls make targets the Makefile lacks: {sorted(missing)}"
 
@@ -121,12 +121,69 @@ def test_github_uploads_what_bed_writes(tmp_path: Path) -> None:
             assert any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in paths), (job, rel, paths)
 
 
+def _make_vars(line: str) -> dict[str, str]:
+    words = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "EXPR", line))
+    return dict(w.split("=", 1) for w in words[words.index("make") + 1:] if "=" in w)
+
+
+def test_github_compare_runs_one_leg_per_release_then_merges_them_in_matrix_order(tmp_path: Path) -> None:
+    jobs = _yaml(WORKFLOW)["jobs"]
+    legs, merge = jobs["compare-legs"], jobs["compare"]
+    releases = legs["strategy"]["matrix"]["litellm"]
+    assert len(releases) >= 2
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in releases)
+    assert legs["strategy"]["fail-fast"] is False, "one broken release must not cancel the others' legs"
+    run = next(s["run"] for s in legs["steps"] if "make compare" in s.get("run", ""))
+    assert _make_vars(run) == {"LEG": "EXPR", "OUT": "leg"}
+    assert "LEG=${{ matrix.litellm }}" in run
+    upload = next(s for s in legs["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert upload["with"] == {"name": "compare-leg-${{ strategy.job-index }}", "path": "leg/"}
+    assert upload["if"] == "always()"
+    assert merge["needs"] == "compare-legs"
+    assert "!cancelled()" in merge["if"]
+    download = next(s for s in merge["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@"))
+    assert download["with"] == {"pattern": "compare-leg-*", "path": "legs"}
+    joined = next(s["run"] for s in merge["steps"] if "make compare" in s.get("run", ""))
+    assert 'MERGE="$(ls -d legs/compare-leg-* | sort -V' in joined
+    # sort -V puts the job indexes back in matrix order (10 after 9, not after 1).
+    names = [f"legs/compare-leg-{i}" for i in (10, 2, 0, 1, 9)]
+    ordered = subprocess.run(["sort", "-V"], input="\n".join(names), capture_output=True, text=True, check=True)
+    assert ordered.stdout.split() == [f"legs/compare-leg-{i}" for i in (0, 1, 2, 9, 10)]
+    uploads = [s for s in merge["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    config = Config.from_env({}, root=tmp_path)
+    compare_dir = (config.artifacts_dir.parent / "compare").relative_to(tmp_path).as_posix()
+    assert uploads[0]["with"]["path"].rstrip("/") == compare_dir
+    assert any("GITHUB_STEP_SUMMARY" in s.get("run", "") and "compare.md" in s["run"] for s in merge["steps"])
+    args = parser().parse_args(["compare", "--leg", releases[0], "--out", "leg"])
+    assert (args.leg, args.out) == (releases[0], "leg")
+
+
+def test_make_compare_passes_each_variable_to_bed_compare() -> None:
+    def dry(*variables: str) -> str:
+        done = _run(["make", "-s", "-n", "-o", ".venv/.installed-stamp", "-C", str(SOURCE), "compare", *variables])
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    assert dry('LITELLM=1.100.5 1.108.7', "JOBS=2").split("bed compare ")[1].split() == [
+        "--litellm", "1.100.5", "--litellm", "1.108.7", "--jobs", "2"]
+    leg = dry("LEG=1.108.7", "OUT=leg")
+    assert leg.startswith("scripts/ensure-engine.sh && ")
+    assert leg.split("bed compare ")[1].split() == ["--leg", "1.108.7", "--out", "leg"]
+    merge = dry("MERGE=a b")
+    assert "ensure-engine" not in merge, "joining legs needs no engine"
+    assert merge.split("bed compare ")[1].split() == ["--merge", "a", "b"]
+
+
 # --- GitLab ------------------------------------------------------------------------------------
 
-def _gitlab_jobs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+COMPARE_JOBS = ("compare-legs", "compare")
+
+
+def _gitlab_jobs(doc: dict[str, Any], *, compare: bool = True) -> dict[str, dict[str, Any]]:
     reserved = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
                 "before_script", "after_script", "spec"}
-    return {k: v for k, v in doc.items() if k not in reserved and not k.startswith(".") and isinstance(v, dict)}
+    return {k: v for k, v in doc.items() if k not in reserved and not k.startswith(".") and isinstance(v, dict)
+            and (compare or k not in COMPARE_JOBS)}
 
 
 def test_gitlab_example_validates_against_gitlab_ci_schema() -> None:
@@ -148,6 +205,9 @@ def test_gitlab_jobs_use_the_dind_service_over_docker_host() -> None:
     assert jobs
     for name, job in jobs.items():
         services = job.get("services", doc["default"]["services"])
+        if any("--merge" in line for line in job["script"]):
+            assert services == [], f"{name}: joining legs needs no engine"
+            continue
         dind = [s for s in services if isinstance(s, dict) and re.fullmatch(r"docker:[\w.-]*dind", s["name"])]
         assert dind, f"{name}: no docker:*dind service"
         assert dind[0].get("alias", "docker") == host.group(1), f"{name}: DOCKER_HOST does not name the dind service"
@@ -156,7 +216,7 @@ def test_gitlab_jobs_use_the_dind_service_over_docker_host() -> None:
 def test_gitlab_collects_what_bed_writes(tmp_path: Path) -> None:
     doc = _yaml(GITLAB)
     config = Config.from_env({}, root=tmp_path)
-    for name, job in _gitlab_jobs(doc).items():
+    for name, job in _gitlab_jobs(doc, compare=False).items():
         artifacts = job.get("artifacts", doc["default"]["artifacts"])
         assert artifacts["when"] == "always", f"{name}: reports matter most when the gate fails"
         junit = artifacts["reports"]["junit"]
@@ -176,7 +236,7 @@ def test_gitlab_scripts_are_bed_commands_bed_accepts() -> None:
     total = shards[0][1]
     assert sorted(shards) == [(i, total) for i in range(1, total + 1)]
     gates = {}
-    for name, job in _gitlab_jobs(doc).items():
+    for name, job in _gitlab_jobs(doc, compare=False).items():
         for line in job["script"]:
             words = shlex.split(line.replace("$SHARD", "1/2"))
             assert words[0] == "bed", f"{name}: {line}"
@@ -185,10 +245,29 @@ def test_gitlab_scripts_are_bed_commands_bed_accepts() -> None:
     assert gates == {"dev-gate": ("dev", None), "nd-shards": ("core", "1/2"), "deploy-gate": ("deploy", None)}
 
 
-def test_gitlab_compare_placeholder_is_a_matrix_over_litellm_versions() -> None:
-    legs = _yaml(GITLAB)[".compare-legs"]["parallel"]["matrix"][0]["LITELLM"]
-    assert len(legs) >= 2
-    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in legs)
+def test_gitlab_compare_runs_one_leg_per_release_then_merges_them_in_matrix_order(tmp_path: Path) -> None:
+    doc = _yaml(GITLAB)
+    legs, merge = doc["compare-legs"], doc["compare"]
+    releases = legs["parallel"]["matrix"][0]["LITELLM"]
+    assert len(releases) >= 2
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in releases)
+    config = Config.from_env({}, root=tmp_path)
+    compare_dir = (config.artifacts_dir.parent / "compare").relative_to(tmp_path).as_posix()
+    (line,) = legs["script"]
+    args = parser().parse_args(shlex.split(line.replace("$LITELLM", releases[0]).replace("$CI_NODE_INDEX", "1"))[1:])
+    assert (args.command, args.leg, args.out) == ("compare", releases[0], f"{compare_dir}/legs/1")
+    assert legs["artifacts"]["when"] == "always"
+    assert legs["artifacts"]["paths"] == [f"{compare_dir}/legs/"]
+    assert doc["stages"].index(legs["stage"]) < doc["stages"].index(merge["stage"])
+    assert merge["needs"] == [{"job": "compare-legs", "artifacts": True}]
+    (line,) = merge["script"]
+    assert line == f"bed compare --merge $(ls -d {compare_dir}/legs/*/ | sort -V)"
+    args = parser().parse_args(["compare", "--merge", "a/", "b/"])
+    assert args.merge == ["a/", "b/"]
+    assert merge["artifacts"]["paths"] == [f"{compare_dir}/"]
+    assert merge["artifacts"]["when"] == "always"
+    assert any("[chart]" in step for step in merge["before_script"]), "the merge draws compare.png"
+    assert legs["rules"] == merge["rules"], "the merge runs exactly when the legs do"
 
 
 # --- Compose: the file bed generates for compose users ------------------------------------------
