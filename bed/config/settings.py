@@ -153,7 +153,8 @@ class Config:
     repromote_after: int = 5
     gateway: Gateway = PINNED_GATEWAY
     # A compare leg: PROJECT_READY.md and .artifacts/ go here instead of the project root, so legs
-    # that run side by side never write the same file.
+    # that run side by side never write the same file; and its images are not tagged `:current`
+    # (compose's names stay the project's gateway's).
     outputs_dir: Path | None = None
     sources: Mapping[str, Value] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 

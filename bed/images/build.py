@@ -54,10 +54,13 @@ class Recipe:
     base_image: str
     ca_bundle: Path | None = None
     gateway: Gateway = PINNED_GATEWAY
+    # Tag each image `:current` too (the stable names compose/bed.yaml runs). A compare leg does
+    # not: its gateway is not the project's, and compose must keep running the project's.
+    current: bool = True
 
     @classmethod
     def of(cls, config: Config) -> Recipe:
-        return cls(config.base_image, config.ca_bundle, config.gateway)
+        return cls(config.base_image, config.ca_bundle, config.gateway, current=config.outputs_dir is None)
 
     def ca(self) -> bytes:
         if self.ca_bundle is not None:
@@ -109,7 +112,8 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
                 console.step(f"building {tag} (FROM {parent})")
                 explain = plan.explain if spec.name == "litellm" else None
                 image = _build(engine, tag, context, args, console, explain)
-        engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
+        if recipe.current:
+            engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
         refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
                                    gateway=plan.gateway if spec.name == "litellm" else None)
     return refs

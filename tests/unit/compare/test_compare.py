@@ -591,3 +591,9 @@ def test_a_local_engine_benches_the_legs_own_proxy_before_the_teardown(engine: G
     assert [g["measured"]["latency"]["chat"]["plain"]["p50_ms"] for g in doc["gateways"]] == [4.0, 4.0]
     assert "| chat | plain | 4.0 / 6.0 (n=9) | 4.0 / 6.0 (n=9) |" in (tmp_path / COMPARE / "compare.md").read_text()
     assert not engine.table
+
+
+def test_legs_leave_the_current_tags_compose_runs_alone(engine: GatewayEngine) -> None:
+    before = {ref: info.id for ref, info in engine.images.items() if ref.endswith(":current")}
+    bed_compare("--litellm", OLD, "--litellm", PIN, "--bench-seconds", "0")
+    assert {ref: info.id for ref, info in engine.images.items() if ref.endswith(":current")} == before
