@@ -10,6 +10,7 @@ The order of the folders is the order of the gateways: each step compares one wi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Sequence
@@ -32,11 +33,13 @@ PLURAL = {"regression": "regressions", "fix": "fixes", "change": "changes"}
 HINT = "pass folders written by `bed compare --leg GATEWAY --out DIR` (each holds leg.json)."
 
 
+@dataclasses.dataclass(frozen=True)
 class Loaded:
     """One leg as read back: its leg.json and, when it ran, its readiness report."""
 
-    def __init__(self, folder: Path, leg: dict[str, Any], result: RunResult | None) -> None:
-        self.folder, self.leg, self.result = folder, leg, result
+    folder: Path
+    leg: dict[str, Any]
+    result: RunResult | None
 
     @property
     def name(self) -> str:
