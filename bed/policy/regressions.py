@@ -90,14 +90,14 @@ def step(before: Leg, after: Leg) -> list[Row]:
         kind = judge(before.state, after.state, frozenset({RAN}), frozenset({BROKEN}))
         return [Row(kind, "gateway", before.name, after.name, "", "", before.state, after.state)] if kind else []
     rows: list[Row] = []
-    tests = [k for k in ordered(after.tests, before.tests) if k in before.tests and k in after.tests]
-    for check in ordered(after.checks, before.checks, (c for c, _ in tests)):
-        if check in before.checks and check in after.checks:
-            kind = judge(before.checks[check], after.checks[check], GOOD_CHECKS, BAD_CHECKS)
-            if kind:
-                rows.append(Row(kind, "check", before.name, after.name, check, "", before.checks[check],
-                                after.checks[check]))
-        for key in (k for k in tests if k[0] == check):
+    # In the later gateway's order. A check found under one of the two only is not judged, and
+    # neither are its tests (every test of a leg belongs to one of that leg's checks).
+    for check in (c for c in after.checks if c in before.checks):
+        kind = judge(before.checks[check], after.checks[check], GOOD_CHECKS, BAD_CHECKS)
+        if kind:
+            rows.append(Row(kind, "check", before.name, after.name, check, "", before.checks[check],
+                            after.checks[check]))
+        for key in (k for k in after.tests if k[0] == check and k in before.tests):
             kind = judge(before.tests[key], after.tests[key], GOOD_TESTS, BAD_TESTS)
             if kind:
                 rows.append(Row(kind, "test", before.name, after.name, check, key[1], before.tests[key],
