@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 import urllib.request
@@ -65,19 +66,27 @@ def _sdist(version: str) -> Path:
 
 
 def _git(path: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bed", "GIT_AUTHOR_EMAIL": "bed@invalid", "GIT_COMMITTER_NAME": "bed",
-           "GIT_COMMITTER_EMAIL": "bed@invalid"}
+    # Fixed names and dates: the same planted commit every time, so its images are reused.
+    who = {"GIT_AUTHOR_NAME": "bed", "GIT_AUTHOR_EMAIL": "bed@invalid", "GIT_COMMITTER_NAME": "bed",
+           "GIT_COMMITTER_EMAIL": "bed@invalid", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
     return subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True, text=True,
-                          env=env).stdout.strip()
+                          env={**os.environ, **who}).stdout.strip()
 
 
 @pytest.fixture(scope="module")
-def broken_fork(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The pinned release's source as a git checkout, one commit answering streamed chat with a 500."""
-    root = tmp_path_factory.mktemp("fork")
+def broken_fork() -> tuple[Path, str]:
+    """The pinned release's source as a git checkout, one commit answering streamed chat with a 500.
+
+    Kept in the test cache (same path, same commit), so a second run finds its images built.
+    """
+    fork = SDIST_CACHE / f"fork-{PINNED}-broken-stream" / f"litellm-{PINNED}"
+    if fork.is_dir() and _git(fork, "log", "-1", "--format=%s") == "break streamed chat completions" \
+            and not _git(fork, "status", "--porcelain"):
+        return fork, _git(fork, "rev-parse", "HEAD")
+    shutil.rmtree(fork.parent, ignore_errors=True)
     with tarfile.open(_sdist(PINNED)) as archive:
-        archive.extractall(root, filter="data")
-    fork = root / f"litellm-{PINNED}"
+        archive.extractall(fork.parent, filter="data")
     _git(fork, "init", "-q")
     _git(fork, "add", "-A")
     _git(fork, "commit", "-qm", f"litellm {PINNED} as released")

@@ -106,7 +106,10 @@ def test_core_gate_end_to_end(client: docker.DockerClient, images: dict[str, Ima
     report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
     jsonschema.validate(report, SCHEMA)
     assert {c["name"]: c["status"] for c in report["checks"]} == {
-        "all_smokes_core": "passed", "all_smokes_nd": "passed", "release_smokes": "skipped"}
+        "all_smokes_core": "passed", "all_smokes_nd": "passed", "agent_clients": "passed", "release_smokes": "skipped"}
+    nd = next(c for c in report["checks"] if c["name"] == "all_smokes_nd")
+    assert set(nd["outcomes"].values()) == {"passed"}
+    assert "nd/test_proxy_routing.py::test_group_streams_through_proxy" in nd["outcomes"]
     for check in ("all_smokes_core", "all_smokes_nd", "release_smokes"):
         assert (tmp_path / f"local/artifacts/mvp/junit/{check}.xml").is_file()
     assert (tmp_path / "PROJECT_READY.md").read_text().startswith("# PROJECT READY: READY")
@@ -173,7 +176,7 @@ def test_missing_base_image_that_cannot_be_pulled(tmp_path: Path) -> None:
 def test_repeat_image_check_is_a_fast_no_op(tmp_path: Path, images: dict[str, ImageRef]) -> None:
     done = bed_cli(["images"], tmp_path)
     assert done.returncode == 0
-    assert done.stdout.count("up to date") == 4  # python, shim, litellm, runner
+    assert done.stdout.count("up to date") == 5  # python, shim, litellm, runner, agents
     assert "building" not in done.stdout
 
 
