@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..runner import bed_shards
 from . import bases as _bases
 from . import values
+from .agent import Agent
 from .gateway import PINNED, PINNED_GATEWAY, Gateway
 from .router import DEFAULT_GROUP
 
@@ -73,6 +74,10 @@ SETTINGS = (
     Setting("repromote_after", "BED_REPROMOTE_AFTER", 5,
             "Consecutive clean runs that take a test out of quarantine. Default 5."),
     Setting("suite", "BED_SUITE", None, "Your own tests to run instead of bed's, by marker.", "--suite"),
+    Setting("agent", "BED_AGENT", None, "Your agent instead of the bed shim: an image (in [tool.bed]: "
+            "{ image = ..., port = 8788, health = \"/health\" }). Smokes that need the shim's faults skip loudly."),
+    Setting("requirements", "BED_REQUIREMENTS", None, "Your suite's extra packages: a requirements file (or, in "
+            "[tool.bed], a list), installed into a derived runner image. Default: requirements.txt beside the suite."),
     Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "
             "(path:../litellm; in [tool.bed]: { path = \"../litellm\" }) or an image (image:repo/gw:tag). "
             f"Default {PINNED}."),
@@ -147,6 +152,8 @@ class Config:
     flake_store: Path = Path("local/flakes.json")
     repromote_after: int = 5
     gateway: Gateway = PINNED_GATEWAY
+    agent: Agent | None = None  # your agent instead of the shim
+    requirements: tuple[str, ...] = ()  # your suite's extra packages (requirement lines)
     sources: Mapping[str, Value] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -215,6 +222,8 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
     router_raw = get("router_config", lambda w, r: None if r is None else values.path_value(w, r))
     ca_raw = get("ca_bundle", lambda w, r: None if r in (None, "") else values.path_value(w, r))
     ca_bundle = Path(ca_raw).expanduser() if ca_raw else None
+    agent = get("agent", lambda w, r: Agent.parse(r, w))
+    suite = _suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r)))
     if ca_bundle is not None and not ca_bundle.is_file():
         raise ConfigError(f"BED_CA_BUNDLE={ca_raw} is not a readable file.",
                           hint="point it at a PEM bundle, or unset it to use the host's.")
@@ -231,7 +240,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         nd_budget_s=get("nd_timeout", lambda w, r: values.seconds(w, r, default=1200)),
         wait_budget_s=get("wait_timeout", lambda w, r: values.seconds(w, r, default=120)),
         pytest_addopts=get("pytest_addopts", values.text),
-        bases=_bases.resolve(sources.environ, strict=is_strict, group=group),
+        bases=_bases.resolve(sources.environ, strict=is_strict, group=group, port=agent.port if agent else None),
         group=group,
         router_config=(root / router_raw) if router_raw else None,
         base_image=get("base_image", values.text).strip() or DEFAULT_BASE_IMAGE,
@@ -240,10 +249,12 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         keep=keep,
         shard=_shard(shard),
         runner_memory=get("runner_memory", lambda w, r: values.memory(w, r, default="2g")),
-        suite=_suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r))),
+        suite=suite,
         flake_store=root / get("flake_store", values.path_value),
         repromote_after=get("repromote_after", lambda w, r: values.count(w, r, default=5)),
         gateway=get("litellm", lambda w, r: Gateway.parse(r, root=root, where=w)) or PINNED_GATEWAY,
+        agent=agent,
+        requirements=_requirements(root, suite, get("requirements", lambda w, r: (w, r))),
         sources=get.seen,
     )
 
@@ -310,6 +321,33 @@ def _checked(table: object, where: str, path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {where} has an unknown key {key!r}.",
                               hint=f"{maybe}the keys are: {', '.join(SETTING)}.")
     return dict(table)
+
+
+def _requirements(root: Path, suite: Path | None, given: tuple[str, Any] | None) -> tuple[str, ...]:
+    """Requirement lines: a list in [tool.bed], a file named by the setting, or requirements.txt beside the suite."""
+    if given is None:
+        beside = suite / "requirements.txt" if suite is not None else None
+        return _requirement_file(beside, str(beside)) if beside is not None and beside.is_file() else ()
+    where, raw = given
+    if isinstance(raw, list):
+        if not all(isinstance(x, str) and x.strip() and "\n" not in x for x in raw):
+            raise ConfigError(f"{where} must list requirement strings.", hint='write requirements = ["httpx>=0.28"].')
+        return tuple(x.strip() for x in raw)
+    return _requirement_file(root / values.path_value(where, raw), where)
+
+
+def _requirement_file(path: Path, where: str) -> tuple[str, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read {path} ({exc}).",
+                          hint="point it at a pip requirements file.") from None
+    lines = tuple(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#"))
+    for line in lines:
+        if line.startswith(("-e", "--editable", "-r", "--requirement", "-c", "file:")) or line.startswith("."):
+            raise ConfigError(f"{path}: {line!r} refers to local files, which the runner image cannot see.",
+                              hint="list packages from an index (name==version); vendor local code into the suite.")
+    return lines
 
 
 def _suite(root: Path, raw: str | None) -> Path | None:

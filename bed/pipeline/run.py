@@ -41,7 +41,7 @@ from ..report.results import CheckResult, RunResult, Status
 from ..report.writers import write_all, write_text
 from ..stack.bringup import Plan, Services, bring_up
 from ..stack.owner import Service, Stack
-from ..stack.services import PROXY, SHIM, SHIM_SEED
+from ..stack.services import PROXY, SHIM_SEED, upstream
 from . import suite, tiers
 from .stages import Stage, execute
 
@@ -165,7 +165,8 @@ def run_tiers(state: RunState) -> None:
         early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in hermetic}
         # Their runners start now: their imports overlap the services' boot (bed's plugin makes
         # their tests wait for the services after collection).
-        started = {n: _start(state, tiers.TIERS[n], wait_for=(SHIM.network_url(SHIM.health),
+        shim = upstream(config.agent)
+        started = {n: _start(state, tiers.TIERS[n], wait_for=(shim.network_url(shim.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
         if served or live:
             state.services = bring_up(_stack(state), _plan(state))

@@ -156,6 +156,8 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
     if tier.needs:  # the proxy and the shim
         out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = ctx.master_key
+        if config.agent is not None:  # smokes that need the bed shim's faults or journal skip, saying so
+            out["BED_AGENT_IMAGE"] = config.agent.image
     if tier.name == "agents":  # each agent runs through both ways LiteLLM serves its surface
         out["BED_AGENT_GROUPS"] = f"{config.group},{bridge_group(config.group)}"
     if tier.name == "nd":
