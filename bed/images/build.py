@@ -94,23 +94,23 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
         engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
         refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
                                    gateway=plan.gateway if spec.name == "litellm" else None)
-    if recipe.requirements:
-        refs["runner-base"], refs["runner"] = refs["runner"], _suite_runner(engine, refs["runner"],
-                                                                            recipe.requirements, console)
+    for name in ("runner", "agents") if recipe.requirements else ():
+        refs[f"{name}-base"], refs[name] = refs[name], _with_suite(engine, refs[name], recipe.requirements, console)
     return refs
 
 
-def _suite_runner(engine: Engine, runner: ImageRef, requirements: tuple[str, ...], console: Console) -> ImageRef:
-    """bed's runner plus your suite's packages, content-hashed (the requirements and the runner's id)."""
+def _with_suite(engine: Engine, runner: ImageRef, requirements: tuple[str, ...], console: Console) -> ImageRef:
+    """A runner plus your suite's packages, content-hashed (the requirements and the runner's id)."""
     context = {"Dockerfile": (PACKAGE / "images/context/suite/Dockerfile").read_bytes(),
                "requirements.txt": ("\n".join(requirements) + "\n").encode()}
-    tag = f"bed-suite:{digest(context, runner.id)}"
+    repository = "bed-suite" if runner.name == "runner" else f"bed-suite-{runner.name}"
+    tag = f"{repository}:{digest(context, runner.id)}"
     image = engine.image(tag)
     built = image is None
     if image is None:
         console.step(f"building {tag} (FROM {runner.tag}): {len(requirements)} package(s) your suite needs")
         image = _build(engine, tag, context, {"BASE_IMAGE": runner.tag}, console, None)
-    return ImageRef("runner", tag, image.id, image.size_mb, built)
+    return ImageRef(runner.name, tag, image.id, image.size_mb, built)
 
 
 def _existing_gateway(engine: Engine, wanted: Gateway, python: ImageRef, ca: bytes,
