@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     config = common.config(args, environ, keep=True)
     pipeline.announce(config, console)
-    router = pipeline.prepare_router(config, console)
+    router = pipeline.prepare_router(config, console, environ)
     engine = common.engine(environ)
     images = ensure_images(engine, Recipe.of(config), console)
     key = pipeline.new_master_key()

@@ -34,6 +34,16 @@ class RouterPlan:
     source: str  # "generated" or the user's path
     notes: tuple[str, ...]  # what bed changed or generated, to be said loudly
     modules: tuple[tuple[str, bytes], ...] = ()  # provider and callback modules the config names, from its folder
+    config: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)  # the parsed YAML
+
+    @property
+    def model_list(self) -> list[dict[str, Any]]:
+        return list(self.config.get("model_list") or [])
+
+    def extended(self, entries: list[dict[str, Any]], note: str) -> RouterPlan:
+        """The same config with more deployments (bed's default live ones), said in its header."""
+        config = {**self.config, "model_list": [*self.model_list, *entries]}
+        return dataclasses.replace(self, text=_render(config, note), notes=(*self.notes, note), config=config)
 
 
 def deployment(group: str, network_base: str) -> dict[str, Any]:
@@ -93,7 +103,7 @@ def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool)
             "litellm_settings": _settings(),
         }
         reason = f"no router config was given; group {group!r} maps to {network_base}"
-        return RouterPlan(_render(config, reason), "generated", ())
+        return RouterPlan(_render(config, reason), "generated", (), config=config)
     config = _load(user_path)
     notes: list[str] = []
     entries = _model_list(config, user_path, group)
@@ -110,7 +120,8 @@ def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool)
         if entry.get("model_name") == group:
             notes += _complete(entry, index, user_path, network_base, strict=strict)
     reason = "; ".join(notes) if notes else f"validated copy of {user_path}"
-    return RouterPlan(_render(config, reason), str(user_path), tuple(notes), named_modules(config, user_path.parent))
+    return RouterPlan(_render(config, reason), str(user_path), tuple(notes), named_modules(config, user_path.parent),
+                      config)
 
 
 def _complete(entry: dict[str, Any], index: int, path: Path, network_base: str, *, strict: bool) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..policy import release
 from ..runner import bed_shards
 from . import bases as _bases
 from . import values
@@ -27,7 +28,7 @@ from .router import DEFAULT_GROUP
 
 TIERS = ("deterministic", "nd", "agents", "release")
 GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
-EXPECTABLE = (*TIERS, "shim", "proxy")
+EXPECTABLE = (*TIERS, "shim", "proxy", *release.PROVIDERS)
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 MAX_PROJECT_FILE = 256 * 1024
 
@@ -46,8 +47,8 @@ SETTINGS = (
             "skipping.", "--strict"),
     Setting("live_providers", "LIVE_PROVIDERS", False,
             "1: run the release tier's live-provider smokes (each also needs its key). Default 0."),
-    Setting("expect", "READINESS_EXPECT", (), "Comma list of tiers or services (deterministic, nd, agents, release, "
-            "shim, proxy) that must run and pass."),
+    Setting("expect", "READINESS_EXPECT", (), "Comma list of tiers, services or live providers (deterministic, nd, "
+            "agents, release, shim, proxy, openai, anthropic, gemini, ...) that must run and pass."),
     Setting("disable_timeout", "READINESS_DISABLE_TIMEOUT", False,
             "1: lift the tier budgets (waits for containers stay bounded)."),
     Setting("workers", "PYTEST_XDIST_AUTO_NUM_WORKERS", None,
@@ -78,6 +79,8 @@ SETTINGS = (
             "{ image = ..., port = 8788, health = \"/health\" }). Smokes that need the shim's faults skip loudly."),
     Setting("requirements", "BED_REQUIREMENTS", None, "Your suite's extra packages: a requirements file (or, in "
             "[tool.bed], a list), installed into a derived runner image. Default: requirements.txt beside the suite."),
+    Setting("release_models", "BED_RELEASE_MODELS", None, "The release tier's default models when your router "
+            "config names no live deployment: openai=...,anthropic=...,gemini=... (a table in [tool.bed])."),
     Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "
             "(path:../litellm; in [tool.bed]: { path = \"../litellm\" }) or an image (image:repo/gw:tag). "
             f"Default {PINNED}."),
@@ -154,6 +157,7 @@ class Config:
     gateway: Gateway = PINNED_GATEWAY
     agent: Agent | None = None  # your agent instead of the shim
     requirements: tuple[str, ...] = ()  # your suite's extra packages (requirement lines)
+    release_models: Mapping[str, str] = dataclasses.field(default_factory=lambda: release.models(None))
     sources: Mapping[str, Value] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -254,6 +258,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         repromote_after=get("repromote_after", lambda w, r: values.count(w, r, default=5)),
         gateway=get("litellm", lambda w, r: Gateway.parse(r, root=root, where=w)) or PINNED_GATEWAY,
         agent=agent,
+        release_models=release.models(get("release_models", _release_models)),
         requirements=_requirements(root, suite, get("requirements", lambda w, r: (w, r))),
         sources=get.seen,
     )
@@ -321,6 +326,20 @@ def _checked(table: object, where: str, path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {where} has an unknown key {key!r}.",
                               hint=f"{maybe}the keys are: {', '.join(SETTING)}.")
     return dict(table)
+
+
+def _release_models(where: str, raw: Any) -> Mapping[str, str] | str:
+    items = raw.items() if isinstance(raw, Mapping) else (
+        item.split("=", 1) for item in values.text(where, raw).split(",") if item.strip())
+    checked = {}
+    for pair in items:
+        provider, model = (str(pair[0]).strip(), str(pair[1]).strip()) if len(pair) == 2 else ("", "")
+        if provider not in release.DEFAULTS or not model or any(c.isspace() for c in model):
+            raise ConfigError(f"{where}: {'='.join(map(str, pair))!r} is not provider=model.",
+                              hint="write it like openai=gpt-4.1-mini; the providers are "
+                                   f"{', '.join(release.DEFAULTS)}.")
+        checked[provider] = model
+    return checked
 
 
 def _requirements(root: Path, suite: Path | None, given: tuple[str, Any] | None) -> tuple[str, ...]:

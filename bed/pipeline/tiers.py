@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import re
 import shlex
 import threading
 import time
@@ -28,6 +27,7 @@ from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import ContainerSpec, State
 from ..policy import budgets, verdict
+from ..policy import release as release_policy
 from ..report.results import Cause
 from ..stack.owner import Service, Stack
 from ..stack.services import PROXY, VENV_PYTHON
@@ -39,8 +39,6 @@ JUNIT_PATH = "/tmp/bed/junit.xml"  # noqa: S108
 SELECT_PATH = "/tmp/bed/select.json"  # noqa: S108
 PROJECT_DIR = "/bed/project"  # a project's own suite is copied here
 LOG_TAIL = 20
-# Forwarded to the release runner, and only when LIVE_PROVIDERS=1: a provider's key and base.
-PROVIDER_VAR = re.compile(r"^[A-Z][A-Z0-9_]*_(API_KEY|API_BASE|BASE_URL)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +73,7 @@ class Context:
     durations: Mapping[str, float] = dataclasses.field(default_factory=dict)
     suite_files: tuple[tuple[str, bytes], ...] = ()  # a project's own suite, copied into the runner
     suite_target: str = "."  # the suite's folder inside PROJECT_DIR
+    release: tuple[release_policy.Smoke, ...] = ()  # what the release tier calls
     clock: Callable[[], float] = time.monotonic
 
 
@@ -87,6 +86,11 @@ def rules(tier: Tier, config: Config) -> verdict.Rules:
         check=check_name(tier, config), tier=tier.name, required=required(tier, config), hermetic=tier.hermetic,
         shard=tier.name == "nd" and config.shard is not None, suite=config.suite is not None,
         budget_s=budget(tier, config), memory=config.runner_memory)
+
+
+def served(tier: Tier, config: Config) -> bool:
+    """Does it go through the proxy? The ND and agent tiers always; the release tier when live."""
+    return bool(tier.needs) or (tier.name == "release" and config.live_providers)
 
 
 def networked(tier: Tier, config: Config) -> bool:
@@ -153,7 +157,8 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
         out["BED_SELECT"] = SELECT_PATH
     if tier.name == "deterministic":
         out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
-    if tier.needs:  # the proxy and the shim
+        out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])  # live groups are covered
+    if served(tier, config):  # the proxy and the shim
         out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = ctx.master_key
         if config.agent is not None:  # smokes that need the bed shim's faults or journal skip, saying so
@@ -166,10 +171,10 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
         if config.shard is not None and not selecting:  # explicit node ids are the selection
             out["BED_SHARD"] = f"{config.shard[0]}/{config.shard[1]}"
             out["BED_DURATIONS"] = json.dumps(dict(ctx.durations))
-    if tier.name == "release":
+    if tier.name == "release":  # no key ever reaches the runner: the smokes call through the proxy
         out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
-        if config.live_providers:  # keys reach the runner only when live calls are switched on
-            out.update({k: v for k, v in ctx.environ.items() if PROVIDER_VAR.match(k) and v})
+        out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])
+        out["BED_EXPECT"] = ",".join(config.expect)
     return out
 
 

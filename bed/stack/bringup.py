@@ -40,6 +40,7 @@ class Plan:
     publish: bool = False  # publish the proxy and shim on loopback (bed up, bench): for people, not for bed
     local_engine: bool = True  # the port pre-check looks at this machine's loopback
     agent: Agent | None = None  # your agent where the shim would stand
+    provider_env: Mapping[str, str] = dataclasses.field(default_factory=dict)  # live keys: the proxy's alone
 
     @classmethod
     def of(cls, config: Config, images: Mapping[str, ImageRef], router: RouterPlan, master_key: str,
@@ -150,7 +151,8 @@ def _shim_spec(stack: Stack, plan: Plan) -> ContainerSpec:
 def _proxy_spec(stack: Stack, plan: Plan) -> ContainerSpec:
     # The environment is the container's, so it is set before the proxy imports litellm (the
     # seed's "env before import" rule): the provider module reads the one base from it.
-    env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key, "CODEX_AGENT_API_BASE": NETWORK_BASE}
+    env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key, "CODEX_AGENT_API_BASE": NETWORK_BASE,
+           **plan.provider_env}
     image = plan.images[PROXY.image]
     folder = ROUTER_PATH.rsplit("/", 1)[0]
     # Provider and callback modules go next to router.yaml: LiteLLM loads them from its config's folder.

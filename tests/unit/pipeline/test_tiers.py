@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -81,11 +82,15 @@ def test_the_hermetic_tiers_have_no_network(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("live", ["0", "1"])
-def test_provider_keys_reach_the_runner_only_when_live(tmp_path: Path, live: str) -> None:
+def test_no_provider_key_ever_reaches_a_runner(tmp_path: Path, live: str) -> None:
     config = _config(tmp_path, LIVE_PROVIDERS=live)
-    out = env(TIERS["release"], _ctx(config, {"OPENAI_API_KEY": "sk-openai-123"}))
-    assert ("OPENAI_API_KEY" in out) is (live == "1")
-    assert out["MINI_AGENT_API_BASE"] == out["CODEX_AGENT_API_BASE"]
+    ctx = _ctx(config, {"OPENAI_API_KEY": "sk-openai-123"})
+    for tier in TIERS.values():
+        out = env(tier, ctx)
+        assert "sk-openai-123" not in json.dumps(out)
+        assert out["MINI_AGENT_API_BASE"] == out["CODEX_AGENT_API_BASE"]
+    release = env(TIERS["release"], ctx)
+    assert ("BED_PROXY_URL" in release) is (live == "1")  # live smokes call through the proxy
 
 
 def test_deterministic_runner_gets_no_master_key(tmp_path: Path) -> None:
