@@ -149,6 +149,8 @@ class Config:
     ca_bundle: Path | None
     artifacts_dir: Path
     keep: bool = False
+    verbose: bool = False  # -v: third-party warnings shown, not summarised
+    reuse: bool = False  # --reuse: run on the stack kept by `bed up`
     shard: tuple[int, int] | None = None  # ND shard I of N
     runner_memory: str = "2g"
     suite: Path | None = None  # a project's own tests, run by marker instead of bed's tiers
@@ -206,12 +208,15 @@ class Config:
         keep: bool = False,
         shard: str | None = None,
         suite: str | None = None,
+        verbose: bool = False,
+        reuse: bool = False,
     ) -> Config:
         root = (root or Path.cwd()).resolve()
         file_name, file = project_file(root)
         flags = {"strict": strict, "router_config": router_config, "suite": suite}
-        return build(Sources(flags, environ, file, file_name), root=root, gate=gate, tiers=tiers, keep=keep,
-                     shard=shard)
+        config = build(Sources(flags, environ, file, file_name), root=root, gate=gate, tiers=tiers, keep=keep,
+                       shard=shard)
+        return dataclasses.replace(config, verbose=verbose, reuse=reuse)
 
 
 def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | None, keep: bool,

@@ -39,6 +39,7 @@ from ..redact import SECRET_NAME
 from ..report import flakestore, junit
 from ..report.results import CheckResult, RunResult, Status
 from ..report.writers import write_all, write_text
+from ..stack import kept
 from ..stack.bringup import Plan, Services, bring_up
 from ..stack.owner import Service, Stack
 from ..stack.services import PROXY, SHIM_SEED, upstream
@@ -70,6 +71,7 @@ class RunState:
     router: _router.RouterPlan | None = None
     smokes: list[release.Smoke] = dataclasses.field(default_factory=list)
     proxy_tail: str = ""  # the proxy's last lines, read before teardown: failures through it carry them
+    reused_from: str = ""  # `--reuse`: the kept stack's run
     book: quarantine.Book = dataclasses.field(default_factory=quarantine.Book)
     engine: Engine | None = None
     images: dict[str, ImageRef] = dataclasses.field(default_factory=dict)
@@ -139,7 +141,8 @@ def check_writable(config: Config) -> None:
 def prepare(state: RunState) -> None:
     config, console = state.config, state.console
     state.started_at = state.now().isoformat(timespec="seconds")
-    state.master_key = new_master_key()
+    # Reusing a kept stack: its proxy has its own key (in its 0600 file); a missing record stops here.
+    state.master_key = kept.master_key(kept.Kept.load(config.root)) if config.reuse else new_master_key()
     console.redact.add(state.master_key)
     announce(config, console)
     state.book = flakestore.load(config.flake_store)  # a bad store is refused before anything starts
@@ -169,7 +172,10 @@ def stack(state: RunState) -> None:
     state.stack = Stack(state.engine, state.config.run_id, state.console, keep=state.config.keep)
     if not state.config.keep:
         state.owner.callback(state.stack.close)
-    state.stack.create_network()
+    if state.config.reuse:  # the run's runners join the kept stack's network; the stack stays
+        state.stack.network = kept.Kept.load(state.config.root).network
+    else:
+        state.stack.create_network()
 
 
 def run_tiers(state: RunState) -> None:
@@ -187,7 +193,7 @@ def run_tiers(state: RunState) -> None:
         started = {n: _start(state, tiers.TIERS[n], wait_for=(shim.network_url(shim.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
         if served or live:
-            state.services = bring_up(_stack(state), _plan(state))
+            state.services = _services(state)
             if config.bases.host_port is not None:
                 state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
         late = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n], started[n]) for n in served}
@@ -241,7 +247,7 @@ def report(state: RunState) -> None:
         notes=(*config.bases.warnings, *(state.router.notes if state.router else ())),
         started_at=state.started_at, repro=_repro_record(state),
         quarantine=tuple(quarantine.as_report(state.book, config.repromote_after)),
-        gateway=_gateway(state),
+        gateway=_gateway(state), reused_from=state.reused_from,
     )
     write_all(state.result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
 
@@ -259,6 +265,17 @@ def run(state: RunState) -> RunResult:
 
 
 # --- helpers of the stages ------------------------------------------------------------------------
+
+
+def _services(state: RunState) -> Services:
+    """The shim and the proxy: brought up for this run, or the kept stack's (`--reuse`)."""
+    if not state.config.reuse:
+        return bring_up(_stack(state), _plan(state))
+    assert state.engine is not None
+    services, state.reused_from, restarted = kept.attach(state.engine, state.config, _plan(state), state.console)
+    state.console.step(f"reusing the stack kept by `bed up` (run {state.reused_from})"
+                        + (f"; restarted: {', '.join(restarted)}" if restarted else "; nothing changed"))
+    return services
 
 
 def _stack(state: RunState) -> Stack:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import shlex
 import threading
 import time
@@ -134,6 +135,8 @@ def argv(tier: Tier, ctx: Context) -> list[str]:
     target = ctx.suite_target if config.suite is not None else tier.folder
     cmd = [VENV_PYTHON, "-m", "pytest", target, "-p", "bed_records", "-p", "no:cacheprovider", "-v", "-rfEs",
            "--tb=short", "--color=no", f"--junitxml={JUNIT_PATH}", "-o", f"junit_suite_name={check_name(tier, config)}"]
+    if not config.verbose:  # pytest's own summary still counts them ("3 passed, 12 warnings")
+        cmd.append("--disable-warnings")
     workers, _ = budgets.workers(config.workers, ctx.cpus, live=tier.name == "release" and config.live_providers)
     if workers and workers > 1:
         cmd += ["-n", str(workers)]
@@ -242,7 +245,7 @@ def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, 
                                               "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)})
     service = stack.start(f"runner-{tier.name}", "runner", spec)
     label = check_name(tier, ctx.config)
-    follower = threading.Thread(target=_follow, args=(service, label, console), daemon=True)
+    follower = threading.Thread(target=_follow, args=(service, label, console, ctx.config.verbose), daemon=True)
     follower.start()
     return Started(tier, ctx, service, follower, at, tuple(select))
 
@@ -273,13 +276,31 @@ def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *,
     return finish(start(stack, tier, ctx, console, image, select=select), console, watch)
 
 
-def _follow(service: Service, label: str, console: Console) -> None:
-    """Print the container's output as it comes, line by line."""
+# A third-party warning printed at import ("…/site-packages/x.py:12: UserWarning: …") and the
+# source line Python echoes under it ("  warnings.warn("): counted, not shown, unless verbose.
+_WARNING = re.compile(r"^\S+\.py:\d+: \w*Warning: |^\s+warnings\.warn\(")
+
+
+def _follow(service: Service, label: str, console: Console, verbose: bool = False) -> None:
+    """Print the container's output as it comes, line by line; third-party warnings are counted
+    and summarised in one line at the end (``bed run -v`` shows them)."""
     pending = b""
+    hidden = 0
+
+    def show(raw: bytes) -> None:
+        nonlocal hidden
+        line = raw.decode("utf-8", "replace").rstrip()
+        if not verbose and _WARNING.search(line):
+            hidden += 1
+            return
+        console.stream(label, line)
+
     for chunk in service.engine.follow(service.id):
         pending += chunk
         *lines, pending = pending.split(b"\n")
         for line in lines:
-            console.stream(label, line.decode("utf-8", "replace").rstrip())
+            show(line)
     if pending.strip():
-        console.stream(label, pending.decode("utf-8", "replace").rstrip())
+        show(pending)
+    if hidden:
+        console.stream(label, f"({hidden} lines of third-party warnings hidden; `bed run -v` shows them)")

@@ -81,6 +81,14 @@ def bring_up(stack: Stack, plan: Plan) -> Services:
     return services
 
 
+def restart(stack: Stack, probe: Service, old: Service, key: str, plan: Plan) -> Service:
+    """One service of a kept stack, started again from ``plan`` (a new image or router config)."""
+    stack.engine.remove(old.id)
+    spec, start = (upstream(plan.agent), _shim_spec) if key == "shim" else (PROXY, _proxy_spec)
+    service = stack.start(spec.alias, spec.key, start(stack, plan))
+    return _wait(stack, probe, service, spec, plan.wait_budget_s)
+
+
 def _together(jobs: Mapping[str, Callable[[], Service]]) -> dict[str, Service]:
     """Run the jobs at once; the first error (in the given order) is raised after all ended.
 

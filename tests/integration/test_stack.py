@@ -247,3 +247,36 @@ def test_repro_keep_leaves_a_shell_to_exec_into(client: docker.DockerClient, ima
         down = bed_cli(["down", "--run", match.group(2)], tmp_path)
     assert down.returncode == 0
     assert leftovers(client, match.group(2)) == []
+
+
+def test_the_dev_loop_reuses_a_kept_stack_and_restarts_only_what_changed(client: docker.DockerClient,
+                                                                         images: dict[str, ImageRef],
+                                                                         tmp_path: Path) -> None:
+    up = bed_cli(["up"], tmp_path)
+    try:
+        assert up.returncode == 0, up.stdout[-3000:]
+        kept = json.loads((tmp_path / ".artifacts/kept.json").read_text())
+        first = bed_cli(["run", "--reuse", "--tier", "nd"], tmp_path)
+        assert first.returncode == 0, first.stdout[-3000:]
+        assert f"reusing the stack kept by `bed up` (run {kept['run_id']}); nothing changed" in first.stdout
+        report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+        assert report["reused_from"] == kept["run_id"]
+        assert f"(run `{kept['run_id']}`), reset first" in (tmp_path / "PROJECT_READY.md").read_text()
+        # The shim was reset between runs: the journal holds only this run's requests.
+        assert leftovers(client, report["run_id"]) == []  # the run's own runners went with it
+        (tmp_path / "mine.yaml").write_text(
+            "model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n")
+        second = bed_cli(["run", "--reuse", "--tier", "nd", "--router-config", "mine.yaml"], tmp_path)
+        assert "the router config changed: restarting the proxy" in second.stdout, second.stdout[-3000:]
+        assert "restarting the shim" not in second.stdout
+        assert json.loads((tmp_path / ".artifacts/kept.json").read_text())["ids"]["proxy"] != kept["ids"]["proxy"]
+        assert bed_cli(["gc"], tmp_path).returncode == 0
+        assert leftovers(client, kept["run_id"]) != []  # gc never sweeps a kept stack
+    finally:
+        down = bed_cli(["down"], tmp_path)
+    assert down.returncode == 0
+    assert not (tmp_path / ".artifacts/kept.json").exists()
+    assert leftovers(client, kept["run_id"]) == []
+    nothing = bed_cli(["run", "--reuse"], tmp_path)
+    assert nothing.returncode == 2
+    assert "no stack kept by `bed up` here" in nothing.stdout

@@ -152,3 +152,28 @@ def test_a_suite_copy_leaves_bed_s_own_outputs_behind(tmp_path: Path) -> None:
     copied, target = files(tmp_path, tmp_path / "tests", outputs)
     assert [name for name, _ in copied] == ["tests/test_a.py"]
     assert target == "tests"
+
+
+def test_third_party_warnings_are_counted_not_shown(tmp_path: Path) -> None:
+    import io
+
+    from bed.console import Console
+    from bed.engine.fake import FakeEngine, Program
+    from bed.engine.protocol import ContainerSpec
+    from bed.pipeline.tiers import _follow
+    from bed.stack.owner import Service
+
+    output = ("nd/test_a.py::test_x PASSED\n"
+              "/opt/venv/lib/python3.11/site-packages/pydantic/_internal/x.py:1574: UserWarning: Items are ReadOnly\n"
+              "  warnings.warn(\n"
+              "nd/test_a.py::test_y PASSED\n")
+    engine = FakeEngine(images=("img",))
+    ref = engine.run(ContainerSpec(name="r", image="img", labels={}))
+    engine.table[ref].program = Program(exit_code=0, output=output)
+    engine.table[ref].done.set()
+    for verbose, shown in ((False, 2), (True, 4)):
+        out = io.StringIO()
+        _follow(Service("r", "runner", ref, engine), "all_smokes_nd", Console(out=out), verbose)
+        lines = [ln for ln in out.getvalue().splitlines() if "PASSED" in ln or "arn" in ln]
+        assert len([ln for ln in lines if "hidden" not in ln]) == shown
+        assert ("2 lines of third-party warnings hidden" in out.getvalue()) is (not verbose)
