@@ -15,7 +15,7 @@ BED_RUN := $(if $(K),PYTEST_ADDOPTS="$(strip $(PYTEST_ADDOPTS) -k '$(K)')") $(PY
 SHARD_ARG := $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        doctor compose bench bench-shim bench-gateway test test-unit test-integration lint lock mutate
+        doctor compose bench bench-shim bench-gateway test test-unit test-integration lint lock mutate wheel
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -89,6 +89,10 @@ mutate: $(STAMP) ## mutation score of bed/policy/ (mutmut): at least 85% of muta
 lint: $(STAMP) ## ruff and mypy --strict
 	@$(PY) -m ruff check bed tests
 	@$(PY) -m mypy
+
+wheel: $(STAMP) ## build bed's wheel into dist/ (everything a run needs travels in it)
+	@$(PY) -m pip wheel --no-deps -q -w dist .
+	@ls dist/*.whl
 
 lock: $(STAMP) ## re-pin constraints.txt from the current venv
 	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt.new
