@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from . import values
 from .bases import normalise
 
 DEFAULT_GROUP = "codex-agent-1"
@@ -228,18 +229,9 @@ def _nesting(text: str) -> int:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        if path.is_dir():
-            raise ConfigError(f"router config {path} is a folder.", hint="point it at a YAML file.")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read router config {path}: {exc.strerror}.",
-                          hint="check the path given with --router-config / BED_ROUTER_CONFIG.") from None
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(f"{path}: router config is over {MAX_BYTES // 1024} KB.",
-                          hint="point it at your LiteLLM config.yaml (a few KB), not a data file.")
-    return raw
+    return values.read_capped(path, MAX_BYTES, "router config",
+                              hint="check the path given with --router-config / BED_ROUTER_CONFIG (a YAML file).",
+                              too_big="point it at your LiteLLM config.yaml (a few KB), not a data file.")
 
 
 def _model_list(config: dict[str, Any], path: Path, group: str) -> list[dict[str, Any]]:

@@ -308,13 +308,7 @@ def project_file(root: Path) -> tuple[str, dict[str, Any]]:
 
 
 def _toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_PROJECT_FILE + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}.", hint="check the file's permissions.") from None
-    if len(raw) > MAX_PROJECT_FILE:
-        raise ConfigError(f"{path} is over {MAX_PROJECT_FILE // 1024} KB.", hint="is this the right file?")
+    raw = values.read_capped(path, MAX_PROJECT_FILE, "project file", hint="check the file's permissions.")
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
