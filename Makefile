@@ -71,11 +71,11 @@ compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose
 
 test: $(STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
-	@$(PY) -m pytest tests/unit -q
+	@$(PY) -m pytest tests/unit -q -n 2
 	@$(PY) -m pytest tests/integration -v
 
 test-unit: $(STAMP) ## unit tests only (no Docker needed)
-	@$(PY) -m pytest tests/unit -q
+	@$(PY) -m pytest tests/unit -q -n 2
 
 test-integration: $(STAMP) engine images ## integration tests only
 	@$(PY) -m pytest tests/integration -v
