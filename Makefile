@@ -25,7 +25,7 @@ COMPARE_ARGS := $(foreach g,$(LITELLM),--litellm $(g)) $(if $(JOBS),--jobs $(JOB
                 $(if $(LEG),--leg $(LEG)) $(if $(OUT),--out $(OUT)) $(if $(strip $(MERGE)),--merge $(MERGE))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        doctor compose bench bench-shim bench-gateway compare test test-unit test-integration lint lock mutate
+        doctor compose bench bench-shim bench-gateway compare test test-unit test-integration lint lock mutate wheel
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,11 +84,11 @@ compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose
 
 test: $(STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
-	@$(PY) -m pytest tests/unit -q
+	@$(PY) -m pytest tests/unit -q -n 2
 	@$(PY) -m pytest tests/integration -v
 
 test-unit: $(STAMP) ## unit tests only (no Docker needed)
-	@$(PY) -m pytest tests/unit -q
+	@$(PY) -m pytest tests/unit -q -n 2
 
 test-integration: $(STAMP) engine images ## integration tests only
 	@$(PY) -m pytest tests/integration -v
@@ -102,6 +102,10 @@ mutate: $(STAMP) ## mutation score of bed/policy/ (mutmut): at least 85% of muta
 lint: $(STAMP) ## ruff and mypy --strict
 	@$(PY) -m ruff check bed tests
 	@$(PY) -m mypy
+
+wheel: $(STAMP) ## build bed's wheel into dist/ (everything a run needs travels in it)
+	@$(PY) -m pip wheel --no-deps -q -w dist .
+	@ls dist/*.whl
 
 lock: $(STAMP) ## re-pin constraints.txt from the current venv
 	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt.new

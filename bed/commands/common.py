@@ -21,7 +21,8 @@ def config(args: argparse.Namespace, environ: Mapping[str, str], *, keep: bool =
         raise ConfigError("--router-config is empty.", hint="give the path of your LiteLLM config, or leave it out.")
     return Config.from_env(environ, gate=getattr(args, "gate", "core"), tiers=tiers,
                            strict=True if getattr(args, "strict", False) else None, router_config=router, keep=keep,
-                           shard=getattr(args, "shard", None), suite=getattr(args, "suite", None))
+                           shard=getattr(args, "shard", None), suite=getattr(args, "suite", None),
+                           verbose=getattr(args, "verbose", False), reuse=getattr(args, "reuse", False))
 
 
 def engine(environ: Mapping[str, str]) -> Engine:

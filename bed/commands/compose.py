@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     if args.prepare:
         config = common.config(args, environ)
         announce(config, console)
-        prepare_router(config, console)  # the same rules and messages as a run
+        prepare_router(config, console, environ)  # the same rules and messages as a run
         key = config.root / ".artifacts" / "master_key"
         if not key.is_file() or not key.read_text().strip():
             key.write_text(new_master_key() + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..console import Console
 from ..errors import EXIT_READY
-from ..stack import cleanup
+from ..stack import cleanup, kept
 from . import common
 
 HELP = "remove a stack kept by `bed up`"
@@ -23,5 +23,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     key_file = Path.cwd() / ".artifacts" / "master_key"
     if key_file.exists():  # the kept stack's master key: useless (and a secret) once it is gone
         key_file.unlink()
+    kept.forget(Path.cwd())
     console.step(f"removed {removed['containers']} container(s) and {removed['networks']} network(s)")
     return EXIT_READY

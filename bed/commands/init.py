@@ -31,6 +31,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from .. import __version__
+from ..config.values import read_capped
 from ..console import Console
 from ..errors import EXIT_READY, ArtifactError, ConfigError
 from ..report.writers import write_text
@@ -287,13 +288,7 @@ def _suite_dir(root: Path, raw: str) -> str:
 
 
 def _read(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}.", hint="check the file's permissions.") from None
-    if len(raw) > MAX_FILE:
-        raise ConfigError(f"{path} is over {MAX_FILE // 1024} KB.", hint="is this the right file?")
+    raw = read_capped(path, MAX_FILE, "file", hint="check the file's permissions.")
     try:
         return raw.decode("utf-8")  # bytes, not text mode: a CRLF file stays CRLF
     except UnicodeDecodeError as exc:

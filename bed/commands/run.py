@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="dev: deterministic only; core: every tier; deploy: core under STRICT")
     parser.add_argument("--tier", help=f"comma list of tiers to run instead of the gate's ({', '.join(TIERS)})")
     parser.add_argument("--shard", metavar="I/N", help="run only the I-th of N balanced parts of the ND tier")
+    parser.add_argument("--reuse", action="store_true",
+                        help="run on the stack kept by `bed up` (restarting only what changed): the dev loop")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show third-party warnings in the tiers' output (summarised in one line otherwise)")
     parser.add_argument("--suite", metavar="PATH",
                         help="run your own tests instead of bed's, by marker (deterministic, nd, release)")
     add_stack_arguments(parser)

@@ -18,6 +18,7 @@ from ..images.build import Recipe, ensure_images
 from ..pipeline import run as pipeline
 from ..pipeline.tiers import Context
 from ..stack.bringup import Plan, bring_up
+from ..stack.kept import Kept
 from ..stack.owner import Stack
 from ..stack.services import PROXY, SHIM
 from . import common
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     config = common.config(args, environ, keep=True)
     pipeline.announce(config, console)
-    router = pipeline.prepare_router(config, console)
+    router = pipeline.prepare_router(config, console, environ)
     engine = common.engine(environ)
     images = ensure_images(engine, Recipe.of(config), console)
     key = pipeline.new_master_key()
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
+    assert stack.network is not None
+    Kept.of(config.run_id, stack.network, services, images, router.text, key_file).save(config.root)
     shim_base = config.bases.host(shim_port)
     lines = [
         f"export BED_PROXY_URL=http://127.0.0.1:{proxy_port}",
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         f'export LITELLM_MASTER_KEY="$(cat {key_file})"',  # the key itself is never printed
     ]
     if reachable("127.0.0.1", proxy_port):
-        console.step(f"stack {config.run_id} is up; `bed down` removes it. Paste these:")
+        console.step(f"stack {config.run_id} is up; `bed run --reuse` runs the gate on it; `bed down` removes it. "
+                     "Paste these:")
     else:
         console.banner("THE ENGINE IS REMOTE: its published ports are not on this machine", [
             f"127.0.0.1:{proxy_port} does not answer here (DOCKER_HOST={environ.get('DOCKER_HOST', '')})",

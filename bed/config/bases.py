@@ -82,8 +82,14 @@ def normalise(raw: str) -> tuple[str, list[str]]:
     return f"{parts.scheme}://{bracketed}:{port}{path}", warnings
 
 
-def resolve(environ: Mapping[str, str], *, strict: bool, group: str) -> Bases:
-    """Resolve MINI_AGENT_API_BASE (and CODEX_AGENT_API_BASE) into the run's one base."""
+def resolve(environ: Mapping[str, str], *, strict: bool, group: str, port: int | None = None) -> Bases:
+    """Resolve MINI_AGENT_API_BASE (and CODEX_AGENT_API_BASE) into the run's one base.
+
+    ``port``: your agent's port on the bed network, when it stands in for the shim.
+    """
+    if port is not None and port != SHIM_PORT:
+        resolved = resolve(environ, strict=strict, group=group)
+        return dataclasses.replace(resolved, network=f"http://{SHIM_ALIAS}:{port}/v1")
     mini = environ.get("MINI_AGENT_API_BASE")
     codex = environ.get("CODEX_AGENT_API_BASE")
     warnings: list[str] = []

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from . import values
 from .bases import normalise
 
 DEFAULT_GROUP = "codex-agent-1"
@@ -34,6 +35,16 @@ class RouterPlan:
     source: str  # "generated" or the user's path
     notes: tuple[str, ...]  # what bed changed or generated, to be said loudly
     modules: tuple[tuple[str, bytes], ...] = ()  # provider and callback modules the config names, from its folder
+    config: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)  # the parsed YAML
+
+    @property
+    def model_list(self) -> list[dict[str, Any]]:
+        return list(self.config.get("model_list") or [])
+
+    def extended(self, entries: list[dict[str, Any]], note: str) -> RouterPlan:
+        """The same config with more deployments (bed's default live ones), said in its header."""
+        config = {**self.config, "model_list": [*self.model_list, *entries]}
+        return dataclasses.replace(self, text=_render(config, note), notes=(*self.notes, note), config=config)
 
 
 def deployment(group: str, network_base: str) -> dict[str, Any]:
@@ -93,7 +104,7 @@ def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool)
             "litellm_settings": _settings(),
         }
         reason = f"no router config was given; group {group!r} maps to {network_base}"
-        return RouterPlan(_render(config, reason), "generated", ())
+        return RouterPlan(_render(config, reason), "generated", (), config=config)
     config = _load(user_path)
     notes: list[str] = []
     entries = _model_list(config, user_path, group)
@@ -110,7 +121,8 @@ def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool)
         if entry.get("model_name") == group:
             notes += _complete(entry, index, user_path, network_base, strict=strict)
     reason = "; ".join(notes) if notes else f"validated copy of {user_path}"
-    return RouterPlan(_render(config, reason), str(user_path), tuple(notes), named_modules(config, user_path.parent))
+    return RouterPlan(_render(config, reason), str(user_path), tuple(notes), named_modules(config, user_path.parent),
+                      config)
 
 
 def _complete(entry: dict[str, Any], index: int, path: Path, network_base: str, *, strict: bool) -> list[str]:
@@ -217,18 +229,9 @@ def _nesting(text: str) -> int:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        if path.is_dir():
-            raise ConfigError(f"router config {path} is a folder.", hint="point it at a YAML file.")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read router config {path}: {exc.strerror}.",
-                          hint="check the path given with --router-config / BED_ROUTER_CONFIG.") from None
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(f"{path}: router config is over {MAX_BYTES // 1024} KB.",
-                          hint="point it at your LiteLLM config.yaml (a few KB), not a data file.")
-    return raw
+    return values.read_capped(path, MAX_BYTES, "router config",
+                              hint="check the path given with --router-config / BED_ROUTER_CONFIG (a YAML file).",
+                              too_big="point it at your LiteLLM config.yaml (a few KB), not a data file.")
 
 
 def _model_list(config: dict[str, Any], path: Path, group: str) -> list[dict[str, Any]]:

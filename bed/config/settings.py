@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..policy import release
 from ..runner import bed_shards
 from . import bases as _bases
 from . import values
+from .agent import Agent
 from .gateway import PINNED, PINNED_GATEWAY, Gateway
 from .router import DEFAULT_GROUP
 
 TIERS = ("deterministic", "nd", "agents", "release")
 GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
-EXPECTABLE = (*TIERS, "shim", "proxy")
+EXPECTABLE = (*TIERS, "shim", "proxy", *release.PROVIDERS)
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 MAX_PROJECT_FILE = 256 * 1024
 
@@ -45,8 +47,8 @@ SETTINGS = (
             "skipping.", "--strict"),
     Setting("live_providers", "LIVE_PROVIDERS", False,
             "1: run the release tier's live-provider smokes (each also needs its key). Default 0."),
-    Setting("expect", "READINESS_EXPECT", (), "Comma list of tiers or services (deterministic, nd, agents, release, "
-            "shim, proxy) that must run and pass."),
+    Setting("expect", "READINESS_EXPECT", (), "Comma list of tiers, services or live providers (deterministic, nd, "
+            "agents, release, shim, proxy, openai, anthropic, gemini, ...) that must run and pass."),
     Setting("disable_timeout", "READINESS_DISABLE_TIMEOUT", False,
             "1: lift the tier budgets (waits for containers stay bounded)."),
     Setting("workers", "PYTEST_XDIST_AUTO_NUM_WORKERS", None,
@@ -73,6 +75,12 @@ SETTINGS = (
     Setting("repromote_after", "BED_REPROMOTE_AFTER", 5,
             "Consecutive clean runs that take a test out of quarantine. Default 5."),
     Setting("suite", "BED_SUITE", None, "Your own tests to run instead of bed's, by marker.", "--suite"),
+    Setting("agent", "BED_AGENT", None, "Your agent instead of the bed shim: an image (in [tool.bed]: "
+            "{ image = ..., port = 8788, health = \"/health\" }). Smokes that need the shim's faults skip loudly."),
+    Setting("requirements", "BED_REQUIREMENTS", None, "Your suite's extra packages: a requirements file (or, in "
+            "[tool.bed], a list), installed into a derived runner image. Default: requirements.txt beside the suite."),
+    Setting("release_models", "BED_RELEASE_MODELS", None, "The release tier's default models when your router "
+            "config names no live deployment: openai=...,anthropic=...,gemini=... (a table in [tool.bed])."),
     Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "
             "(path:../litellm; in [tool.bed]: { path = \"../litellm\" }) or an image (image:repo/gw:tag). "
             f"Default {PINNED}."),
@@ -146,12 +154,17 @@ class Config:
     ca_bundle: Path | None
     artifacts_dir: Path
     keep: bool = False
+    verbose: bool = False  # -v: third-party warnings shown, not summarised
+    reuse: bool = False  # --reuse: run on the stack kept by `bed up`
     shard: tuple[int, int] | None = None  # ND shard I of N
     runner_memory: str = "2g"
     suite: Path | None = None  # a project's own tests, run by marker instead of bed's tiers
     flake_store: Path = Path("local/flakes.json")
     repromote_after: int = 5
     gateway: Gateway = PINNED_GATEWAY
+    agent: Agent | None = None  # your agent instead of the shim
+    requirements: tuple[str, ...] = ()  # your suite's extra packages (requirement lines)
+    release_models: Mapping[str, str] = dataclasses.field(default_factory=lambda: release.models(None))
     # A compare leg: PROJECT_READY.md and .artifacts/ go here instead of the project root, so legs
     # that run side by side never write the same file; and its images are not tagged `:current`
     # (compose's names stay the project's gateway's).
@@ -204,12 +217,15 @@ class Config:
         keep: bool = False,
         shard: str | None = None,
         suite: str | None = None,
+        verbose: bool = False,
+        reuse: bool = False,
     ) -> Config:
         root = (root or Path.cwd()).resolve()
         file_name, file = project_file(root)
         flags = {"strict": strict, "router_config": router_config, "suite": suite}
-        return build(Sources(flags, environ, file, file_name), root=root, gate=gate, tiers=tiers, keep=keep,
-                     shard=shard)
+        config = build(Sources(flags, environ, file, file_name), root=root, gate=gate, tiers=tiers, keep=keep,
+                       shard=shard)
+        return dataclasses.replace(config, verbose=verbose, reuse=reuse)
 
 
 def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | None, keep: bool,
@@ -224,6 +240,8 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
     router_raw = get("router_config", lambda w, r: None if r is None else values.path_value(w, r))
     ca_raw = get("ca_bundle", lambda w, r: None if r in (None, "") else values.path_value(w, r))
     ca_bundle = Path(ca_raw).expanduser() if ca_raw else None
+    agent = get("agent", lambda w, r: Agent.parse(r, w))
+    suite = _suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r)))
     if ca_bundle is not None and not ca_bundle.is_file():
         raise ConfigError(f"BED_CA_BUNDLE={ca_raw} is not a readable file.",
                           hint="point it at a PEM bundle, or unset it to use the host's.")
@@ -240,7 +258,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         nd_budget_s=get("nd_timeout", lambda w, r: values.seconds(w, r, default=1200)),
         wait_budget_s=get("wait_timeout", lambda w, r: values.seconds(w, r, default=120)),
         pytest_addopts=get("pytest_addopts", values.text),
-        bases=_bases.resolve(sources.environ, strict=is_strict, group=group),
+        bases=_bases.resolve(sources.environ, strict=is_strict, group=group, port=agent.port if agent else None),
         group=group,
         router_config=(root / router_raw) if router_raw else None,
         base_image=get("base_image", values.text).strip() or DEFAULT_BASE_IMAGE,
@@ -249,10 +267,13 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         keep=keep,
         shard=_shard(shard),
         runner_memory=get("runner_memory", lambda w, r: values.memory(w, r, default="2g")),
-        suite=_suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r))),
+        suite=suite,
         flake_store=root / get("flake_store", values.path_value),
         repromote_after=get("repromote_after", lambda w, r: values.count(w, r, default=5)),
         gateway=get("litellm", lambda w, r: Gateway.parse(r, root=root, where=w)) or PINNED_GATEWAY,
+        agent=agent,
+        release_models=release.models(get("release_models", _release_models)),
+        requirements=_requirements(root, suite, get("requirements", lambda w, r: (w, r))),
         sources=get.seen,
     )
 
@@ -296,13 +317,7 @@ def project_file(root: Path) -> tuple[str, dict[str, Any]]:
 
 
 def _toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_PROJECT_FILE + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}.", hint="check the file's permissions.") from None
-    if len(raw) > MAX_PROJECT_FILE:
-        raise ConfigError(f"{path} is over {MAX_PROJECT_FILE // 1024} KB.", hint="is this the right file?")
+    raw = values.read_capped(path, MAX_PROJECT_FILE, "project file", hint="check the file's permissions.")
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -325,6 +340,47 @@ def _checked(table: object, where: str, path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: {where} has an unknown key {key!r}.",
                               hint=f"{maybe}the keys are: {', '.join(known)}.")
     return dict(table)
+
+
+def _release_models(where: str, raw: Any) -> Mapping[str, str] | str:
+    items = raw.items() if isinstance(raw, Mapping) else (
+        item.split("=", 1) for item in values.text(where, raw).split(",") if item.strip())
+    checked = {}
+    for pair in items:
+        provider, model = (str(pair[0]).strip(), str(pair[1]).strip()) if len(pair) == 2 else ("", "")
+        if provider not in release.DEFAULTS or not model or any(c.isspace() for c in model):
+            raise ConfigError(f"{where}: {'='.join(map(str, pair))!r} is not provider=model.",
+                              hint="write it like openai=gpt-4.1-mini; the providers are "
+                                   f"{', '.join(release.DEFAULTS)}.")
+        checked[provider] = model
+    return checked
+
+
+def _requirements(root: Path, suite: Path | None, given: tuple[str, Any] | None) -> tuple[str, ...]:
+    """Requirement lines: a list in [tool.bed], a file named by the setting, or requirements.txt beside the suite."""
+    if given is None:
+        beside = suite / "requirements.txt" if suite is not None else None
+        return _requirement_file(beside, str(beside)) if beside is not None and beside.is_file() else ()
+    where, raw = given
+    if isinstance(raw, list):
+        if not all(isinstance(x, str) and x.strip() and "\n" not in x for x in raw):
+            raise ConfigError(f"{where} must list requirement strings.", hint='write requirements = ["httpx>=0.28"].')
+        return tuple(x.strip() for x in raw)
+    return _requirement_file(root / values.path_value(where, raw), where)
+
+
+def _requirement_file(path: Path, where: str) -> tuple[str, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read {path} ({exc}).",
+                          hint="point it at a pip requirements file.") from None
+    lines = tuple(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#"))
+    for line in lines:
+        if line.startswith(("-e", "--editable", "-r", "--requirement", "-c", "file:")) or line.startswith("."):
+            raise ConfigError(f"{path}: {line!r} refers to local files, which the runner image cannot see.",
+                              hint="list packages from an index (name==version); vendor local code into the suite.")
+    return lines
 
 
 def project_table(root: Path, name: str) -> tuple[str, dict[str, Any]]:

@@ -20,7 +20,7 @@ import requests
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
-from ..errors import ContainerGone, EngineError, ImageError, PortInUseError, StackError
+from ..errors import BedError, ContainerGone, EngineError, ImageError, PortInUseError, StackError
 from .protocol import ContainerInfo, ContainerSpec, EngineInfo, ExecResult, ImageInfo, NetworkInfo, State
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -42,16 +42,16 @@ def connect(environ: Mapping[str, str]) -> DockerEngine:
 
 
 @contextlib.contextmanager
-def _mapped(what: str, ref: str = "") -> Iterator[None]:
-    """docker's and requests' errors, raised inside, come out as bed's."""
+def _mapped(what: str, ref: str = "", *, refused: type[BedError] = EngineError,
+            hint: str = "check `docker info`; restart the engine if it is wedged.") -> Iterator[None]:
+    """docker's and requests' errors, raised inside, come out as bed's: a refusal as ``refused``."""
     try:
         yield
     except docker.errors.NotFound as exc:
         raise ContainerGone(f"{ref or what}: no longer on the engine ({_reason(exc)}).",
                             hint="something removed it (a `bed gc` from another shell?); run again.") from None
     except docker.errors.APIError as exc:
-        raise EngineError(f"the engine refused to {what}: {_explain(exc)}.",
-                          hint="check `docker info`; restart the engine if it is wedged.") from None
+        raise refused(f"the engine refused to {what}: {_explain(exc)}.", hint=hint) from None
     except (docker.errors.DockerException, *_TRANSPORT) as exc:
         raise EngineError(f"lost the engine while trying to {what} ({_reason(exc)}).",
                           hint="check that the engine still runs (`docker info`).") from None
@@ -86,14 +86,9 @@ class DockerEngine:
     # --- networks -----------------------------------------------------------------------------
 
     def create_network(self, name: str, labels: Mapping[str, str]) -> None:
-        try:
+        with _mapped(f"create network {name}", refused=StackError,
+                     hint="`bed gc` removes networks of dead runs; docker has a network limit."):
             self._client.networks.create(name, driver="bridge", labels=dict(labels))
-        except docker.errors.APIError as exc:
-            raise StackError(f"cannot create network {name}: {_explain(exc)}.",
-                             hint="`bed gc` removes networks of dead runs; docker has a network limit.") from None
-        except _TRANSPORT as exc:
-            raise EngineError(f"lost the engine while creating network {name} ({_reason(exc)}).",
-                              hint="check that the engine still runs (`docker info`).") from None
 
     def remove_network(self, name: str) -> bool:
         try:
@@ -235,15 +230,10 @@ class DockerEngine:
 
     def image(self, ref: str) -> ImageInfo | None:
         try:
-            image = self._client.images.get(ref)
-        except docker.errors.ImageNotFound:
+            with _mapped(f"look up image {ref}", refused=ImageError):
+                image = self._client.images.get(ref)
+        except ContainerGone:  # ImageNotFound is a NotFound: the image is simply not here
             return None
-        except docker.errors.APIError as exc:
-            raise ImageError(f"the engine failed to look up image {ref}: {_explain(exc)}.",
-                             hint="check `docker info`; restart the engine if it is wedged.") from None
-        except _TRANSPORT as exc:
-            raise EngineError(f"lost the engine while looking up {ref} ({_reason(exc)}).",
-                              hint="check that the engine still runs (`docker info`).") from None
         return ImageInfo(str(image.id), tuple(image.tags), round(float(image.attrs.get("Size", 0)) / 1e6, 1))
 
     def build(self, context: bytes, tag: str, buildargs: Mapping[str, str],

@@ -54,13 +54,15 @@ class Recipe:
     base_image: str
     ca_bundle: Path | None = None
     gateway: Gateway = PINNED_GATEWAY
+    requirements: tuple[str, ...] = ()  # your suite's packages: a runner of its own
     # Tag each image `:current` too (the stable names compose/bed.yaml runs). A compare leg does
     # not: its gateway is not the project's, and compose must keep running the project's.
     current: bool = True
 
     @classmethod
     def of(cls, config: Config) -> Recipe:
-        return cls(config.base_image, config.ca_bundle, config.gateway, current=config.outputs_dir is None)
+        return cls(config.base_image, config.ca_bundle, config.gateway, config.requirements,
+                   current=config.outputs_dir is None)
 
     def ca(self) -> bytes:
         if self.ca_bundle is not None:
@@ -116,7 +118,24 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
             engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
         refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
                                    gateway=plan.gateway if spec.name == "litellm" else None)
+    for name in ("runner", "agents") if recipe.requirements else ():
+        refs[f"{name}-base"], refs[name] = refs[name], _with_suite(engine, refs[name], recipe.requirements, console)
     return refs
+
+
+def _with_suite(engine: Engine, runner: ImageRef, requirements: tuple[str, ...], console: Console) -> ImageRef:
+    """A runner plus your suite's packages, content-hashed (the requirements and the runner's id)."""
+    context = {"Dockerfile": (PACKAGE / "images/context/suite/Dockerfile").read_bytes(),
+               "requirements.txt": ("\n".join(requirements) + "\n").encode()}
+    repository = "bed-suite" if runner.name == "runner" else f"bed-suite-{runner.name}"
+    tag = f"{repository}:{digest(context, runner.id)}"
+    with _one_builder(tag):
+        image = engine.image(tag)
+        built = image is None
+        if image is None:
+            console.step(f"building {tag} (FROM {runner.tag}): {len(requirements)} package(s) your suite needs")
+            image = _build(engine, tag, context, {"BASE_IMAGE": runner.tag}, console, None)
+    return ImageRef(runner.name, tag, image.id, image.size_mb, built)
 
 
 def _existing_gateway(engine: Engine, wanted: Gateway, python: ImageRef, ca: bytes,

@@ -34,14 +34,15 @@ from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import ArtifactError
 from ..images.build import ImageRef, Recipe, ensure_images
-from ..policy import budgets, flakes, quarantine, verdict
+from ..policy import budgets, flakes, quarantine, release, verdict
 from ..redact import SECRET_NAME
 from ..report import flakestore, junit
 from ..report.results import CheckResult, RunResult, Status
 from ..report.writers import write_all, write_text
+from ..stack import kept
 from ..stack.bringup import Plan, Services, bring_up
 from ..stack.owner import Service, Stack
-from ..stack.services import PROXY, SHIM, SHIM_SEED
+from ..stack.services import PROXY, SHIM_SEED, upstream
 from . import suite, tiers
 from .stages import Stage, execute
 
@@ -69,6 +70,9 @@ class RunState:
     # filled in by the stages
     master_key: str = ""
     router: _router.RouterPlan | None = None
+    smokes: list[release.Smoke] = dataclasses.field(default_factory=list)
+    proxy_tail: str = ""  # the proxy's last lines, read before teardown: failures through it carry them
+    reused_from: str = ""  # `--reuse`: the kept stack's run
     book: quarantine.Book = dataclasses.field(default_factory=quarantine.Book)
     engine: Engine | None = None
     images: dict[str, ImageRef] = dataclasses.field(default_factory=dict)
@@ -94,14 +98,29 @@ def announce(config: Config, console: Console) -> None:
         console.banner("BASE ADJUSTED", list(b.warnings))
 
 
-def prepare_router(config: Config, console: Console) -> _router.RouterPlan:
+def prepare_router(config: Config, console: Console, environ: Mapping[str, str]) -> _router.RouterPlan:
     plan = _router.plan(config.router_config, config.group, config.bases.network, strict=config.strict)
+    if config.live_providers and not release.live_deployments(plan.model_list, config.bases.network):
+        # The default set's groups: a config naming a group "release-openai" itself keeps its own.
+        plan = plan.extended(release.defaults(config.release_models, environ),
+                             "no live deployment in the config, so the release tier calls bed's default set "
+                             f"({', '.join(release.DEFAULTS)}) through the proxy")
     check_writable(config)  # after validation: a CONFIG_ERROR leaves nothing behind
     write_text(config.stub_path, plan.text, console.redact)
     console.step(f"router config: {config.shown(config.stub_path)} ({plan.source})")
     if plan.notes:
         console.banner("ROUTER CONFIG CHANGED BY BED", list(plan.notes))
     return plan
+
+
+def release_smokes(config: Config, router: _router.RouterPlan, environ: Mapping[str, str]) -> list[release.Smoke]:
+    """The release tier's smokes: the config's live deployments, else bed's default set."""
+    added = {d["model_name"] for d in release.defaults(config.release_models, environ)}
+    own = [e for e in router.model_list if e.get("model_name") not in added]
+    # bed's default set is live by definition, wherever a test points its bases (at the shim).
+    deployments = release.live_deployments(own, config.bases.network) or \
+        release.defaults(config.release_models, environ)
+    return release.smokes(deployments, environ, live=config.live_providers)
 
 
 def check_writable(config: Config) -> None:
@@ -123,16 +142,18 @@ def check_writable(config: Config) -> None:
 def prepare(state: RunState) -> None:
     config, console = state.config, state.console
     state.started_at = state.now().isoformat(timespec="seconds")
-    state.master_key = new_master_key()
+    # Reusing a kept stack: its proxy has its own key (in its 0600 file); a missing record stops here.
+    state.master_key = kept.master_key(kept.Kept.load(config.root)) if config.reuse else new_master_key()
     console.redact.add(state.master_key)
     announce(config, console)
     state.book = flakestore.load(config.flake_store)  # a bad store is refused before anything starts
     outputs = (config.artifacts_dir, config.stub_path.parent, config.flake_store, config.ready_md_path)
     suite_files, target = suite.files(config.root, config.suite, outputs) if config.suite else ((), ".")
-    state.router = prepare_router(config, console)
+    state.router = prepare_router(config, console, state.environ)
+    state.smokes = release_smokes(config, state.router, state.environ)
     state.ctx = tiers.Context(config=config, master_key=state.master_key, router_yaml=state.router.text,
                               environ=state.environ, durations=_load_durations(config), suite_files=suite_files,
-                              suite_target=target, clock=state.clock)
+                              suite_target=target, clock=state.clock, release=tuple(state.smokes))
 
 
 def images(state: RunState) -> None:
@@ -152,7 +173,10 @@ def stack(state: RunState) -> None:
     state.stack = Stack(state.engine, state.config.run_id, state.console, keep=state.config.keep)
     if not state.config.keep:
         state.owner.callback(state.stack.close)
-    state.stack.create_network()
+    if state.config.reuse:  # the run's runners join the kept stack's network; the stack stays
+        state.stack.network = kept.Kept.load(state.config.root).network
+    else:
+        state.stack.create_network()
 
 
 def run_tiers(state: RunState) -> None:
@@ -166,10 +190,11 @@ def run_tiers(state: RunState) -> None:
         early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in hermetic}
         # Their runners start now: their imports overlap the services' boot (bed's plugin makes
         # their tests wait for the services after collection).
-        started = {n: _start(state, tiers.TIERS[n], wait_for=(SHIM.network_url(SHIM.health),
+        shim = upstream(config.agent)
+        started = {n: _start(state, tiers.TIERS[n], wait_for=(shim.network_url(shim.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
         if served or live:
-            state.services = bring_up(_stack(state), plan_of(state))
+            state.services = _services(state)
             if config.bases.host_port is not None:
                 state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
         late = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n], started[n]) for n in served}
@@ -177,6 +202,8 @@ def run_tiers(state: RunState) -> None:
             state.outcomes[name] = future.result()
         for name in live:
             state.outcomes[name] = _tier_with_rerun(state, tiers.TIERS[name])
+        if state.services is not None:
+            state.proxy_tail = state.services.proxy.log_tail(20)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -221,7 +248,7 @@ def report(state: RunState) -> None:
         notes=(*config.bases.warnings, *(state.router.notes if state.router else ())),
         started_at=state.started_at, repro=_repro_record(state),
         quarantine=tuple(quarantine.as_report(state.book, config.repromote_after)),
-        gateway=_gateway(state),
+        gateway=_gateway(state), reused_from=state.reused_from,
     )
     write_all(state.result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
 
@@ -243,6 +270,17 @@ def run(state: RunState, *, after_tiers: Sequence[Stage[RunState]] = ()) -> RunR
 # --- helpers of the stages ------------------------------------------------------------------------
 
 
+def _services(state: RunState) -> Services:
+    """The shim and the proxy: brought up for this run, or the kept stack's (`--reuse`)."""
+    if not state.config.reuse:
+        return bring_up(_stack(state), plan_of(state))
+    assert state.engine is not None
+    services, state.reused_from, restarted = kept.attach(state.engine, state.config, plan_of(state), state.console)
+    state.console.step(f"reusing the stack kept by `bed up` (run {state.reused_from})"
+                        + (f"; restarted: {', '.join(restarted)}" if restarted else "; nothing changed"))
+    return services
+
+
 def _stack(state: RunState) -> Stack:
     assert state.stack is not None
     return state.stack
@@ -252,7 +290,8 @@ def plan_of(state: RunState) -> Plan:
     config = state.config
     assert state.router is not None
     return Plan.of(config, state.images, state.router, state.master_key,
-                   local_engine=local_engine(state.environ), publish=state.publish)
+                   local_engine=local_engine(state.environ), publish=state.publish,
+                   provider_env=release.keys(state.smokes, state.environ, live=config.live_providers))
 
 
 def _deps(state: RunState) -> list[Service]:
@@ -269,7 +308,7 @@ def _tier_with_rerun(state: RunState, tier: tiers.Tier, started: tiers.Started |
     """Run a tier (or finish it, when ``started``); when tests failed, run exactly those node ids
     once more at once, to tell flakes from failures. A tier that needs the services is watched."""
     assert state.ctx is not None
-    watch = _deps(state) if tier.needs else []
+    watch = _deps(state) if tiers.served(tier, state.config) else []
     first = tiers.finish(started or _start(state, tier), state.console, watch)
     asked = flakes.worth_rerunning(first.evidence) if first.down is None else ()
     if not asked:
@@ -288,6 +327,9 @@ def _judge_one(state: RunState, tier: tiers.Tier, outcome: Outcome) -> CheckResu
     flaky = flakes.flaky(first.asked or evidence.failed, again) & set(evidence.failed)
     held = frozenset(n for n in evidence.failed if n not in flaky and state.book.is_quarantined(n))
     check = verdict.judge(verdict.Case(tiers.rules(tier, config), first.ending(), evidence, flaky, held))
+    if check.cause is not None and not check.cause.log_tail and state.proxy_tail and tiers.served(tier, config):
+        # A test that failed through the gateway: what the proxy said is the first thing to read.
+        check = dataclasses.replace(check, cause=dataclasses.replace(check.cause, log_tail=state.proxy_tail))
     if first.down is None and flakes.trustworthy(evidence):
         still = [n for n in evidence.failed if n not in flaky]
         changes = state.book.record(check.name, flaky=sorted(flaky), failed=still, passed=evidence.passed,

@@ -28,6 +28,7 @@ from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import ContainerSpec, State
 from ..policy import budgets, verdict
+from ..policy import release as release_policy
 from ..report.results import Cause
 from ..stack.owner import Service, Stack
 from ..stack.services import PROXY, VENV_PYTHON
@@ -39,8 +40,6 @@ JUNIT_PATH = "/tmp/bed/junit.xml"  # noqa: S108
 SELECT_PATH = "/tmp/bed/select.json"  # noqa: S108
 PROJECT_DIR = "/bed/project"  # a project's own suite is copied here
 LOG_TAIL = 20
-# Forwarded to the release runner, and only when LIVE_PROVIDERS=1: a provider's key and base.
-PROVIDER_VAR = re.compile(r"^[A-Z][A-Z0-9_]*_(API_KEY|API_BASE|BASE_URL)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +74,7 @@ class Context:
     durations: Mapping[str, float] = dataclasses.field(default_factory=dict)
     suite_files: tuple[tuple[str, bytes], ...] = ()  # a project's own suite, copied into the runner
     suite_target: str = "."  # the suite's folder inside PROJECT_DIR
+    release: tuple[release_policy.Smoke, ...] = ()  # what the release tier calls
     clock: Callable[[], float] = time.monotonic
 
 
@@ -87,6 +87,11 @@ def rules(tier: Tier, config: Config) -> verdict.Rules:
         check=check_name(tier, config), tier=tier.name, required=required(tier, config), hermetic=tier.hermetic,
         shard=tier.name == "nd" and config.shard is not None, suite=config.suite is not None,
         budget_s=budget(tier, config), memory=config.runner_memory)
+
+
+def served(tier: Tier, config: Config) -> bool:
+    """Does it go through the proxy? The ND and agent tiers always; the release tier when live."""
+    return bool(tier.needs) or (tier.name == "release" and config.live_providers)
 
 
 def networked(tier: Tier, config: Config) -> bool:
@@ -130,6 +135,8 @@ def argv(tier: Tier, ctx: Context) -> list[str]:
     target = ctx.suite_target if config.suite is not None else tier.folder
     cmd = [VENV_PYTHON, "-m", "pytest", target, "-p", "bed_records", "-p", "no:cacheprovider", "-v", "-rfEs",
            "--tb=short", "--color=no", f"--junitxml={JUNIT_PATH}", "-o", f"junit_suite_name={check_name(tier, config)}"]
+    if not config.verbose:  # pytest's own summary still counts them ("3 passed, 12 warnings")
+        cmd.append("--disable-warnings")
     workers, _ = budgets.workers(config.workers, ctx.cpus, live=tier.name == "release" and config.live_providers)
     if workers and workers > 1:
         cmd += ["-n", str(workers)]
@@ -153,9 +160,12 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
         out["BED_SELECT"] = SELECT_PATH
     if tier.name == "deterministic":
         out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
-    if tier.needs:  # the proxy and the shim
+        out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])  # live groups are covered
+    if served(tier, config):  # the proxy and the shim
         out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = ctx.master_key
+        if config.agent is not None:  # smokes that need the bed shim's faults or journal skip, saying so
+            out["BED_AGENT_IMAGE"] = config.agent.image
     if tier.name == "agents":  # each agent runs through both ways LiteLLM serves its surface
         out["BED_AGENT_GROUPS"] = f"{config.group},{bridge_group(config.group)}"
     if tier.name == "nd":
@@ -164,10 +174,10 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
         if config.shard is not None and not selecting:  # explicit node ids are the selection
             out["BED_SHARD"] = f"{config.shard[0]}/{config.shard[1]}"
             out["BED_DURATIONS"] = json.dumps(dict(ctx.durations))
-    if tier.name == "release":
+    if tier.name == "release":  # no key ever reaches the runner: the smokes call through the proxy
         out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
-        if config.live_providers:  # keys reach the runner only when live calls are switched on
-            out.update({k: v for k, v in ctx.environ.items() if PROVIDER_VAR.match(k) and v})
+        out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])
+        out["BED_EXPECT"] = ",".join(config.expect)
     return out
 
 
@@ -235,7 +245,7 @@ def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, 
                                               "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)})
     service = stack.start(f"runner-{tier.name}", "runner", spec)
     label = check_name(tier, ctx.config)
-    follower = threading.Thread(target=_follow, args=(service, label, console), daemon=True)
+    follower = threading.Thread(target=_follow, args=(service, label, console, ctx.config.verbose), daemon=True)
     follower.start()
     return Started(tier, ctx, service, follower, at, tuple(select))
 
@@ -266,13 +276,31 @@ def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *,
     return finish(start(stack, tier, ctx, console, image, select=select), console, watch)
 
 
-def _follow(service: Service, label: str, console: Console) -> None:
-    """Print the container's output as it comes, line by line."""
+# A third-party warning printed at import ("…/site-packages/x.py:12: UserWarning: …") and the
+# source line Python echoes under it ("  warnings.warn("): counted, not shown, unless verbose.
+_WARNING = re.compile(r"^\S+\.py:\d+: \w*Warning: |^\s+warnings\.warn\(")
+
+
+def _follow(service: Service, label: str, console: Console, verbose: bool = False) -> None:
+    """Print the container's output as it comes, line by line; third-party warnings are counted
+    and summarised in one line at the end (``bed run -v`` shows them)."""
     pending = b""
+    hidden = 0
+
+    def show(raw: bytes) -> None:
+        nonlocal hidden
+        line = raw.decode("utf-8", "replace").rstrip()
+        if not verbose and _WARNING.search(line):
+            hidden += 1
+            return
+        console.stream(label, line)
+
     for chunk in service.engine.follow(service.id):
         pending += chunk
         *lines, pending = pending.split(b"\n")
         for line in lines:
-            console.stream(label, line.decode("utf-8", "replace").rstrip())
+            show(line)
     if pending.strip():
-        console.stream(label, pending.decode("utf-8", "replace").rstrip())
+        show(pending)
+    if hidden:
+        console.stream(label, f"({hidden} lines of third-party warnings hidden; `bed run -v` shows them)")

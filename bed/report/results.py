@@ -88,6 +88,7 @@ class RunResult:
     repro: dict[str, Any] = dataclasses.field(default_factory=dict)  # what `bed repro` needs
     quarantine: tuple[dict[str, Any], ...] = ()  # the tests in quarantine after this run
     gateway: dict[str, Any] = dataclasses.field(default_factory=dict)  # the gateway under test (kind, value, ...)
+    reused_from: str = ""  # `bed run --reuse`: the run id of the stack kept by `bed up`
 
     @property
     def verdict(self) -> str:
@@ -127,6 +128,7 @@ class RunResult:
             "repro": self.repro,
             "quarantine": list(self.quarantine),
             "gateway": dict(self.gateway),
+            "reused_from": self.reused_from,
         }
 
     @classmethod
@@ -138,4 +140,5 @@ class RunResult:
             expect=tuple(data.get("expect", ())), notes=tuple(data.get("notes", ())),
             started_at=data.get("started_at", ""), repro=data.get("repro", {}),
             quarantine=tuple(data.get("quarantine", ())), gateway=dict(data.get("gateway", {})),
+            reused_from=data.get("reused_from", ""),
         )

@@ -57,6 +57,8 @@ def project_ready_md(result: RunResult) -> str:
         f"- shim from the host: `{result.bases.get('host', '')}`",
         f"- gateway under test: {result.gateway.get('describe', result.versions.get('litellm', '?'))}",
     ]
+    if result.reused_from:
+        out.append(f"- ran on the stack kept by `bed up` (run `{result.reused_from}`), reset first")
     if result.expect:
         out.append(f"- READINESS_EXPECT = `{','.join(result.expect)}`")
     out += ["", "## Checks", "", "| check | tier | status | tests | failed | skipped | time (s) | note |",

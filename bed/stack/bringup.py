@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..config.agent import Agent
 from ..config.bases import NETWORK_BASE
 from ..config.router import RouterPlan, groups
 from ..config.settings import Config
@@ -23,7 +24,7 @@ from ..errors import EngineError, PortInUseError, StackError
 from ..images.build import ImageRef
 from . import wait
 from .owner import Service, Stack
-from .services import IDLE, MEMORY, PIDS, PROBE_ALIAS, PROXY, ROUTER_PATH, SHIM, VENV_PYTHON, ServiceSpec
+from .services import IDLE, MEMORY, PIDS, PROBE_ALIAS, PROXY, ROUTER_PATH, SHIM, VENV_PYTHON, ServiceSpec, upstream
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +39,15 @@ class Plan:
     shim_host_port: int | None = None  # the user's MINI_AGENT_API_BASE port: published there
     publish: bool = False  # publish the proxy and shim on loopback (bed up, bench): for people, not for bed
     local_engine: bool = True  # the port pre-check looks at this machine's loopback
+    agent: Agent | None = None  # your agent where the shim would stand
+    provider_env: Mapping[str, str] = dataclasses.field(default_factory=dict)  # live keys: the proxy's alone
 
     @classmethod
     def of(cls, config: Config, images: Mapping[str, ImageRef], router: RouterPlan, master_key: str,
            **kwargs: Any) -> Plan:
         return cls(images=images, router=router, master_key=master_key, group=config.group,
-                   wait_budget_s=config.wait_budget_s, shim_host_port=config.bases.host_port, **kwargs)
+                   wait_budget_s=config.wait_budget_s, shim_host_port=config.bases.host_port, agent=config.agent,
+                   **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +64,8 @@ def bring_up(stack: Stack, plan: Plan) -> Services:
     """Start the probe, the shim and the proxy concurrently and wait until both serve."""
     if plan.shim_host_port is not None and plan.local_engine and not loopback_port_free(plan.shim_host_port):
         raise _port_taken(stack.engine, plan.shim_host_port)
+    if plan.agent is not None and stack.engine.image(plan.agent.image) is None:
+        stack.engine.pull(plan.agent.image)  # an IMAGE_ERROR naming it when it cannot be had
     starts: dict[str, Callable[[], Service]] = {
         "probe": lambda: stack.start("probe", "probe", _probe_spec(stack, plan)),
         "shim": lambda: stack.start(SHIM.alias, SHIM.key, _shim_spec(stack, plan)),
@@ -68,11 +74,19 @@ def bring_up(stack: Stack, plan: Plan) -> Services:
     started = _together(starts)
     probe = started["probe"]
     waits = {key: (lambda key=key, spec=spec: _wait(stack, probe, started[key], spec, plan.wait_budget_s))
-             for key, spec in (("shim", SHIM), ("proxy", PROXY))}
+             for key, spec in (("shim", upstream(plan.agent)), ("proxy", PROXY))}
     ready = _together(waits)
     services = Services(probe, ready["shim"], ready["proxy"])
     stack.services.update(services.by_key())
     return services
+
+
+def restart(stack: Stack, probe: Service, old: Service, key: str, plan: Plan) -> Service:
+    """One service of a kept stack, started again from ``plan`` (a new image or router config)."""
+    stack.engine.remove(old.id)
+    spec, start = (upstream(plan.agent), _shim_spec) if key == "shim" else (PROXY, _proxy_spec)
+    service = stack.start(spec.alias, spec.key, start(stack, plan))
+    return _wait(stack, probe, service, spec, plan.wait_budget_s)
 
 
 def _together(jobs: Mapping[str, Callable[[], Service]]) -> dict[str, Service]:
@@ -133,8 +147,11 @@ def _probe_spec(stack: Stack, plan: Plan) -> ContainerSpec:
 
 
 def _shim_spec(stack: Stack, plan: Plan) -> ContainerSpec:
+    spec = upstream(plan.agent)
+    publish = {spec.port: plan.shim_host_port} if plan.shim_host_port is not None or plan.publish else {}
+    if plan.agent is not None:  # your agent, as its image starts it
+        return dataclasses.replace(_base(stack, plan.agent.image), aliases=(spec.alias,), publish=publish)
     env = {**dict(SHIM.env), "MINI_AGENT_MODELS": ",".join(groups(plan.group))}
-    publish = {SHIM.port: plan.shim_host_port} if plan.shim_host_port is not None or plan.publish else {}
     return dataclasses.replace(_base(stack, plan.images[SHIM.image].tag, env=env), aliases=(SHIM.alias,),
                                publish=publish)
 
@@ -142,7 +159,8 @@ def _shim_spec(stack: Stack, plan: Plan) -> ContainerSpec:
 def _proxy_spec(stack: Stack, plan: Plan) -> ContainerSpec:
     # The environment is the container's, so it is set before the proxy imports litellm (the
     # seed's "env before import" rule): the provider module reads the one base from it.
-    env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key, "CODEX_AGENT_API_BASE": NETWORK_BASE}
+    env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key, "CODEX_AGENT_API_BASE": NETWORK_BASE,
+           **plan.provider_env}
     image = plan.images[PROXY.image]
     folder = ROUTER_PATH.rsplit("/", 1)[0]
     # Provider and callback modules go next to router.yaml: LiteLLM loads them from its config's folder.

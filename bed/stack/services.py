@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..config.agent import Agent
 from ..config.bases import SHIM_ALIAS, SHIM_PORT
 
 ROUTER_PATH = "/etc/bed/router.yaml"
@@ -34,6 +35,13 @@ SHIM = ServiceSpec("shim", SHIM_ALIAS, "shim", SHIM_PORT, "/health", (("MINI_AGE
 PROXY = ServiceSpec("proxy", "litellm", "litellm", 4000, "/health/liveliness",
                     (("LITELLM_LOCAL_MODEL_COST_MAP", "True"),))
 SERVICES = (SHIM, PROXY)
+
+
+def upstream(agent: Agent | None) -> ServiceSpec:
+    """What stands where the shim does: the shim, or your agent (same alias, its port and health)."""
+    if agent is None:
+        return SHIM
+    return ServiceSpec("shim", SHIM_ALIAS, agent.image, agent.port, agent.health)
 
 # The probe: an idle container on the bed network that health waits exec into, so every wait
 # looks from inside the network (as the runner will) and never through a published port.

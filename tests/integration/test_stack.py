@@ -180,25 +180,6 @@ def test_repeat_image_check_is_a_fast_no_op(tmp_path: Path, images: dict[str, Im
     assert "building" not in done.stdout
 
 
-def test_live_path_against_the_shim_as_a_provider(client: docker.DockerClient, images: dict[str, ImageRef],
-                                                  tmp_path: Path, no_leftovers: None) -> None:
-    # LIVE_PROVIDERS=1 with "providers" whose base is the shim: the gating, the key hand-over
-    # and LiteLLM's provider code paths run for real, without the internet.
-    shim = "http://mini-agent:8788/v1"
-    keys = {"OPENAI_API_KEY": "sk-fake-openai-0123456789", "GROQ_API_KEY": "gsk-fake-groq-0123456789"}
-    done = bed_cli(["run", "--tier", "release"], tmp_path,
-                   {"LIVE_PROVIDERS": "1", "OPENAI_BASE_URL": shim, "GROQ_API_BASE": shim, **keys})
-    out = done.stdout + done.stderr
-    assert done.returncode == 0, out[-3000:]
-    # pytest-xdist's line form: "[gw0] [ 33%] PASSED release/test_live_providers.py::...[openai]"
-    assert re.search(r"release_smokes \| .*PASSED release/test_live_providers.py::test_live_completion\[openai\]", out)
-    assert re.search(r"release_smokes \| .*PASSED release/test_live_providers.py::test_live_completion\[groq\]", out)
-    assert re.search(r"release_smokes \| SKIPPED .*LIVE SMOKE OFF: anthropic needs ANTHROPIC_API_KEY", out)
-    assert "2 workers [" in out  # in parallel
-    for secret in keys.values():
-        assert secret not in out
-
-
 def test_a_failure_names_its_repro_command_and_repro_reruns_only_it(images: dict[str, ImageRef], tmp_path: Path,
                                                                      no_leftovers: None) -> None:
     # A router mapping with a group that no readiness check covers: change control fails one
@@ -269,3 +250,36 @@ def test_repro_keep_leaves_a_shell_to_exec_into(client: docker.DockerClient, ima
         down = bed_cli(["down", "--run", match.group(2)], tmp_path)
     assert down.returncode == 0
     assert leftovers(client, match.group(2)) == []
+
+
+def test_the_dev_loop_reuses_a_kept_stack_and_restarts_only_what_changed(client: docker.DockerClient,
+                                                                         images: dict[str, ImageRef],
+                                                                         tmp_path: Path) -> None:
+    up = bed_cli(["up"], tmp_path)
+    try:
+        assert up.returncode == 0, up.stdout[-3000:]
+        kept = json.loads((tmp_path / ".artifacts/kept.json").read_text())
+        first = bed_cli(["run", "--reuse", "--tier", "nd"], tmp_path)
+        assert first.returncode == 0, first.stdout[-3000:]
+        assert f"reusing the stack kept by `bed up` (run {kept['run_id']}); nothing changed" in first.stdout
+        report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+        assert report["reused_from"] == kept["run_id"]
+        assert f"(run `{kept['run_id']}`), reset first" in (tmp_path / "PROJECT_READY.md").read_text()
+        # The shim was reset between runs: the journal holds only this run's requests.
+        assert leftovers(client, report["run_id"]) == []  # the run's own runners went with it
+        (tmp_path / "mine.yaml").write_text(
+            "model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n")
+        second = bed_cli(["run", "--reuse", "--tier", "nd", "--router-config", "mine.yaml"], tmp_path)
+        assert "the router config changed: restarting the proxy" in second.stdout, second.stdout[-3000:]
+        assert "restarting the shim" not in second.stdout
+        assert json.loads((tmp_path / ".artifacts/kept.json").read_text())["ids"]["proxy"] != kept["ids"]["proxy"]
+        assert bed_cli(["gc"], tmp_path).returncode == 0
+        assert leftovers(client, kept["run_id"]) != []  # gc never sweeps a kept stack
+    finally:
+        down = bed_cli(["down"], tmp_path)
+    assert down.returncode == 0
+    assert not (tmp_path / ".artifacts/kept.json").exists()
+    assert leftovers(client, kept["run_id"]) == []
+    nothing = bed_cli(["run", "--reuse"], tmp_path)
+    assert nothing.returncode == 2
+    assert "no stack kept by `bed up` here" in nothing.stdout

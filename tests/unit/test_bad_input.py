@@ -30,7 +30,7 @@ ROWS = [
     ("memory-below-engine-minimum", ["run"], {"BED_RUNNER_MEMORY": "1m"}, {}, 2, "below the engine's minimum of 6m"),
     ("memory-unit", ["run"], {"BED_RUNNER_MEMORY": "2x"}, {}, 2, "512m or 2g"),
     ("repromote-superscript", ["run"], {"BED_REPROMOTE_AFTER": "\u00b3"}, {}, 2, "BED_REPROMOTE_AFTER"),
-    ("expect-unknown", ["run"], {"READINESS_EXPECT": "nd,gemini"}, {}, 2, "READINESS_EXPECT names 'gemini'"),
+    ("expect-unknown", ["run"], {"READINESS_EXPECT": "nd,gemni"}, {}, 2, "READINESS_EXPECT names 'gemni'"),
     ("group-newline", ["run"], {"BED_ROUTER_GROUP": "codex\nagent"}, {}, 2, "BED_ROUTER_GROUP"),
     ("group-non-ascii", ["run"], {"BED_ROUTER_GROUP": "codex-agent-\u00e9"}, {}, 2, "ASCII"),
     ("group-empty", ["run"], {"BED_ROUTER_GROUP": ""}, {}, 2, "BED_ROUTER_GROUP"),

@@ -20,7 +20,7 @@ def _run(argv: list[str], env: dict[str, str], capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(("argv", "env", "code", "says"), [
     (["run"], {"STRICT": "perhaps"}, 2, "CONFIG_ERROR: STRICT='perhaps'"),
     (["run", "--tier", "smoke"], {}, 2, "CONFIG_ERROR: unknown tier 'smoke'"),
-    (["run"], {"READINESS_EXPECT": "gemini"}, 2, "CONFIG_ERROR: READINESS_EXPECT names 'gemini'"),
+    (["run"], {"READINESS_EXPECT": "gemni"}, 2, "CONFIG_ERROR: READINESS_EXPECT names 'gemni'"),
     (["run"], {"MINI_AGENT_API_BASE": "http://codex-agent-1:8788"}, 2, "model group"),
     (["run"], {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}, 3, "ENGINE_ERROR: no Docker engine answers"),
     (["images"], {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}, 3, "ENGINE_ERROR"),

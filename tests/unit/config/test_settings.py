@@ -46,7 +46,7 @@ BAD = [
     ({"STRICT": "maybe"}, {}, "STRICT"),
     ({"LIVE_PROVIDERS": "yes please"}, {}, "LIVE_PROVIDERS"),
     ({"READINESS_DISABLE_TIMEOUT": "2"}, {}, "READINESS_DISABLE_TIMEOUT"),
-    ({"READINESS_EXPECT": "nd,gemini"}, {}, "gemini"),
+    ({"READINESS_EXPECT": "nd,gemni"}, {}, "gemni"),
     ({"PYTEST_XDIST_AUTO_NUM_WORKERS": "auto"}, {}, "PYTEST_XDIST_AUTO_NUM_WORKERS"),
     ({"PYTEST_XDIST_AUTO_NUM_WORKERS": "0"}, {}, "PYTEST_XDIST_AUTO_NUM_WORKERS"),
     ({"ALL_SMOKES_ND_TIMEOUT": "soon"}, {}, "ALL_SMOKES_ND_TIMEOUT"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -81,11 +82,15 @@ def test_the_hermetic_tiers_have_no_network(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("live", ["0", "1"])
-def test_provider_keys_reach_the_runner_only_when_live(tmp_path: Path, live: str) -> None:
+def test_no_provider_key_ever_reaches_a_runner(tmp_path: Path, live: str) -> None:
     config = _config(tmp_path, LIVE_PROVIDERS=live)
-    out = env(TIERS["release"], _ctx(config, {"OPENAI_API_KEY": "sk-openai-123"}))
-    assert ("OPENAI_API_KEY" in out) is (live == "1")
-    assert out["MINI_AGENT_API_BASE"] == out["CODEX_AGENT_API_BASE"]
+    ctx = _ctx(config, {"OPENAI_API_KEY": "sk-openai-123"})
+    for tier in TIERS.values():
+        out = env(tier, ctx)
+        assert "sk-openai-123" not in json.dumps(out)
+        assert out["MINI_AGENT_API_BASE"] == out["CODEX_AGENT_API_BASE"]
+    release = env(TIERS["release"], ctx)
+    assert ("BED_PROXY_URL" in release) is (live == "1")  # live smokes call through the proxy
 
 
 def test_deterministic_runner_gets_no_master_key(tmp_path: Path) -> None:
@@ -147,3 +152,28 @@ def test_a_suite_copy_leaves_bed_s_own_outputs_behind(tmp_path: Path) -> None:
     copied, target = files(tmp_path, tmp_path / "tests", outputs)
     assert [name for name, _ in copied] == ["tests/test_a.py"]
     assert target == "tests"
+
+
+def test_third_party_warnings_are_counted_not_shown(tmp_path: Path) -> None:
+    import io
+
+    from bed.console import Console
+    from bed.engine.fake import FakeEngine, Program
+    from bed.engine.protocol import ContainerSpec
+    from bed.pipeline.tiers import _follow
+    from bed.stack.owner import Service
+
+    output = ("nd/test_a.py::test_x PASSED\n"
+              "/opt/venv/lib/python3.11/site-packages/pydantic/_internal/x.py:1574: UserWarning: Items are ReadOnly\n"
+              "  warnings.warn(\n"
+              "nd/test_a.py::test_y PASSED\n")
+    engine = FakeEngine(images=("img",))
+    ref = engine.run(ContainerSpec(name="r", image="img", labels={}))
+    engine.table[ref].program = Program(exit_code=0, output=output)
+    engine.table[ref].done.set()
+    for verbose, shown in ((False, 2), (True, 4)):
+        out = io.StringIO()
+        _follow(Service("r", "runner", ref, engine), "all_smokes_nd", Console(out=out), verbose)
+        lines = [ln for ln in out.getvalue().splitlines() if "PASSED" in ln or "arn" in ln]
+        assert len([ln for ln in lines if "hidden" not in ln]) == shown
+        assert ("2 lines of third-party warnings hidden" in out.getvalue()) is (not verbose)

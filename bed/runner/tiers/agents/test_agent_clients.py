@@ -41,7 +41,7 @@ GROUPS = [g for g in os.environ.get("BED_AGENT_GROUPS", GROUP).split(",") if g]
 TURN_TIMEOUT_S = float(os.environ.get("BED_AGENT_TIMEOUT", "120"))
 MODEL_PATHS = ("/chat/completions", "/responses", "/messages")
 
-pytestmark = [pytest.mark.needs_shim]
+pytestmark = [pytest.mark.needs_shim, pytest.mark.needs_bed_shim]
 
 
 @dataclasses.dataclass(frozen=True)

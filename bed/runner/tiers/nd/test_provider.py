@@ -13,7 +13,7 @@ from openai import OpenAI
 
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
 PROVIDER_GROUP = f"{GROUP}-provider"
-pytestmark = pytest.mark.needs_proxy
+pytestmark = [pytest.mark.needs_proxy, pytest.mark.needs_bed_shim]
 
 
 def _journal(shim_base: str, marker: str) -> list[dict[str, object]]:

@@ -10,6 +10,7 @@ import pytest
 from openai import BadRequestError, OpenAI
 
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
+AGENT = os.environ.get("BED_AGENT_IMAGE", "")  # your agent stands where the shim would
 pytestmark = pytest.mark.needs_proxy
 
 
@@ -21,7 +22,9 @@ def client(proxy_url: str, master_key: str, shim_base: str) -> OpenAI:
 def test_group_routes_through_proxy(client: OpenAI) -> None:
     reply = client.chat.completions.create(model=GROUP, messages=[{"role": "user", "content": "hello proxy"}])
     text = reply.choices[0].message.content or ""
-    assert text.startswith("[mini-agent] hello proxy"), text
+    assert text.strip(), "the gateway answered with no text"
+    if not AGENT:  # the bed shim's answer is known exactly; your agent's is its own
+        assert text.startswith("[mini-agent] hello proxy"), text
     assert reply.usage is not None
     assert reply.usage.total_tokens > 0
 
@@ -31,10 +34,12 @@ def test_group_streams_through_proxy(client: OpenAI) -> None:
         model=GROUP, messages=[{"role": "user", "content": "stream please"}], stream=True)
     pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
     text = "".join(pieces)
-    assert len([p for p in pieces if p]) > 3, pieces
-    assert text.startswith("[mini-agent] stream please"), text
+    assert len([p for p in pieces if p]) > (3 if not AGENT else 0), pieces
+    if not AGENT:
+        assert text.startswith("[mini-agent] stream please"), text
 
 
+@pytest.mark.needs_bed_shim  # asserts the shim's own answers
 def test_answers_are_deterministic(client: OpenAI) -> None:
     ask = {"model": GROUP, "messages": [{"role": "user", "content": "same question"}]}
     first = client.chat.completions.create(**ask).choices[0].message.content  # type: ignore[call-overload]
@@ -47,6 +52,7 @@ def _journal_has(shim_base: str, marker: str) -> bool:
     return any(marker in str(e["body"]) for e in entries)
 
 
+@pytest.mark.needs_bed_shim  # reads the shim's journal
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer sk-wrong-key"}], ids=["no-key", "wrong-key"])
 def test_master_key_is_required(proxy_url: str, master_key: str, shim_base: str, headers: dict[str, str]) -> None:
     # Without a database, LiteLLM 1.108 answers a missing key with 500 and a wrong one with 400

@@ -14,7 +14,7 @@ import pytest
 
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
 FALLBACK = f"{GROUP}-fallback"
-pytestmark = pytest.mark.needs_proxy
+pytestmark = [pytest.mark.needs_proxy, pytest.mark.needs_bed_shim]
 
 
 @pytest.fixture(scope="module")

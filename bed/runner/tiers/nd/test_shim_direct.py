@@ -8,7 +8,7 @@ import pytest
 from openai import OpenAI
 
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
-pytestmark = [pytest.mark.needs_shim, pytest.mark.shard_b]
+pytestmark = [pytest.mark.needs_shim, pytest.mark.needs_bed_shim, pytest.mark.shard_b]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from openai import OpenAI
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
 WAYS = {"native": (GROUP, ("/responses",)), "bridge": (f"{GROUP}-chat", ("/chat/completions",))}
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
-pytestmark = pytest.mark.needs_proxy
+pytestmark = [pytest.mark.needs_proxy, pytest.mark.needs_bed_shim]
 
 
 def _admin(shim_base: str, method: str, path: str, body: Any = None) -> Any:

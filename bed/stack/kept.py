@@ -1,0 +1,127 @@
+"""A stack kept by `bed up`, and `bed run --reuse` on it: the dev loop in seconds.
+
+`bed up` records what it started in ``.artifacts/kept.json`` (ids, images, the router config's
+hash; the master key stays in its 0600 file). A reusing run checks that record against what it
+would start now: an image or the router config that changed is said, and only that service is
+restarted (under the kept run's labels, so `bed down` still removes it all). Between runs the
+shim's journal, faults, scripts and stored answers are reset, so no test state leaks. The run's
+own runners belong to the run and go with it; the kept stack stays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config.settings import Config
+from ..console import Console
+from ..engine.protocol import Engine
+from ..errors import ConfigError, StackError
+from ..images.build import ImageRef
+from .bringup import Plan, Services, restart
+from .owner import Service, Stack
+from .services import SHIM, VENV_PYTHON
+
+RECORD = "kept.json"
+RESET = ("import urllib.request as u; "
+         "u.urlopen(u.Request('{url}/_bed/reset', data=b'{{}}', method='POST'), timeout=5).read()")
+
+
+@dataclasses.dataclass(frozen=True)
+class Kept:
+    run_id: str
+    network: str
+    ids: Mapping[str, str]  # probe, shim, proxy -> container id
+    images: Mapping[str, str]  # image name -> id
+    router_sha: str
+    master_key_file: str
+
+    @classmethod
+    def load(cls, root: Path) -> Kept:
+        path = root / ".artifacts" / RECORD
+        try:
+            data = json.loads(path.read_text())
+            return cls(data["run_id"], data["network"], data["ids"], data["images"], data["router_sha"],
+                       data["master_key_file"])
+        except FileNotFoundError:
+            raise ConfigError(f"no stack kept by `bed up` here ({path} is missing).",
+                              hint="run `bed up` first (it keeps the stack; `bed down` ends it).") from None
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ConfigError(f"{path} is not a record bed wrote.",
+                              hint="`bed down`, then `bed up` again.") from None
+
+    def save(self, root: Path) -> None:
+        path = root / ".artifacts" / RECORD
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dataclasses.asdict(self), indent=1) + "\n")
+
+    @classmethod
+    def of(cls, run_id: str, network: str, services: Services, images: Mapping[str, ImageRef], router_text: str,
+           key_file: Path) -> Kept:
+        ids = {"probe": services.probe.id, "shim": services.shim.id, "proxy": services.proxy.id}
+        return cls(run_id, network, ids, {n: r.id for n, r in images.items()}, sha(router_text), str(key_file))
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def forget(root: Path) -> None:
+    (root / ".artifacts" / RECORD).unlink(missing_ok=True)
+
+
+def attach(engine: Engine, config: Config, plan: Plan, console: Console) -> tuple[Services, str, list[str]]:
+    """The kept stack, brought in line with what this run would start; its services, the kept run's
+    id, and what changed (and was restarted)."""
+    kept = Kept.load(config.root)
+    plan = dataclasses.replace(plan, master_key=master_key(kept))
+    keeper = Stack(engine, kept.run_id, console, keep=True)
+    keeper.network = kept.network
+    services = {key: Service(f"bed-{kept.run_id}-{key}", key, ref, engine) for key, ref in kept.ids.items()}
+    for key, service in services.items():
+        if service.state().status != "running":
+            raise StackError(f"the kept stack's {key} ({service.id[:12]}) is {service.state().describe()}.",
+                             hint="`bed down`, then `bed up` again.")
+    changed: list[str] = []
+    if kept.images.get("shim") != plan.images["shim"].id and config.agent is None:
+        changed.append("the shim image changed: restarting the shim")
+    if kept.images.get("litellm") != plan.images["litellm"].id:
+        changed.append("the proxy image changed: restarting the proxy")
+    elif kept.router_sha != sha(plan.router.text):
+        changed.append("the router config changed: restarting the proxy")
+    for note in changed:
+        console.step(f"reuse: {note}")
+        key = "shim" if "shim" in note else "proxy"
+        services[key] = restart(keeper, services["probe"], services[key], key, plan)
+    ready = Services(services["probe"], services["shim"], services["proxy"])
+    if changed:
+        Kept.of(kept.run_id, kept.network, ready, plan.images, plan.router.text,
+                Path(kept.master_key_file)).save(config.root)
+    reset(engine, ready.probe, config)
+    return ready, kept.run_id, changed
+
+
+def master_key(kept: Kept) -> str:
+    try:
+        return Path(kept.master_key_file).read_text().strip()
+    except OSError:
+        raise ConfigError(f"the kept stack's master key file {kept.master_key_file} is gone.",
+                          hint="`bed down`, then `bed up` again.") from None
+
+
+def reset(engine: Engine, probe: Service, config: Config) -> None:
+    """The shim forgets the last run: journal, faults, scripts, stored responses (no test state leaks)."""
+    if config.agent is not None:
+        return  # your agent has no reset; its own state is its own
+    done = engine.exec(probe.id, [VENV_PYTHON, "-c", RESET.format(url=SHIM.network_url())])
+    if done.exit_code != 0:
+        raise StackError(f"the kept shim would not reset: {done.output.strip()[-200:]}.",
+                         hint="`bed down`, then `bed up` again.")
+
+
+def describe(kept_run: str, changed: list[str]) -> dict[str, Any]:
+    return {"from": kept_run, "restarted": changed}
