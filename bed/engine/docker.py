@@ -272,12 +272,15 @@ class DockerEngine:
 
     def run_once(self, image: str, argv: list[str], labels: Mapping[str, str],
                  entrypoint: list[str] | None = None) -> ExecResult:
+        created = None
         try:
-            output = self._client.containers.run(image, argv, remove=True, network_mode="none", labels=dict(labels),
-                                                 stdout=True, stderr=True, entrypoint=entrypoint)
-        except docker.errors.ContainerError as exc:
-            text = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else str(exc.stderr or "")
-            return ExecResult(int(exc.exit_status), text)
+            # Created, started and removed by hand: docker-py's run(remove=True) leaves a container
+            # behind when the start fails (an entrypoint that is not in the image).
+            created = self._client.containers.create(image, argv, network_mode="none", labels=dict(labels),
+                                                     entrypoint=entrypoint)
+            created.start()
+            code = int(created.wait(timeout=300)["StatusCode"])
+            return ExecResult(code, created.logs(stdout=True, stderr=True).decode("utf-8", "replace"))
         except docker.errors.ImageNotFound:
             raise ImageError(f"image {image} is not on this engine.", hint="build it first (`bed images`).") from None
         except docker.errors.APIError as exc:
@@ -288,7 +291,10 @@ class DockerEngine:
         except _TRANSPORT as exc:
             raise EngineError(f"the engine could not run a container of {image}: {_reason(exc)}.",
                               hint="read the engine's log; check free memory and the storage driver.") from None
-        return ExecResult(0, output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output))
+        finally:
+            if created is not None:
+                with contextlib.suppress(docker.errors.APIError, *_TRANSPORT):
+                    created.remove(force=True)
 
 
 class _Named:

@@ -102,7 +102,8 @@ def test_core_gate_end_to_end(client: docker.DockerClient, images: dict[str, Ima
     # Live output: the tiers' own test lines reached the terminal.
     assert re.search(r"all_smokes_core \| .*test_router_maps_group_to_base_sync PASSED", out)
     assert re.search(r"all_smokes_nd \| .*test_group_streams_through_proxy PASSED", out)
-    assert re.search(r"release_smokes \| .*SKIPPED .*LIVE SMOKE OFF: openai needs LIVE_PROVIDERS=1", out)
+    assert re.search(r"release_smokes \| .*SKIPPED .*LIVE SMOKE OFF: release-openai \(openai\) needs "
+                     r"LIVE_PROVIDERS=1", out)
     report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
     jsonschema.validate(report, SCHEMA)
     assert {c["name"]: c["status"] for c in report["checks"]} == {
