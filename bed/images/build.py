@@ -58,11 +58,12 @@ class Recipe:
     # Tag each image `:current` too (the stable names compose/bed.yaml runs). A compare leg does
     # not: its gateway is not the project's, and compose must keep running the project's.
     current: bool = True
+    agents: bool = True  # the agents image (1.7 GB, its own build): only when the agents tier runs
 
     @classmethod
     def of(cls, config: Config) -> Recipe:
         return cls(config.base_image, config.ca_bundle, config.gateway, config.requirements,
-                   current=config.outputs_dir is None)
+                   current=config.outputs_dir is None, agents="agents" in config.tiers)
 
     def ca(self) -> bytes:
         if self.ca_bundle is not None:
@@ -98,6 +99,8 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
     console.step(f"gateway under test: {plan.gateway.describe()}")
     refs: dict[str, ImageRef] = {}
     for spec in SPECS:
+        if spec.name == "agents" and not recipe.agents:
+            continue
         if spec.name == "litellm" and plan.gateway.kind == "image":
             refs.update(_existing_gateway(engine, plan.gateway, refs["python"], ca, console))
             continue
@@ -118,7 +121,7 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
             engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
         refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
                                    gateway=plan.gateway if spec.name == "litellm" else None)
-    for name in ("runner", "agents") if recipe.requirements else ():
+    for name in [n for n in ("runner", "agents") if n in refs] if recipe.requirements else ():
         refs[f"{name}-base"], refs[name] = refs[name], _with_suite(engine, refs[name], recipe.requirements, console)
     return refs
 
