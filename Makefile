@@ -15,7 +15,7 @@ BED_RUN := $(if $(K),PYTEST_ADDOPTS="$(strip $(PYTEST_ADDOPTS) -k '$(K)')") $(PY
 SHARD_ARG := $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        doctor compose bench bench-shim bench-gateway test test-unit test-integration lint lock mutate
+        doctor compose bench bench-shim bench-gateway bench-peers test test-unit test-integration lint lock mutate
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,6 +66,10 @@ bench-shim: $(STAMP) engine ## the shim's throughput and latency next to a bare 
 
 bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + PNG in local/artifacts/bench)
 	@$(PY) -m bed bench gateway
+
+bench-peers: $(STAMP) images ## bed next to docker compose and plain testcontainers: same images, same ND tests (RUNS=3)
+	@scripts/ensure-compose.sh $(PY)
+	@$(PY) -m bed bench peers --runs $(or $(RUNS),3)
 
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose
