@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -94,6 +95,7 @@ class Round:
     counts: Counts | None
     error: str = ""  # why the round does not count
     leftovers: tuple[str, ...] = ()  # what bed had to remove after it (there should be nothing)
+    load: float | None = None  # the machine's 1-minute load average as the round began: others share it
 
     @property
     def ok(self) -> bool:
@@ -115,7 +117,7 @@ class Round:
         return {"peer": self.peer, "round": self.index, "ok": self.ok,
                 **{f"{k}_s": round(v, 3) for k, v in self.phases().items()},
                 "tests": dataclasses.asdict(self.counts) if self.counts else None, "error": self.error,
-                "leftovers": list(self.leftovers)}
+                "leftovers": list(self.leftovers), "load_1m": self.load}
 
 
 _SUMMARY = re.compile(r"^(?:=+ )?(?P<body>(?:\d+ \w+)(?:, \d+ \w+)*|no tests ran) in [\d.]+s(?: \([\d:]+\))?(?: =+)?$",
@@ -150,7 +152,9 @@ def summarise(rounds: Sequence[Round], peers: Sequence[str] = PEERS) -> dict[str
         good = [r for r in mine if r.ok]
         medians = {p: round(statistics.median(r.phases()[p] for r in good), 2) for p in PHASES} if good else {}
         counts = sorted({r.counts.describe() for r in good if r.counts})
+        totals = [r.total_s for r in good]
         out[peer] = {"rounds": len(mine), "ok": len(good), "median_s": medians, "tests": counts,
+                     "total_range_s": [round(min(totals), 2), round(max(totals), 2)] if totals else [],
                      "errors": [f"round {r.index}: {r.why_not()}" for r in mine if not r.ok]}
     base = out.get("bed", {}).get("median_s", {})
     for peer in peers:
@@ -178,14 +182,17 @@ def table(summary: Mapping[str, Any]) -> list[str]:
 def markdown(summary: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     head = ["# bed next to its peers: the same images, the same ND tests", "",
             f"{meta['runs']} round(s), order rotating; medians in seconds over the rounds that passed; "
-            f"engine {meta['engine']}, {meta['compose']}, testcontainers {meta['testcontainers']}.", "",
-            "| peer | ok | up | tests | teardown | total | other | tests run | total / bed |",
-            "|---|---|---|---|---|---|---|---|---|"]
+            f"engine {meta['engine']} ({meta.get('cpus', '?')} CPUs), {meta['compose']}, testcontainers "
+            f"{meta['testcontainers']}; the machine's 1-minute load as the rounds began: {_loads(meta)} "
+            "(other work on a shared engine shows up here, and in the spread of the rounds).", "",
+            "| peer | ok | up | tests | teardown | total | other | total min-max | tests run | total / bed |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for peer, row in summary.items():
         m = row["median_s"]
         cells = [f"{m[p]:.2f}" if p in m else "-" for p in PHASES]
-        head.append(f"| {peer} | {row['ok']}/{row['rounds']} | {' | '.join(cells)} | {'; '.join(row['tests']) or '-'}"
-                    f" | {_x(row['ratio'].get('total'))} |")
+        spread = "-".join(f"{v:.2f}" for v in row["total_range_s"]) or "-"
+        head.append(f"| {peer} | {row['ok']}/{row['rounds']} | {' | '.join(cells)} | {spread} | "
+                    f"{'; '.join(row['tests']) or '-'} | {_x(row['ratio'].get('total'))} |")
     head += ["", "| peer / bed | up | tests | teardown | total |", "|---|---|---|---|---|"]
     for peer, row in summary.items():
         if peer != "bed":
@@ -198,6 +205,11 @@ def markdown(summary: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     if errors:
         head += ["", "Rounds that did not count:", *errors]
     return "\n".join(head) + "\n"
+
+
+def _loads(meta: Mapping[str, Any]) -> str:
+    span = meta.get("load_1m")
+    return f"{span[0]:.2f} to {span[1]:.2f}" if span else "unknown"
 
 
 def _row(peer: str, row: Mapping[str, Any]) -> str:
@@ -259,16 +271,20 @@ def bench_peers(root: Path, environ: Mapping[str, str], engine: Engine, console:
         setup = Setup(config, environ, engine, images, router, key, compose_file, override, console.redact)
         for index in range(1, runs + 1):
             for peer in order(index):
-                result = ROUNDS[peer](setup, index)
+                load = _load()
+                result = dataclasses.replace(ROUNDS[peer](setup, index), load=load)
                 rounds.append(result)
                 state = "ok" if result.ok else f"DOES NOT COUNT: {result.why_not()}"
                 console.step(f"round {index}/{runs} {peer:14} up {result.up_s:5.2f}  tests {result.tests_s:5.2f}  "
-                             f"teardown {result.teardown_s:5.2f}  total {result.total_s:6.2f} s  {state}")
+                             f"teardown {result.teardown_s:5.2f}  total {result.total_s:6.2f} s  "
+                             f"(load {_shown(load)})  {state}")
                 if result.leftovers:
                     console.banner(f"{peer} left {len(result.leftovers)} thing(s) behind; bed removed them",
                                    list(result.leftovers))
     summary = summarise(rounds)
-    meta = {"runs": runs, "engine": engine.info().version, "compose": compose_version,
+    loads = [r.load for r in rounds if r.load is not None]
+    meta = {"runs": runs, "engine": engine.info().version, "cpus": engine.info().cpus,
+            "load_1m": [min(loads), max(loads)] if loads else None, "compose": compose_version,
             "testcontainers": _testcontainers_version(), "command": f"bed bench peers --runs {runs}",
             "images": {n: images[n].tag for n in ("shim", "litellm", "runner")}}
     report = {**meta, "summary": summary, "rounds": [r.to_dict() for r in rounds]}
@@ -399,6 +415,17 @@ def _compose_version(environ: Mapping[str, str]) -> str:
         raise EngineError(f"`docker compose` (v2) does not answer ({_tail(done) or 'no output'}).",
                           hint="run scripts/ensure-compose.sh (`make bench-peers` does), or install the plugin.")
     return f"docker compose {version}"
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # not every platform has one
+        return None
+
+
+def _shown(load: float | None) -> str:
+    return "?" if load is None else f"{load:.2f}"
 
 
 def _testcontainers_version() -> str:

@@ -62,11 +62,12 @@ def test_medians_are_over_passed_rounds_and_ratios_are_peer_over_bed() -> None:
     assert bed["median_s"] == {"up": 6.0, "tests": 5.0, "teardown": 0.5, "total": 12.0, "other": 0.5}
     assert compose["median_s"] == {"up": 11.0, "tests": 9.0, "teardown": 1.0, "total": 21.0, "other": 0.0}
     assert (compose["rounds"], compose["ok"]) == (3, 2)
+    assert compose["total_range_s"] == [19.0, 23.0]  # the failed round's 207 s is not in it
     assert compose["ratio"] == {"up": 1.83, "tests": 1.8, "teardown": 2.0, "total": 1.75}
     assert bed["ratio"] == {"up": 1.0, "tests": 1.0, "teardown": 1.0, "total": 1.0}
     assert compose["errors"] == ["round 3: tests failed: 29 passed, 1 failed"]
     assert compose["tests"] == ["30 passed"]
-    assert (tc["ok"], tc["median_s"], tc["ratio"]) == (0, {}, {})
+    assert (tc["ok"], tc["median_s"], tc["ratio"], tc["total_range_s"]) == (0, {}, {}, [])
     assert tc["errors"] == ["round 1: TimeoutError: HTTP endpoint not ready"]
 
 
@@ -88,7 +89,7 @@ def test_the_table_shows_medians_then_ratios() -> None:
     assert lines[7].split() == ["testcontainers", "-", "-", "-", "-"]
     text = markdown(summary, {"runs": 1, "engine": "20.10", "compose": "docker compose 2.40.3",
                               "testcontainers": "4.15.0", "command": "bed bench peers --runs 1"})
-    assert "| compose | 1/1 | 10.00 | 8.00 | 1.00 | 19.00 | 0.00 | 30 passed | 1.90x |" in text
+    assert "| compose | 1/1 | 10.00 | 8.00 | 1.00 | 19.00 | 0.00 | 19.00-19.00 | 30 passed | 1.90x |" in text
     assert "| compose | 2.00x | 2.00x | 2.00x | 1.90x |" in text
     assert "- testcontainers round 1: boom" in text
 
