@@ -25,7 +25,8 @@ COMPARE_ARGS := $(foreach g,$(LITELLM),--litellm $(g)) $(if $(JOBS),--jobs $(JOB
                 $(if $(LEG),--leg $(LEG)) $(if $(OUT),--out $(OUT)) $(if $(strip $(MERGE)),--merge $(MERGE))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        doctor compose bench bench-shim bench-gateway compare test test-unit test-integration lint lock mutate wheel
+        doctor compose bench bench-shim bench-gateway bench-peers compare test test-unit test-integration lint lock \
+        mutate wheel
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -79,6 +80,10 @@ bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + 
 
 compare: $(STAMP) ## the gate against several LiteLLM releases, every regression named: LITELLM="1.100.5 1.108.7"
 	@$(if $(strip $(MERGE)),,scripts/ensure-engine.sh &&) $(PY) -m bed compare $(COMPARE_ARGS)
+
+bench-peers: $(STAMP) images ## bed next to docker compose and plain testcontainers: same images, same ND tests (RUNS=3)
+	@scripts/ensure-compose.sh $(PY)
+	@$(PY) -m bed bench peers --runs $(or $(RUNS),3)
 
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose

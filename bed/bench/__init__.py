@@ -7,7 +7,10 @@
                          same server stack (uvicorn + uvloop + httptools), same image
     bed bench gateway    LiteLLM proxy overhead over the shim: latency percentiles, plain and
                          streamed, and requests per second at a few concurrency levels
+    bed bench peers      bed next to docker compose (compose/bed.yaml) and plain testcontainers with
+                         its default waits: the same images and ND tests, rounds in rotating order,
+                         start-to-healthy, tests, teardown and total, medians and ratios peer / bed
 
 Every load targets loopback only and is bounded in time and count. Results are written as JSON
-(and Markdown, and a PNG for the gateway) under local/artifacts/bench/.
+(and Markdown for the gateway and the peers, and a PNG for the gateway) under local/artifacts/bench/.
 """

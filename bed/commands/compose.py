@@ -10,7 +10,7 @@ from ..console import Console
 from ..errors import EXIT_READY
 from ..pipeline.run import announce, new_master_key, prepare_router
 from ..report.writers import write_text
-from ..stack.compose import render
+from ..stack.compose import render, write_providers
 from . import common
 
 HELP = "write compose/bed.yaml: the same stack for `docker compose`"
@@ -19,7 +19,8 @@ HELP = "write compose/bed.yaml: the same stack for `docker compose`"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="PATH", default="compose/bed.yaml", help="where to write it")
     parser.add_argument("--prepare", action="store_true",
-                        help="also write what `up` needs: the router config (as `bed up` would) and a master key file")
+                        help="also write what `up` needs: the router config (as `bed up` would), bed's provider "
+                             "modules and a master key file")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
@@ -30,6 +31,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         config = common.config(args, environ)
         announce(config, console)
         prepare_router(config, console, environ)  # the same rules and messages as a run
+        for module in write_providers(config.stub_path.parent, console.redact):
+            console.step(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
         key = config.root / ".artifacts" / "master_key"
         if not key.is_file() or not key.read_text().strip():
             key.write_text(new_master_key() + "\n")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..config.router import DEFAULT_GROUP
+from ..config.bases import NETWORK_BASE
+from ..config.router import DEFAULT_GROUP, groups
+from ..report.writers import write_text
+from .bringup import providers
 from .services import MEMORY, PIDS, PROXY, ROUTER_PATH, SERVICES, SHIM, VENV_PYTHON, ServiceSpec
 
 HEADER = """\
@@ -17,8 +22,9 @@ HEADER = """\
 #   make compose-down   # removes the stack (containers, network, volumes)
 #   # the ND tier: docker compose -f compose/bed.yaml run --rm runner /opt/venv/bin/python -m pytest nd
 #
-# The router config is mounted from .artifacts/router_stub.yaml and the proxy reads
-# LITELLM_MASTER_KEY; `bed compose --prepare` writes the first and a key file for the second.
+# The router config and bed's provider modules (LiteLLM loads them from the config's folder)
+# are mounted from .artifacts/, and the proxy reads LITELLM_MASTER_KEY; `bed compose --prepare`
+# writes those files and a key file for the key.
 """
 
 
@@ -45,11 +51,24 @@ def _service(spec: ServiceSpec) -> dict[str, Any]:
         "labels": COMPOSE_LABELS,
     }
     if spec is SHIM:
-        env["MINI_AGENT_MODELS"] = DEFAULT_GROUP
+        env["MINI_AGENT_MODELS"] = ",".join(groups(DEFAULT_GROUP))  # as bed's own bring-up lists them
     if spec is PROXY:
         env["LITELLM_MASTER_KEY"] = "${LITELLM_MASTER_KEY:?export LITELLM_MASTER_KEY first}"
-        out["volumes"] = [f"../.artifacts/router_stub.yaml:{ROUTER_PATH}:ro"]
+        env["CODEX_AGENT_API_BASE"] = NETWORK_BASE  # set before the proxy imports litellm, as in bed's runs
+        folder = ROUTER_PATH.rsplit("/", 1)[0]
+        out["volumes"] = [f"../.artifacts/router_stub.yaml:{ROUTER_PATH}:ro",
+                          *(f"../.artifacts/{name}:{folder}/{name}:ro" for name in sorted(providers()))]
     return out
+
+
+def write_providers(folder: Path, redact: Callable[[str], str]) -> list[Path]:
+    """bed's proxy-side provider modules, next to the router config the compose file mounts:
+    the generated config names them (custom_provider_map), and without them the proxy exits."""
+    written = []
+    for name, data in sorted(providers().items()):
+        write_text(folder / name, data.decode(), redact)
+        written.append(folder / name)
+    return written
 
 
 def render() -> str:

@@ -64,7 +64,8 @@ def test_runbook_verbatim(client: docker.DockerClient, images: dict[str, ImageRe
     assert "2 workers [" in out  # pytest-xdist really ran the tiers on the capped worker count
     report = _report()
     names = {c["name"]: c["status"] for c in report["checks"]}  # type: ignore[attr-defined]
-    assert names == {"all_smokes_core": "passed", "all_smokes_nd": "passed", "release_smokes": "skipped"}
+    assert names == {"all_smokes_core": "passed", "all_smokes_nd": "passed", "agent_clients": "passed",
+                     "release_smokes": "skipped"}
     ready_md = (SOURCE / "PROJECT_READY.md").read_text()
     for name in names:
         assert f"| {name} |" in ready_md
