@@ -55,7 +55,7 @@ def selected(spec: ContainerSpec) -> list[str]:
 
 def engine_with_images() -> FakeEngine:
     """A fake engine that already has every bed image, so no test builds anything."""
-    engine = FakeEngine(images=("bed-base:bookworm",))
+    engine = FakeEngine(images=("bed-base:bookworm-lean",))
     return engine
 
 

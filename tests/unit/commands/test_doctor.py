@@ -71,7 +71,7 @@ def _fake_with_built_images(tmp_path: Path):  # type: ignore[no-untyped-def]
     from bed.engine.fake import FakeEngine
     from bed.images.build import Recipe, ensure_images
 
-    engine = FakeEngine(images=("bed-base:bookworm",))
+    engine = FakeEngine(images=("bed-base:bookworm-lean",))
     config = Config.from_env({}, root=tmp_path)
     ensure_images(engine, Recipe(config.base_image), Console(out=__import__("io").StringIO()))
     return engine, config

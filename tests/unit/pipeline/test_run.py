@@ -212,7 +212,7 @@ def test_a_kept_bed_up_stack_on_the_port_is_named(tmp_path: Path, engine: FakeEn
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        engine.run(ContainerSpec(name="bed-cafe0001-mini-agent", image="bed-base:bookworm",
+        engine.run(ContainerSpec(name="bed-cafe0001-mini-agent", image="bed-base:bookworm-lean",
                                  labels={"bed.project": "bed", "bed.keep": "1", "bed.role": "shim",
                                          "bed.run": "cafe0001"}, publish={8788: port}))
         with pytest.raises(PortInUseError) as caught:
