@@ -3,6 +3,8 @@
     bed bench            the warm core gate N times, in-process, phase by phase, against its floor:
                          max(proxy bare boot, deterministic tier run directly) + the ND tier run
                          directly in the runner image
+    bed bench reuse      `bed run --reuse` N times on the stack `bed up` keeps: the dev loop, best
+                         and median wall against its 3 s goal
     bed bench shim       the shim's throughput and latency next to a bare ASGI hello app on the
                          same server stack (uvicorn + uvloop + httptools), same image
     bed bench gateway    LiteLLM proxy overhead over the shim: latency percentiles, plain and

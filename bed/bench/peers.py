@@ -53,9 +53,9 @@ from ..pipeline import tiers
 from ..pipeline.run import RunState, new_master_key, prepare_router, run
 from ..redact import Redactor
 from ..report.writers import write_text
-from ..stack.bringup import providers
+from ..stack.bringup import proxy_files
 from ..stack.compose import render, write_providers
-from ..stack.services import PROXY, ROUTER_PATH, SHIM, VENV_PYTHON
+from ..stack.services import PROXY, SHIM, VENV_PYTHON
 from . import testcontainers_peer
 from .common import out_dir
 
@@ -349,14 +349,12 @@ def _compose_round(s: Setup, index: int) -> Round:
 def _testcontainers_round(s: Setup, index: int) -> Round:
     run_id = f"{s.config.run_id}-tc{index}"
     labels = run_labels(run_id, "peer", keep=False, identity=here())
-    folder = ROUTER_PATH.rsplit("/", 1)[0]
-    modules = {**providers(), **dict(s.router.modules)}
     shim = testcontainers_peer.Service(SHIM.alias, s.images["shim"].tag, SHIM.port, SHIM.health,
                                        {**dict(SHIM.env), "MINI_AGENT_MODELS": ",".join(groups(s.config.group))})
     proxy = testcontainers_peer.Service(
         PROXY.alias, s.images["litellm"].tag, PROXY.port, PROXY.health,
         {**dict(PROXY.env), "LITELLM_MASTER_KEY": s.key, "CODEX_AGENT_API_BASE": NETWORK_BASE},
-        ((ROUTER_PATH, s.router.text.encode()), *((f"{folder}/{n}", data) for n, data in modules.items())))
+        proxy_files(s.router))
     ctx = tiers.Context(config=s.config, master_key=s.key, router_yaml=s.router.text, environ={})
     plan = testcontainers_peer.Plan(
         services=(shim, proxy), runner_image=s.images["runner"].tag,

@@ -69,7 +69,7 @@ def bring_up(stack: Stack, plan: Plan) -> Services:
     starts: dict[str, Callable[[], Service]] = {
         "probe": lambda: stack.start("probe", "probe", _probe_spec(stack, plan)),
         "shim": lambda: stack.start(SHIM.alias, SHIM.key, _shim_spec(stack, plan)),
-        "proxy": lambda: stack.start(PROXY.alias, PROXY.key, _proxy_spec(stack, plan)),
+        "proxy": lambda: stack.start(PROXY.alias, PROXY.key, proxy_spec(stack, plan)),
     }
     started = _together(starts)
     probe = started["probe"]
@@ -84,7 +84,7 @@ def bring_up(stack: Stack, plan: Plan) -> Services:
 def restart(stack: Stack, probe: Service, old: Service, key: str, plan: Plan) -> Service:
     """One service of a kept stack, started again from ``plan`` (a new image or router config)."""
     stack.engine.remove(old.id)
-    spec, start = (upstream(plan.agent), _shim_spec) if key == "shim" else (PROXY, _proxy_spec)
+    spec, start = (upstream(plan.agent), _shim_spec) if key == "shim" else (PROXY, proxy_spec)
     service = stack.start(spec.alias, spec.key, start(stack, plan))
     return _wait(stack, probe, service, spec, plan.wait_budget_s)
 
@@ -156,21 +156,25 @@ def _shim_spec(stack: Stack, plan: Plan) -> ContainerSpec:
                                publish=publish)
 
 
-def _proxy_spec(stack: Stack, plan: Plan) -> ContainerSpec:
+def proxy_spec(stack: Stack, plan: Plan) -> ContainerSpec:
     # The environment is the container's, so it is set before the proxy imports litellm (the
     # seed's "env before import" rule): the provider module reads the one base from it.
     env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key, "CODEX_AGENT_API_BASE": NETWORK_BASE,
            **plan.provider_env}
     image = plan.images[PROXY.image]
-    folder = ROUTER_PATH.rsplit("/", 1)[0]
-    # Provider and callback modules go next to router.yaml: LiteLLM loads them from its config's folder.
-    modules = {**providers(), **dict(plan.router.modules)}
-    files = ((ROUTER_PATH, plan.router.text.encode()), *((f"{folder}/{n}", data) for n, data in modules.items()))
     spec = dataclasses.replace(_base(stack, image.tag, env=env), aliases=(PROXY.alias,),
-                               publish={PROXY.port: None} if plan.publish else {}, files=files)
+                               publish={PROXY.port: None} if plan.publish else {}, files=proxy_files(plan.router))
     if image.command:  # a gateway image used as is: its entrypoint (migrations, ...) replaced
         spec = dataclasses.replace(spec, entrypoint=(), command=image.command)
     return spec
+
+
+def proxy_files(router: RouterPlan) -> tuple[tuple[str, bytes], ...]:
+    """What the proxy reads at boot: the router config, and next to it (LiteLLM loads them from its
+    config's folder) bed's provider modules and the ones the user's config names."""
+    folder = ROUTER_PATH.rsplit("/", 1)[0]
+    modules = {**providers(), **dict(router.modules)}
+    return ((ROUTER_PATH, router.text.encode()), *((f"{folder}/{n}", data) for n, data in modules.items()))
 
 
 def providers() -> dict[str, bytes]:

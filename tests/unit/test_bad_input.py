@@ -74,6 +74,8 @@ ROWS = [
     ("repro-not-json", ["repro", "r.json"], {}, {"r.json": b"\xff\xfe"}, 2, "is not JSON"),
     ("repro-not-a-report", ["repro", "r.json"], {}, {"r.json": b"{}"}, 2, "not a bed report"),
     ("bench-runs-word", ["bench", "--runs", "many"], {}, {}, 2, "invalid int value"),
+    ("bench-runs-zero", ["bench", "reuse", "--runs", "0"], {}, {}, 2, "--runs 0 is out of range"),
+    ("bench-reuse-nothing-kept", ["bench", "reuse"], {}, {}, 2, "no stack kept by `bed up` here"),
     ("pyproject-unknown-key", ["run"], {}, {"pyproject.toml": b"[tool.bed]\nstrikt = true\n"}, 2,
      "did you mean 'strict'"),
     ("pyproject-not-toml", ["run"], {}, {"pyproject.toml": b"[tool.bed\n"}, 2, "not valid TOML"),
