@@ -25,7 +25,7 @@ COMPARE_ARGS := $(foreach g,$(LITELLM),--litellm $(g)) $(if $(JOBS),--jobs $(JOB
                 $(if $(LEG),--leg $(LEG)) $(if $(OUT),--out $(OUT)) $(if $(strip $(MERGE)),--merge $(MERGE))
 
 .PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
-        doctor compose bench bench-shim bench-gateway bench-peers compare test test-unit test-integration lint lock \
+        doctor compose bench bench-reuse bench-shim bench-gateway bench-peers compare test test-unit test-integration lint lock \
         mutate wheel
 
 help: ## list the targets
@@ -71,6 +71,9 @@ doctor: $(STAMP) ## check engine, images, venv, bases, router config, disk and p
 
 bench: $(STAMP) engine ## time the warm core gate against its floor (5 runs)
 	@$(PY) -m bed bench
+
+bench-reuse: $(STAMP) engine ## the dev loop: `bed run --reuse` 3 times on the stack `make up` keeps
+	@$(PY) -m bed bench reuse
 
 bench-shim: $(STAMP) engine ## the shim's throughput and latency next to a bare ASGI app
 	@$(PY) -m bed bench shim
