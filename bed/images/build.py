@@ -110,13 +110,8 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
         args = {"BASE_IMAGE": parent, **{arg: refs[name].tag for arg, name in spec.args}}
         context = plan.context if spec.name == "litellm" else build_context(spec, ca)
         tag = f"{spec.repository}:{digest(context, _ids(parent_id, spec, refs))}"
-        with _one_builder(tag):
-            image = engine.image(tag)
-            built = image is None
-            if image is None:
-                console.step(f"building {tag} (FROM {parent})")
-                explain = plan.explain if spec.name == "litellm" else None
-                image = _build(engine, tag, context, args, console, explain)
+        explain = plan.explain if spec.name == "litellm" else None
+        image, built = _ensure(engine, tag, context, args, console, f"building {tag} (FROM {parent})", explain)
         if recipe.current:
             engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
         refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
@@ -132,13 +127,21 @@ def _with_suite(engine: Engine, runner: ImageRef, requirements: tuple[str, ...],
                "requirements.txt": ("\n".join(requirements) + "\n").encode()}
     repository = "bed-suite" if runner.name == "runner" else f"bed-suite-{runner.name}"
     tag = f"{repository}:{digest(context, runner.id)}"
+    image, built = _ensure(engine, tag, context, {"BASE_IMAGE": runner.tag}, console,
+                           f"building {tag} (FROM {runner.tag}): {len(requirements)} package(s) your suite needs")
+    return ImageRef(runner.name, tag, image.id, image.size_mb, built)
+
+
+def _ensure(engine: Engine, tag: str, context: Mapping[str, bytes], args: Mapping[str, str], console: Console,
+            saying: str, explain: Callable[[list[str]], ImageError | None] | None = None) -> tuple[ImageInfo, bool]:
+    """The image of a content-hash tag, built (saying so) only when the engine has none; and
+    whether it was built. One builder per tag at a time (compare's legs build side by side)."""
     with _one_builder(tag):
         image = engine.image(tag)
-        built = image is None
-        if image is None:
-            console.step(f"building {tag} (FROM {runner.tag}): {len(requirements)} package(s) your suite needs")
-            image = _build(engine, tag, context, {"BASE_IMAGE": runner.tag}, console, None)
-    return ImageRef(runner.name, tag, image.id, image.size_mb, built)
+        if image is not None:
+            return image, False
+        console.step(saying)
+        return _build(engine, tag, context, args, console, explain), True
 
 
 def _existing_gateway(engine: Engine, wanted: Gateway, python: ImageRef, ca: bytes,
