@@ -25,8 +25,14 @@ BASE = next(e["litellm_params"]["api_base"] for e in MODEL_LIST if e["model_name
 
 
 def _router():  # type: ignore[no-untyped-def]
+    # The proxy registers the config's custom providers (custom_provider_map: bed's codex-agent)
+    # before it builds its Router from the model list; so does this. Without it the Router
+    # refuses the `codex-agent/` deployment, unless another test in the same worker happened to
+    # register it first (which is how this passed, in one order, until xdist chose another).
+    import codex_agent
     import litellm
 
+    codex_agent.register()
     return litellm.Router(model_list=MODEL_LIST)
 
 
