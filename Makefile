@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
 # The old harness's shard selection: make project-ready-core-only-with-docker K='not shard_b'
 # Balanced shards for a CI matrix: make project-ready-core-only-with-docker SHARD=1/2
 K ?=
@@ -31,9 +32,18 @@ COMPARE_ARGS := $(foreach g,$(LITELLM),--litellm $(g)) $(if $(JOBS),--jobs $(JOB
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Two stamps: what running bed needs (about 10 s from nothing), and on top of it what bed's own
+# tests and lint need (pytest, the SDKs, mypy, matplotlib, ...: about 25 s more). The gate's targets
+# install only the first, so a newcomer's first `make project-ready-core-only-with-docker` does not
+# wait for bed's test tooling.
 $(STAMP): pyproject.toml constraints.txt
 	@echo "[make] installing bed and its pinned dependencies into $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q -c constraints.txt -e .
+	@touch $@
+
+$(DEV_STAMP): $(STAMP)
+	@echo "[make] installing what bed's own tests and lint need into $(VENV)"
 	@$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
@@ -91,23 +101,23 @@ bench-peers: $(STAMP) images ## bed next to docker compose and plain testcontain
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose
 
-test: $(STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
+test: $(DEV_STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
 	@$(PY) -m pytest tests/unit -q -n 2
 	@$(PY) -m pytest tests/integration -v
 
-test-unit: $(STAMP) ## unit tests only (no Docker needed)
+test-unit: $(DEV_STAMP) ## unit tests only (no Docker needed)
 	@$(PY) -m pytest tests/unit -q -n 2
 
-test-integration: $(STAMP) engine images ## integration tests only
+test-integration: $(DEV_STAMP) engine images ## integration tests only
 	@$(PY) -m pytest tests/integration -v
 
-mutate: $(STAMP) ## mutation score of bed/policy/ (mutmut): at least 85% of mutants must be killed
+mutate: $(DEV_STAMP) ## mutation score of bed/policy/ (mutmut): at least 85% of mutants must be killed
 	@$(PY) -m pip install -q mutmut==3.8.1
 	@rm -rf mutants && $(VENV)/bin/mutmut run >/dev/null 2>&1 || true
 	@$(VENV)/bin/mutmut results --all true | awk -F': ' '{n[$$2]++; t++} END {for (k in n) print n[k], k; \
 	  printf "mutation score: %.1f%% killed (%d of %d)\n", 100*n["killed"]/t, n["killed"], t; exit (n["killed"]/t < 0.85)}'
 
-lint: $(STAMP) ## ruff and mypy --strict
+lint: $(DEV_STAMP) ## ruff and mypy --strict
 	@$(PY) -m ruff check bed tests
 	@$(PY) -m mypy
 
@@ -115,7 +125,7 @@ wheel: $(STAMP) ## build bed's wheel into dist/ (everything a run needs travels 
 	@$(PY) -m pip wheel --no-deps -q -w dist .
 	@ls dist/*.whl
 
-lock: $(STAMP) ## re-pin constraints.txt from the current venv
+lock: $(DEV_STAMP) ## re-pin constraints.txt from the current venv
 	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt.new
 	@mv constraints.txt.new constraints.txt
 
