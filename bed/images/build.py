@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import tarfile
@@ -97,28 +98,79 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str,
     ca = recipe.ca()
     plan = gateway.plan(recipe.gateway, PACKAGE)
     console.step(f"gateway under test: {plan.gateway.describe()}")
+    build = _Build(engine, recipe, plan, ca, base_name, base_id, console)
     refs: dict[str, ImageRef] = {}
+    beside: dict[str, _Background] = {}
     for spec in SPECS:
-        if spec.name == "agents" and not recipe.agents:
+        if spec.name in ("clients", "agents") and not recipe.agents:
             continue
+        for name in (spec.base_from, *(name for _, name in spec.args)):
+            if name in beside:  # built on its own thread: this one needs it now
+                refs[name] = beside.pop(name).result()
         if spec.name == "litellm" and plan.gateway.kind == "image":
             refs.update(_existing_gateway(engine, plan.gateway, refs["python"], ca, console))
-            continue
-        parent_ref = refs.get("adapter") if spec.name == "runner" and "adapter" in refs else \
-            refs.get(spec.base_from or "")
-        parent, parent_id = (parent_ref.tag, parent_ref.id) if parent_ref else (base_name, base_id)
-        args = {"BASE_IMAGE": parent, **{arg: refs[name].tag for arg, name in spec.args}}
-        context = plan.context if spec.name == "litellm" else build_context(spec, ca)
-        tag = f"{spec.repository}:{digest(context, _ids(parent_id, spec, refs))}"
-        explain = plan.explain if spec.name == "litellm" else None
-        image, built = _ensure(engine, tag, context, args, console, f"building {tag} (FROM {parent})", explain)
-        if recipe.current:
-            engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
-        refs[spec.name] = ImageRef(spec.name, tag, image.id, image.size_mb, built,
-                                   gateway=plan.gateway if spec.name == "litellm" else None)
+        elif spec.beside:
+            beside[spec.name] = _Background(functools.partial(build.image, spec, dict(refs)))
+        else:
+            refs[spec.name] = build.image(spec, refs)
+    for name, background in beside.items():
+        refs[name] = background.result()
     for name in [n for n in ("runner", "agents") if n in refs] if recipe.requirements else ():
         refs[f"{name}-base"], refs[name] = refs[name], _with_suite(engine, refs[name], recipe.requirements, console)
     return refs
+
+
+@dataclasses.dataclass(frozen=True)
+class _Build:
+    """What every spec's image is built with, in one run of ensure_images."""
+
+    engine: Engine
+    recipe: Recipe
+    plan: gateway.BuildPlan
+    ca: bytes
+    base_name: str
+    base_id: str
+    console: Console
+
+    def image(self, spec: ImageSpec, refs: Mapping[str, ImageRef]) -> ImageRef:
+        """The spec's image (its tag hashes its context, its parent's id and its args' ids), built
+        only when the engine has none."""
+        parent_ref = refs.get("adapter") if spec.name == "runner" and "adapter" in refs else \
+            refs.get(spec.base_from or "")
+        parent, parent_id = (parent_ref.tag, parent_ref.id) if parent_ref else (self.base_name, self.base_id)
+        args = {"BASE_IMAGE": parent, **{arg: refs[name].tag for arg, name in spec.args}}
+        litellm = spec.name == "litellm"
+        context = self.plan.context if litellm else build_context(spec, self.ca)
+        tag = f"{spec.repository}:{digest(context, _ids(parent_id, spec, refs))}"
+        image, built = _ensure(self.engine, tag, context, args, self.console, f"building {tag} (FROM {parent})",
+                               self.plan.explain if litellm else None)
+        if self.recipe.current:
+            self.engine.tag(image.id, spec.repository, "current")  # the stable name compose/bed.yaml uses
+        return ImageRef(spec.name, tag, image.id, image.size_mb, built, gateway=self.plan.gateway if litellm else None)
+
+
+class _Background:
+    """One image built on a daemon thread: a Ctrl-C does not wait for it (the engine drops a build
+    whose client went away), and its error is raised where its image is needed."""
+
+    def __init__(self, work: Callable[[], ImageRef]) -> None:
+        self._result: ImageRef | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), name="bed-build", daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], ImageRef]) -> None:
+        try:
+            self._result = work()
+        except BaseException as exc:  # handed to the thread that waits for it
+            self._error = exc
+
+    def result(self) -> ImageRef:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
 def _with_suite(engine: Engine, runner: ImageRef, requirements: tuple[str, ...], console: Console) -> ImageRef:

@@ -15,21 +15,26 @@ class ImageSpec:
     base_from: str | None = None  # another spec's name; None: the configured base image
     with_ca: bool = False  # the CA bundle pip uses inside the build
     args: tuple[tuple[str, str], ...] = ()  # (build argument, another spec's name): that image's tag
+    # Built on a thread of its own beside the specs after it, until one of them needs it: for a
+    # build that mostly downloads, so it overlaps the builds that mostly compute.
+    beside: bool = False
 
     @property
     def repository(self) -> str:
         return f"bed-{self.name}"
 
 
-SPECS = (  # in build order: each one's base_from is built before it
+SPECS = (  # in build order: each one's base_from and args are built (or under way) before it
     ImageSpec("python", (("images/context/python", "."),), with_ca=True),
+    # The agent clients' binaries (~340 MB downloaded from the npm registry), beside the rest.
+    ImageSpec("clients", (("images/context/clients", "."),), base_from="python", beside=True),
     ImageSpec("shim", (("images/context/shim", "."), ("shim", "bed_shim")), base_from="python"),
     ImageSpec("litellm", (("images/context/litellm", "."),), base_from="python"),
     ImageSpec("runner", (("images/context/runner", "."), ("runner/tiers", "tiers"),
                          ("runner/bed_shards.py", "lib/bed_shards.py"),
                          ("runner/bed_records.py", "lib/bed_records.py")), base_from="litellm"),
-    # The real agent clients (Codex CLI, Claude Code) on top of the runner; their npm stage builds
-    # FROM bed-python, so a change to the tiers does not download the clients again.
-    ImageSpec("agents", (("images/context/agents", "."),), base_from="runner", args=(("CLIENTS_BASE", "python"),)),
+    # The real agent clients (Codex CLI, Claude Code) on top of the runner, copied from bed-clients,
+    # so a change to the tiers does not download the clients again.
+    ImageSpec("agents", (("images/context/agents", "."),), base_from="runner", args=(("CLIENTS_IMAGE", "clients"),)),
 )
 BY_NAME = {spec.name: spec for spec in SPECS}

@@ -7,9 +7,12 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 
+import pytest
+
 from bed.config.gateway import Gateway
 from bed.console import Console
 from bed.engine.fake import FakeEngine
+from bed.errors import ImageError
 from bed.images.build import Recipe, ensure_images
 
 from ..fakes import engine_with_images
@@ -39,4 +42,48 @@ def test_two_gateways_built_side_by_side_share_one_build_of_each_common_image() 
     assert found[0]["python"] == found[1]["python"]
     assert found[0]["litellm"] != found[1]["litellm"]
     assert sorted(engine.builds) == sorted(set(engine.builds)), "a tag was built twice"
-    assert len(engine.builds) == 2 + 2 * 3  # python and shim once; litellm, runner, agents per gateway
+    assert len(engine.builds) == 3 + 2 * 3  # python, clients, shim once; litellm, runner, agents per gateway
+
+
+class TimedBuilds(FakeEngine):
+    """Records when each build starts and ends; the clients build is slow (it downloads)."""
+
+    def __init__(self, *, clients_fail: bool = False) -> None:
+        super().__init__(images=tuple(engine_with_images().images))
+        self.spans: dict[str, tuple[float, float]] = {}
+        self.clients_fail = clients_fail
+
+    def build(self, context: bytes, tag: str, buildargs: Mapping[str, str],
+              labels: Mapping[str, str]) -> Iterator[str]:
+        name = tag.split(":")[0].removeprefix("bed-")
+        started = time.monotonic()
+        time.sleep(0.3 if name == "clients" else 0.05)
+        if name == "clients" and self.clients_fail:
+            raise ImageError("building bed-clients failed: the npm registry did not answer", hint="retry")
+        yield from super().build(context, tag, buildargs, labels)
+        self.spans[name] = (started, time.monotonic())
+
+
+def test_the_clients_download_runs_beside_the_gateway_builds_and_before_the_agents_image() -> None:
+    engine = TimedBuilds()
+    refs = ensure_images(engine, Recipe("debian:bookworm-slim"), Console(out=io.StringIO()))
+    spans = engine.spans
+    assert spans["clients"][0] < spans["litellm"][1]  # under way while the gateway was built
+    assert spans["litellm"][0] < spans["clients"][1]
+    assert spans["agents"][0] >= spans["clients"][1]  # the agents image copies from it
+    assert refs["clients"].built
+    assert refs["agents"].tag.startswith("bed-agents:")
+
+
+def test_a_failed_clients_build_is_the_runs_image_error() -> None:
+    engine = TimedBuilds(clients_fail=True)
+    with pytest.raises(ImageError, match="npm registry did not answer"):
+        ensure_images(engine, Recipe("debian:bookworm-slim"), Console(out=io.StringIO()))
+    assert "agents" not in engine.spans
+
+
+def test_without_the_agents_tier_neither_clients_nor_agents_is_built() -> None:
+    engine = TimedBuilds()
+    refs = ensure_images(engine, Recipe("debian:bookworm-slim", agents=False), Console(out=io.StringIO()))
+    assert set(refs) == {"python", "shim", "litellm", "runner"}
+    assert set(engine.spans) == {"python", "shim", "litellm", "runner"}

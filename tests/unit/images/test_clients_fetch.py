@@ -1,4 +1,4 @@
-"""The agents image's fetch step (bed/images/context/agents/fetch.py): the tarball npm would fetch,
+"""The agents image's fetch step (bed/images/context/clients/fetch.py): the tarball npm would fetch,
 checked against package-lock.json's integrity, one binary taken out of it."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ CLAUDE = "node_modules/@anthropic-ai/claude-code-linux-x64"
 
 @pytest.fixture
 def fetch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bed_agents_fetch", PACKAGE / "images/context/agents/fetch.py")
+    spec = importlib.util.spec_from_file_location("bed_agents_fetch", PACKAGE / "images/context/clients/fetch.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -64,7 +64,7 @@ def _registry(tmp_path: Path, tamper: bool = False) -> Path:
 
 
 def test_the_urls_are_the_registrys_for_the_real_lock(fetch: ModuleType) -> None:
-    packages = json.loads((PACKAGE / "images/context/agents/package-lock.json").read_text())["packages"]
+    packages = json.loads((PACKAGE / "images/context/clients/package-lock.json").read_text())["packages"]
     fetch.REGISTRY = "https://registry.npmjs.org"
     assert fetch.tarball_url(CODEX, packages[CODEX]) == \
         "https://registry.npmjs.org/@openai/codex/-/codex-0.169.0-linux-x64.tgz"  # the alias's real name
