@@ -177,7 +177,7 @@ def test_missing_base_image_that_cannot_be_pulled(tmp_path: Path) -> None:
 def test_repeat_image_check_is_a_fast_no_op(tmp_path: Path, images: dict[str, ImageRef]) -> None:
     done = bed_cli(["images"], tmp_path)
     assert done.returncode == 0
-    assert done.stdout.count("up to date") == 5  # python, shim, litellm, runner, agents
+    assert done.stdout.count("up to date") == 6  # python, clients, shim, litellm, runner, agents
     assert "building" not in done.stdout
 
 
