@@ -9,7 +9,7 @@
 # uv, not pip: it installs the 118-package lock in seconds where pip took 42 s. uv ignores pip's
 # configuration, so it is given the CA bundle explicitly (corporate TLS proxies, our CI);
 # UV_SYSTEM_CERTS is 0.13's name for the older UV_NATIVE_TLS, which now prints a deprecation warning.
-# Bytecode: see compile.sh.
+# Debug symbols: see strip.sh. Bytecode: see compile.sh.
 # uv itself is installed into /tmp and removed in the same layer: it is a build tool, not part
 # of the gateway, and 38 MB.
 set -eu
@@ -19,6 +19,8 @@ venv=/opt/venv
 export UV_SYSTEM_CERTS=1 SSL_CERT_FILE=/etc/bed/ca.crt UV_NO_CACHE=1 UV_LINK_MODE=copy NO_COLOR=1 \
     UV_NO_PROGRESS=1 UV_PYTHON_DOWNLOADS=never
 
+sh "$here/strip.sh" fetch &  # binutils for strip.sh arrive while uv installs the gateway
+fetching=$!
 python3 -m pip install -q --no-cache-dir --target /tmp/uv "uv==${UV_VERSION}"
 if [ -f "$here/requirements.lock" ]; then
     requirements="$here/requirements.lock"
@@ -29,6 +31,8 @@ echo "bed: installing the gateway from $(basename "$requirements"): $(grep -v '^
 # A resolution failure ends here with uv's "No solution found" explanation on stderr, which
 # bed reads to name the requirement that could not be resolved.
 /tmp/uv/bin/uv pip install --python "$venv/bin/python" -r "$requirements"
+wait "$fetching" || true
+sh "$here/strip.sh" apply
 sh "$here/compile.sh"
 mkdir -p /etc/bed
 /tmp/uv/bin/uv pip freeze --python "$venv/bin/python" > /etc/bed/litellm.freeze
