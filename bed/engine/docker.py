@@ -119,6 +119,8 @@ class DockerEngine:
             kwargs.update(mem_limit=spec.memory, memswap_limit=spec.memory)
         if spec.nano_cpus:
             kwargs["nano_cpus"] = spec.nano_cpus
+        if spec.cpu_shares:
+            kwargs["cpu_shares"] = spec.cpu_shares
         if spec.working_dir:
             kwargs["working_dir"] = spec.working_dir
         if spec.entrypoint is not None:

@@ -27,6 +27,7 @@ class ContainerSpec:
     publish: Mapping[int, int | None] = dataclasses.field(default_factory=dict)  # port -> host port (None: any)
     memory: str | None = None  # docker syntax; also the swap limit (no swap: over it is an OOM kill)
     nano_cpus: int | None = None
+    cpu_shares: int | None = None  # relative weight under contention (docker's default: 1024)
     pids_limit: int = 1024
     init: bool = True  # a PID-1 Python ignores SIGTERM; an init process makes stops prompt
     working_dir: str | None = None

@@ -40,6 +40,10 @@ JUNIT_PATH = "/tmp/bed/junit.xml"  # noqa: S108
 SELECT_PATH = "/tmp/bed/select.json"  # noqa: S108
 PROJECT_DIR = "/bed/project"  # a project's own suite is copied here
 LOG_TAIL = 20
+# The runners yield the cores to the shim and the proxy when both want them: the proxy's boot and
+# its answers are on every served tier's critical path, the hermetic tiers have slack (they end
+# before the proxy is up). Measured by `bed bench`: see the README's "How fast".
+RUNNER_CPU_SHARES = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,7 +195,7 @@ def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequen
         name="", image="", labels={}, env=env(tier, ctx, selecting=bool(select)), command=tuple(argv(tier, ctx)),
         network=network if networked(tier, config) else None, aliases=(f"runner-{tier.name}",),
         memory=config.runner_memory, working_dir=PROJECT_DIR if config.suite is not None else None,
-        files=tuple(files))
+        cpu_shares=RUNNER_CPU_SHARES, files=tuple(files))
 
 
 @dataclasses.dataclass(frozen=True)

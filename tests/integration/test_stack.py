@@ -17,11 +17,14 @@ from bed.config.router import plan
 from bed.config.settings import Config
 from bed.console import Console
 from bed.engine.docker import DockerEngine
+from bed.engine.protocol import ContainerSpec
 from bed.errors import PortInUseError
 from bed.images.build import ImageRef
 from bed.pipeline.run import new_master_key
+from bed.pipeline.tiers import RUNNER_CPU_SHARES
 from bed.stack.bringup import Plan, bring_up
 from bed.stack.owner import Stack
+from bed.stack.services import IDLE
 
 from .conftest import REPO, bed_cli, leftovers
 
@@ -70,6 +73,19 @@ def test_a_run_publishes_nothing_for_its_own_work(engine: DockerEngine, images: 
         for service in (services.shim, services.proxy, services.probe):
             ports = engine._client.api.inspect_container(service.id)["NetworkSettings"]["Ports"] or {}
             assert all(binding is None for binding in ports.values()), ports  # exposed in the image, not published
+
+
+def test_the_engine_gives_a_runner_less_weight_than_the_services(engine: DockerEngine, images: dict[str, ImageRef],
+                                                                 quiet: Console, no_leftovers: None) -> None:
+    config = Config.from_env({}, root=REPO)
+    with Stack(engine, config.run_id, quiet) as stack:
+        stack.create_network()
+        services = bring_up(stack, _plan(config, images, new_master_key()))
+        runner = stack.start("runner", "runner", ContainerSpec(name="", image=images["runner"].tag, labels={},
+                                                               command=IDLE, cpu_shares=RUNNER_CPU_SHARES))
+        shares = {name: engine._client.api.inspect_container(s.id)["HostConfig"]["CpuShares"]
+                  for name, s in {"shim": services.shim, "proxy": services.proxy, "runner": runner}.items()}
+    assert shares == {"shim": 0, "proxy": 0, "runner": RUNNER_CPU_SHARES}  # 0: the engine's default, 1024
 
 
 def test_port_taken_is_a_clear_error_and_nothing_is_left(engine: DockerEngine, images: dict[str, ImageRef],

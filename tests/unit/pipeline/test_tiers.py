@@ -72,6 +72,14 @@ def test_a_suite_runs_by_marker_from_its_copied_project(tmp_path: Path) -> None:
     assert ("/bed/project/tests/test_a.py", b"x") in spec.files
 
 
+def test_every_runner_yields_the_cores_to_the_services(tmp_path: Path) -> None:
+    ctx = _ctx(_config(tmp_path))
+    for tier in TIERS.values():
+        shares = container_spec(tier, ctx, "bed-net").cpu_shares
+        assert shares is not None
+        assert shares < 1024, tier.name  # docker's default weight, which the shim and the proxy keep
+
+
 def test_the_hermetic_tiers_have_no_network(tmp_path: Path) -> None:
     ctx = _ctx(_config(tmp_path))
     assert container_spec(TIERS["deterministic"], ctx, "bed-net").network is None
