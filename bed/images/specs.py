@@ -16,7 +16,7 @@ class ImageSpec:
     with_ca: bool = False  # the CA bundle pip uses inside the build
     args: tuple[tuple[str, str], ...] = ()  # (build argument, another spec's name): that image's tag
     # Built on a thread of its own beside the specs after it, until one of them needs it: for a
-    # build that mostly downloads, so it overlaps the builds that mostly compute.
+    # build that mostly downloads or is small, so it overlaps the gateway's long build.
     beside: bool = False
 
     @property
@@ -28,7 +28,8 @@ SPECS = (  # in build order: each one's base_from and args are built (or under w
     ImageSpec("python", (("images/context/python", "."),), with_ca=True),
     # The agent clients' binaries (~340 MB downloaded from the npm registry), beside the rest.
     ImageSpec("clients", (("images/context/clients", "."),), base_from="python", beside=True),
-    ImageSpec("shim", (("images/context/shim", "."), ("shim", "bed_shim")), base_from="python"),
+    # The shim (3 s): no image is built on it, so the gateway's build need not wait for it.
+    ImageSpec("shim", (("images/context/shim", "."), ("shim", "bed_shim")), base_from="python", beside=True),
     ImageSpec("litellm", (("images/context/litellm", "."),), base_from="python"),
     ImageSpec("runner", (("images/context/runner", "."), ("runner/tiers", "tiers"),
                          ("runner/bed_shards.py", "lib/bed_shards.py"),

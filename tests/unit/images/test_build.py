@@ -75,6 +75,14 @@ def test_the_clients_download_runs_beside_the_gateway_builds_and_before_the_agen
     assert refs["agents"].tag.startswith("bed-agents:")
 
 
+def test_the_gateway_build_does_not_wait_for_the_shim() -> None:
+    engine = TimedBuilds()
+    refs = ensure_images(engine, Recipe("debian:bookworm-slim", agents=False), Console(out=io.StringIO()))
+    spans = engine.spans
+    assert spans["litellm"][0] < spans["shim"][1]  # started while the shim was still being built
+    assert refs["shim"].built
+
+
 def test_a_failed_clients_build_is_the_runs_image_error() -> None:
     engine = TimedBuilds(clients_fail=True)
     with pytest.raises(ImageError, match="npm registry did not answer"):
