@@ -64,28 +64,21 @@ def test_openai_client_through_the_real_proxy_to_the_shim(engine: DockerEngine, 
     assert leftovers(engine._client, run_id) == []
 
 
-def test_a_run_publishes_nothing_for_its_own_work(engine: DockerEngine, images: dict[str, ImageRef],
-                                                  quiet: Console, no_leftovers: None) -> None:
-    config = Config.from_env({}, root=REPO)
-    with Stack(engine, config.run_id, quiet) as stack:
-        stack.create_network()
-        services = bring_up(stack, _plan(config, images, new_master_key()))
-        for service in (services.shim, services.proxy, services.probe):
-            ports = engine._client.api.inspect_container(service.id)["NetworkSettings"]["Ports"] or {}
-            assert all(binding is None for binding in ports.values()), ports  # exposed in the image, not published
-
-
-def test_the_engine_gives_a_runner_less_weight_than_the_services(engine: DockerEngine, images: dict[str, ImageRef],
-                                                                 quiet: Console, no_leftovers: None) -> None:
+def test_a_runs_own_containers_publish_nothing_and_its_runners_yield_the_cores(
+        engine: DockerEngine, images: dict[str, ImageRef], quiet: Console, no_leftovers: None) -> None:
     config = Config.from_env({}, root=REPO)
     with Stack(engine, config.run_id, quiet) as stack:
         stack.create_network()
         services = bring_up(stack, _plan(config, images, new_master_key()))
         runner = stack.start("runner", "runner", ContainerSpec(name="", image=images["runner"].tag, labels={},
                                                                command=IDLE, cpu_shares=RUNNER_CPU_SHARES))
-        shares = {name: engine._client.api.inspect_container(s.id)["HostConfig"]["CpuShares"]
-                  for name, s in {"shim": services.shim, "proxy": services.proxy, "runner": runner}.items()}
-    assert shares == {"shim": 0, "proxy": 0, "runner": RUNNER_CPU_SHARES}  # 0: the engine's default, 1024
+        seen = {name: engine._client.api.inspect_container(s.id) for name, s in {
+            "shim": services.shim, "proxy": services.proxy, "probe": services.probe, "runner": runner}.items()}
+    for name, inspected in seen.items():
+        ports = inspected["NetworkSettings"]["Ports"] or {}
+        assert all(binding is None for binding in ports.values()), (name, ports)  # exposed, not published
+    shares = {name: inspected["HostConfig"]["CpuShares"] for name, inspected in seen.items()}
+    assert shares == {"shim": 0, "proxy": 0, "probe": 0, "runner": RUNNER_CPU_SHARES}  # 0: the default, 1024
 
 
 def test_port_taken_is_a_clear_error_and_nothing_is_left(engine: DockerEngine, images: dict[str, ImageRef],
