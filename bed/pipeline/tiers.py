@@ -41,8 +41,8 @@ SELECT_PATH = "/tmp/bed/select.json"  # noqa: S108
 PROJECT_DIR = "/bed/project"  # a project's own suite is copied here
 LOG_TAIL = 20
 # The runners yield the cores to the shim and the proxy when both want them: the proxy's boot and
-# its answers are on every served tier's critical path, the hermetic tiers have slack (they end
-# before the proxy is up). Measured by `bed bench`: see the README's "How fast".
+# its answers are on every served tier's critical path; the hermetic tiers have slack (slowed,
+# they still end long before the served tiers). Measured by `bed bench`: see the README's "How fast".
 RUNNER_CPU_SHARES = 256
 
 

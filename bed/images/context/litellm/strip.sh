@@ -18,6 +18,12 @@ log=/tmp/bed-strip.log
 apt="apt-get -qq -o Acquire::Retries=0 -o Acquire::http::Timeout=15 -o Acquire::https::Timeout=15"
 export DEBIAN_FRONTEND=noninteractive
 
+# What apt and this script leave behind, whether binutils arrived or not.
+tidy() {
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/log/apt \
+        /var/log/dpkg.log "$log" "$log.stripped"
+}
+
 case "${1:-}" in
 fetch)
     command -v apt-get >/dev/null 2>&1 && $apt update >"$log" 2>&1 \
@@ -26,7 +32,7 @@ fetch)
 apply)
     if ! command -v strip >/dev/null 2>&1; then
         echo "bed: no Debian mirror answered; the gateway's native extensions keep their debug symbols"
-        rm -f "$log"
+        tidy
         exit 0
     fi
     before=$(du -sm "$venv" | cut -f1)
@@ -48,8 +54,7 @@ PY
     find "$venv" -name '*.bed-orig' -delete
     after=$(du -sm "$venv" | cut -f1)
     $apt purge -y --auto-remove binutils >/dev/null 2>&1
-    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/log/apt \
-        /var/log/dpkg.log "$log" "$log.stripped"
+    tidy
     if "$venv/bin/python" -c "import polars" >/dev/null 2>&1; then
         "$venv/bin/python" -c "import polars; assert polars.DataFrame({'a': [1, 2]})['a'].sum() == 3" \
             || { echo "bed: polars fails after strip"; exit 1; }
