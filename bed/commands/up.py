@@ -17,6 +17,7 @@ from ..errors import EXIT_READY
 from ..images.build import Recipe, ensure_images
 from ..pipeline import run as pipeline
 from ..pipeline.tiers import Context
+from ..stack import warm
 from ..stack.bringup import Plan, bring_up
 from ..stack.kept import Kept
 from ..stack.owner import Stack
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     try:
         stack.create_network()
         services = bring_up(stack, Plan.of(config, images, router, key, publish=True))
+        runners = warm.start(stack, images, config.runner_memory)  # they import meanwhile; nobody waits
         ctx = Context(config=config, master_key=key, router_yaml=router.text, environ=environ)
         shell = pipeline.start_shell(stack, ctx, images["runner"].tag)
         proxy_port = engine.published_port(services.proxy.id, PROXY.port)
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
     assert stack.network is not None
-    Kept.of(config.run_id, stack.network, services, images, router.text, key_file).save(config.root)
+    Kept.of(config.run_id, stack.network, services, images, router.text, key_file, runners).save(config.root)
     shim_base = config.bases.host(shim_port)
     lines = [
         f"export BED_PROXY_URL=http://127.0.0.1:{proxy_port}",

@@ -187,6 +187,29 @@ class DockerEngine:
             code, output = self._client.containers.get(ref).exec_run(argv)
         return ExecResult(int(code if code is not None else -1), (output or b"").decode("utf-8", "replace"))
 
+    def exec_create(self, ref: str, argv: list[str], env: Mapping[str, str], workdir: str | None) -> str:
+        with _mapped(f"run a command in {ref}", ref):
+            made = self._client.api.exec_create(ref, argv, environment=dict(env), workdir=workdir)
+        return str(made["Id"])
+
+    def exec_follow(self, exec_id: str) -> Iterator[bytes]:
+        try:
+            yield from self._client.api.exec_start(exec_id, stream=True)
+        except (docker.errors.APIError, *_TRANSPORT):
+            return
+
+    def exec_exit(self, exec_id: str) -> int | None:
+        try:
+            found = self._client.api.exec_inspect(exec_id)
+        except (docker.errors.APIError, *_TRANSPORT):
+            return None
+        code = found.get("ExitCode")
+        return None if found.get("Running") or code is None else int(code)
+
+    def put_files(self, ref: str, files: tuple[tuple[str, bytes], ...]) -> None:
+        with _mapped(f"copy files into {ref}", ref, refused=StackError):
+            self._client.api.put_archive(ref, "/", _tar(files))
+
     def read_file(self, ref: str, path: str) -> bytes | None:
         try:
             stream, _ = self._client.api.get_archive(ref, path)
@@ -335,3 +358,14 @@ def _explain(exc: docker.errors.APIError) -> str:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:160]
+
+
+def _tar(files: tuple[tuple[str, bytes], ...]) -> bytes:
+    """A tar of the files at their absolute paths (read and writable by everyone, like a copy)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for path, data in files:
+            member = tarfile.TarInfo(path.lstrip("/"))
+            member.size, member.mode = len(data), 0o644
+            tar.addfile(member, io.BytesIO(data))
+    return out.getvalue()

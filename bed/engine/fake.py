@@ -44,6 +44,19 @@ class Program:
 
 
 Behaviour = Callable[[ContainerSpec], Program]
+# What a command run in a container does, from its argv and environment (a warm runner's session).
+ExecBehaviour = Callable[[list[str], Mapping[str, str]], Program]
+
+
+@dataclasses.dataclass
+class FakeExec:
+    ref: str
+    argv: list[str]
+    env: Mapping[str, str]
+    workdir: str | None
+    program: Program | None = None
+    exit_code: int | None = None
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 @dataclasses.dataclass
@@ -54,6 +67,7 @@ class FakeContainer:
     state: State
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
     ports: dict[int, int] = dataclasses.field(default_factory=dict)
+    written: dict[str, bytes] = dataclasses.field(default_factory=dict)  # put_files, and what execs left
 
 
 class FakeEngine:
@@ -68,6 +82,8 @@ class FakeEngine:
         self._lock = threading.Lock()
         self._ports = 40000
         self.fail_start: dict[str, Exception] = {}  # name fragment -> error raised by run()
+        self.execs: dict[str, FakeExec] = {}
+        self._exec_behaviours: list[tuple[str, ExecBehaviour]] = []
         for ref in images:
             self.add_image(ref)
 
@@ -77,6 +93,11 @@ class FakeEngine:
         """Containers whose name contains ``fragment`` run ``program`` (the last match wins)."""
         behaviour: Behaviour = program if callable(program) else (lambda spec, p=program: p)  # type: ignore[misc]
         self._behaviours.append((fragment, behaviour))
+
+    def on_exec(self, fragment: str, behaviour: ExecBehaviour) -> None:
+        """Commands run (exec_create) in containers whose name contains ``fragment`` do this; a
+        program with exit_code None runs until a ``bed_warm stop`` for its token."""
+        self._exec_behaviours.append((fragment, behaviour))
 
     def named(self, fragment: str) -> FakeContainer:
         found = [c for c in self.table.values() if fragment in c.spec.name]
@@ -179,6 +200,16 @@ class FakeEngine:
 
     def exec(self, ref: str, argv: list[str]) -> ExecResult:
         self._get(ref)
+        if "bed_warm" in argv and "stop" in argv:
+            self.calls.append(f"exec {self._get(ref).spec.name} {' '.join(argv)}")
+            token = argv[-1]
+            for run in self.execs.values():
+                if run.ref == ref and token in run.argv and not run.done.is_set():
+                    run.exit_code = 137
+                    run.done.set()
+            return ExecResult(0, "")
+        if any("/_bed/reset" in a for a in argv):  # a kept shim's reset between runs
+            return ExecResult(0, "")
         url = next((a for a in argv if a.startswith("http://")), "")
         target = next((c for c in self.table.values()
                        if any(f"//{alias}:" in url for alias in c.spec.aliases)), None)
@@ -187,11 +218,46 @@ class FakeEngine:
             return ExecResult(1, f"no answer from {url}")
         return ExecResult(0, f"healthy {url}")
 
+    def exec_create(self, ref: str, argv: list[str], env: Mapping[str, str], workdir: str | None) -> str:
+        container = self._get(ref)
+        if container.state.status != "running":
+            raise StackError(f"the engine refused to run a command in {ref}: it is not running.", hint="")
+        exec_id = f"x{len(self.execs):04d}"
+        self.calls.append(f"exec {container.spec.name} {' '.join(argv)}")
+        self.execs[exec_id] = FakeExec(ref, list(argv), dict(env), workdir)
+        return exec_id
+
+    def exec_follow(self, exec_id: str) -> Iterator[bytes]:
+        run = self.execs[exec_id]
+        container = self._get(run.ref)
+        program = Program(exit_code=0)
+        for fragment, behaviour in self._exec_behaviours:
+            if fragment in container.spec.name:
+                program = behaviour(run.argv, run.env)
+        run.program = program
+        if program.on_start is not None:
+            program.on_start()
+        container.written.update(program.files)
+        for line in program.output.splitlines():
+            yield line.encode() + b"\n"
+        if program.exit_code is None:
+            run.done.wait(timeout=30)  # until stopped
+        else:
+            run.exit_code = program.exit_code
+        run.done.set()
+
+    def exec_exit(self, exec_id: str) -> int | None:
+        run = self.execs[exec_id]
+        return run.exit_code if run.done.is_set() else None
+
+    def put_files(self, ref: str, files: tuple[tuple[str, bytes], ...]) -> None:
+        self._get(ref).written.update(dict(files))
+
     def read_file(self, ref: str, path: str) -> bytes | None:
         container = self.table.get(ref)
         if container is None:
             return None
-        return container.program.files.get(path)
+        return container.written.get(path, container.program.files.get(path))
 
     def kill(self, ref: str) -> None:
         container = self.table.get(ref)

@@ -126,6 +126,22 @@ class Engine(Protocol):
 
     def exec(self, ref: str, argv: list[str]) -> ExecResult: ...
 
+    def exec_create(self, ref: str, argv: list[str], env: Mapping[str, str], workdir: str | None) -> str:
+        """A command made ready to run in a running container, not started: its exec id."""
+        ...
+
+    def exec_follow(self, exec_id: str) -> Iterator[bytes]:
+        """Start it; its output (stdout and stderr) as it comes, until it ends."""
+        ...
+
+    def exec_exit(self, exec_id: str) -> int | None:
+        """Its exit code; None while it runs (or when the engine cannot say)."""
+        ...
+
+    def put_files(self, ref: str, files: tuple[tuple[str, bytes], ...]) -> None:
+        """Copy files (absolute path, content) into a running container. Raises StackError."""
+        ...
+
     def read_file(self, ref: str, path: str) -> bytes | None:
         """A file's content from the container (also a stopped one); None when it is absent."""
         ...

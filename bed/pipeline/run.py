@@ -39,7 +39,7 @@ from ..redact import SECRET_NAME
 from ..report import flakestore, junit
 from ..report.results import CheckResult, RunResult, Status
 from ..report.writers import write_all, write_text
-from ..stack import kept
+from ..stack import kept, warm
 from ..stack.bringup import Plan, Services, bring_up
 from ..stack.owner import Service, Stack
 from ..stack.services import PROXY, SHIM_SEED, upstream
@@ -73,6 +73,7 @@ class RunState:
     smokes: list[release.Smoke] = dataclasses.field(default_factory=list)
     proxy_tail: str = ""  # the proxy's last lines, read before teardown: failures through it carry them
     reused_from: str = ""  # `--reuse`: the kept stack's run
+    warm: dict[str, Service] = dataclasses.field(default_factory=dict)  # `--reuse`: its warm runners, by kind
     book: quarantine.Book = dataclasses.field(default_factory=quarantine.Book)
     engine: Engine | None = None
     images: dict[str, ImageRef] = dataclasses.field(default_factory=dict)
@@ -187,13 +188,15 @@ def run_tiers(state: RunState) -> None:
     live: list[str] = ["release"] if "release" in config.tiers and "release" not in hermetic else []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     try:
+        if config.reuse:  # the kept stack is up: attached first, its warm runners serve every tier
+            state.services = _services(state)
         early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in hermetic}
         # Their runners start now: their imports overlap the services' boot (bed's plugin makes
         # their tests wait for the services after collection).
         shim = upstream(config.agent)
         started = {n: _start(state, tiers.TIERS[n], wait_for=(shim.network_url(shim.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
-        if served or live:
+        if (served or live) and not config.reuse:
             state.services = _services(state)
             if config.bases.host_port is not None:
                 state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
@@ -275,10 +278,13 @@ def _services(state: RunState) -> Services:
     if not state.config.reuse:
         return bring_up(_stack(state), plan_of(state))
     assert state.engine is not None
-    services, state.reused_from, restarted = kept.attach(state.engine, state.config, plan_of(state), state.console)
+    attached = kept.attach(state.engine, state.config, plan_of(state), state.console)
+    state.reused_from, state.warm = attached.run_id, dict(attached.warm)
+    restarted = attached.restarted
     state.console.step(f"reusing the stack kept by `bed up` (run {state.reused_from})"
-                        + (f"; restarted: {', '.join(restarted)}" if restarted else "; nothing changed"))
-    return services
+                        + (f"; restarted: {', '.join(restarted)}" if restarted else "; nothing changed")
+                        + f"; warm runners: {', '.join(sorted(state.warm)) or 'none'}")
+    return attached.services
 
 
 def _stack(state: RunState) -> Stack:
@@ -301,7 +307,13 @@ def _deps(state: RunState) -> list[Service]:
 def _start(state: RunState, tier: tiers.Tier, wait_for: tuple[str, ...] = ()) -> tiers.Started:
     assert state.ctx is not None
     return tiers.start(_stack(state), tier, state.ctx, state.console, state.images[tier.image].tag,
-                       select=state.select.get(tier.name, ()), wait_for=wait_for)
+                       select=state.select.get(tier.name, ()), wait_for=wait_for, warm_runner=_warm(state, tier))
+
+
+def _warm(state: RunState, tier: tiers.Tier) -> Service | None:
+    """The kept stack's warm runner for this tier (`--reuse`), or None: a fresh runner."""
+    kind = warm.kind_of(tier.name, live=state.config.live_providers)
+    return state.warm.get(kind) if kind is not None else None
 
 
 def _tier_with_rerun(state: RunState, tier: tiers.Tier, started: tiers.Started | None = None) -> Outcome:
@@ -315,7 +327,7 @@ def _tier_with_rerun(state: RunState, tier: tiers.Tier, started: tiers.Started |
         return Outcome(first)
     state.console.step(f"{first.check}: re-running {len(asked)} failed test(s) once, to tell flakes from failures")
     rerun = tiers.run(_stack(state), tier, state.ctx, state.console, state.images[tier.image].tag, select=asked,
-                      watch=watch)
+                      watch=watch, warm_runner=_warm(state, tier))
     return Outcome(first, rerun)
 
 

@@ -30,20 +30,42 @@ from ..engine.protocol import ContainerSpec, State
 from ..policy import budgets, verdict
 from ..policy import release as release_policy
 from ..report.results import Cause
+from ..stack import warm
 from ..stack.owner import Service, Stack
-from ..stack.services import PROXY, VENV_PYTHON
+from ..stack.services import PROXY, RUNNER_CPU_SHARES, VENV_PYTHON
 from ..stack.watch import Watch
-from . import evidence
+from . import evidence, sessions
 
-RECORDS_PATH = "/tmp/bed/records.jsonl"  # noqa: S108 - inside the throwaway runner container
-JUNIT_PATH = "/tmp/bed/junit.xml"  # noqa: S108
-SELECT_PATH = "/tmp/bed/select.json"  # noqa: S108
-PROJECT_DIR = "/bed/project"  # a project's own suite is copied here
 LOG_TAIL = 20
-# The runners yield the cores to the shim and the proxy when both want them: the proxy's boot and
-# its answers are on every served tier's critical path; the hermetic tiers have slack (slowed,
-# they still end long before the served tiers). Measured by `bed bench`: see the README's "How fast".
-RUNNER_CPU_SHARES = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class Paths:
+    """Where a session's files are: a fresh runner's /tmp/bed, or a folder of its own in a warm runner."""
+
+    root: str
+    project: str  # a project's own suite is copied here
+
+    @property
+    def records(self) -> str:
+        return f"{self.root}/records.jsonl"
+
+    @property
+    def junit(self) -> str:
+        return f"{self.root}/junit.xml"
+
+    @property
+    def select(self) -> str:
+        return f"{self.root}/select.json"
+
+    @classmethod
+    def warm(cls, token: str) -> Paths:
+        return cls(f"{warm.RUNS}/{token}", f"{warm.RUNS}/{token}/project")
+
+
+TIERS_DIR = "/bed/tiers"  # the runner image's working folder: bed's tiers
+COLD = Paths("/tmp/bed", "/bed/project")  # noqa: S108 - inside the throwaway runner container
+RECORDS_PATH, JUNIT_PATH, SELECT_PATH, PROJECT_DIR = COLD.records, COLD.junit, COLD.select, COLD.project
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,11 +156,14 @@ def _k_expression(addopts: str) -> str | None:
     return None
 
 
-def argv(tier: Tier, ctx: Context) -> list[str]:
+def argv(tier: Tier, ctx: Context, paths: Paths = COLD) -> list[str]:
     config = ctx.config
     target = ctx.suite_target if config.suite is not None else tier.folder
     cmd = [VENV_PYTHON, "-m", "pytest", target, "-p", "bed_records", "-p", "no:cacheprovider", "-v", "-rfEs",
-           "--tb=short", "--color=no", f"--junitxml={JUNIT_PATH}", "-o", f"junit_suite_name={check_name(tier, config)}"]
+           "--tb=short", "--color=no", f"--junitxml={paths.junit}",
+           "-o", f"junit_suite_name={check_name(tier, config)}"]
+    if paths != COLD:  # a warm runner outlives the session: its temporary files stay in its own folder
+        cmd.append(f"--basetemp={paths.root}/pytest")
     if not config.verbose:  # pytest's own summary still counts them ("3 passed, 12 warnings")
         cmd.append("--disable-warnings")
     workers, _ = budgets.workers(config.workers, ctx.cpus, live=tier.name == "release" and config.live_providers)
@@ -147,21 +172,21 @@ def argv(tier: Tier, ctx: Context) -> list[str]:
     return cmd
 
 
-def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
+def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COLD) -> dict[str, str]:
     config = ctx.config
     out = {
         "PYTHONUNBUFFERED": "1",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "BED_TIER": tier.name,
         "BED_GROUP": config.group,
-        "BED_RECORDS": RECORDS_PATH,
+        "BED_RECORDS": paths.records,
         "MINI_AGENT_API_BASE": config.bases.network,
         "CODEX_AGENT_API_BASE": config.bases.network,
     }
     if config.suite is not None:
         out["BED_TIER_MARKER"] = tier.name
     if selecting:
-        out["BED_SELECT"] = SELECT_PATH
+        out["BED_SELECT"] = paths.select
     if tier.name == "deterministic":
         out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
         out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])  # live groups are covered
@@ -185,17 +210,19 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False) -> dict[str, str]:
     return out
 
 
-def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequence[str] = ()) -> ContainerSpec:
+def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequence[str] = (),
+                   paths: Paths = COLD) -> ContainerSpec:
     config = ctx.config
     files: list[tuple[str, bytes]] = []
     if select:
-        files.append((SELECT_PATH, json.dumps(list(select)).encode()))
-    files += [(f"{PROJECT_DIR}/{rel}", data) for rel, data in ctx.suite_files]
+        files.append((paths.select, json.dumps(list(select)).encode()))
+    files += [(f"{paths.project}/{rel}", data) for rel, data in ctx.suite_files]
     return ContainerSpec(
-        name="", image="", labels={}, env=env(tier, ctx, selecting=bool(select)), command=tuple(argv(tier, ctx)),
-        network=network if networked(tier, config) else None, aliases=(f"runner-{tier.name}",),
-        memory=config.runner_memory, working_dir=PROJECT_DIR if config.suite is not None else None,
-        cpu_shares=RUNNER_CPU_SHARES, files=tuple(files))
+        name="", image="", labels={}, env=env(tier, ctx, selecting=bool(select), paths=paths),
+        command=tuple(argv(tier, ctx, paths)), network=network if networked(tier, config) else None,
+        aliases=(f"runner-{tier.name}",), memory=config.runner_memory,
+        working_dir=paths.project if config.suite is not None else None, cpu_shares=RUNNER_CPU_SHARES,
+        files=tuple(files))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,11 +251,12 @@ class TierRun:
 
 @dataclasses.dataclass(frozen=True)
 class Started:
-    """A tier whose runner is up (its output followed) and not yet waited for."""
+    """A tier whose session is under way (its output followed) and not yet waited for."""
 
     tier: Tier
     ctx: Context
-    service: Service
+    session: sessions.Session
+    paths: Paths
     follower: threading.Thread
     at: float
     asked: tuple[str, ...]
@@ -239,19 +267,30 @@ class Started:
 
 
 def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *, select: Sequence[str] = (),
-          wait_for: Sequence[str] = ()) -> Started:
-    """Start a tier's runner. ``wait_for``: URLs its tests wait for (bounded) after collection,
-    so the runner's start-up and imports overlap the services' boot."""
+          wait_for: Sequence[str] = (), warm_runner: Service | None = None) -> Started:
+    """Start a tier's session: in a fresh runner, or forked in ``warm_runner`` (a kept stack's).
+    ``wait_for``: URLs its tests wait for (bounded) after collection, so the runner's start-up and
+    imports overlap the services' boot."""
     at = ctx.clock()
-    spec = dataclasses.replace(container_spec(tier, ctx, stack.network, select), image=image)
+    token = f"{ctx.config.run_id}-{tier.name}" + ("-rerun" if select else "")
+    paths = Paths.warm(token) if warm_runner is not None else COLD
+    spec = dataclasses.replace(container_spec(tier, ctx, stack.network, select, paths), image=image)
     if wait_for:
         spec = dataclasses.replace(spec, env={**spec.env, "BED_WAIT_FOR": ",".join(wait_for),
                                               "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)})
-    service = stack.start(f"runner-{tier.name}", "runner", spec)
+    session: sessions.Session
+    if warm_runner is None:
+        session = sessions.Fresh(stack.start(f"runner-{tier.name}", "runner", spec))
+    else:
+        if spec.files:
+            warm_runner.engine.put_files(warm_runner.id, spec.files)
+        assert spec.command is not None
+        session = sessions.Warm.start(warm_runner, token, list(spec.command[3:]), dict(spec.env),
+                                      spec.working_dir or TIERS_DIR)
     label = check_name(tier, ctx.config)
-    follower = threading.Thread(target=_follow, args=(service, label, console, ctx.config.verbose), daemon=True)
+    follower = threading.Thread(target=_follow, args=(session, label, console, ctx.config.verbose), daemon=True)
     follower.start()
-    return Started(tier, ctx, service, follower, at, tuple(select))
+    return Started(tier, ctx, session, paths, follower, at, tuple(select))
 
 
 def finish(started: Started, console: Console, watch: Sequence[Service] = ()) -> TierRun:
@@ -259,25 +298,24 @@ def finish(started: Started, console: Console, watch: Sequence[Service] = ()) ->
 
     ``watch``: the services the tier needs; if one stops or freezes, the tier ends at once.
     """
-    service, limit = started.service, budget(started.tier, started.ctx.config)
-    engine = service.engine
-    with Watch(watch, service, console) as watcher:
-        exit_code = engine.wait(service.id, limit)
+    session, limit, paths = started.session, budget(started.tier, started.ctx.config), started.paths
+    with Watch(watch, session.stop, console) as watcher:
+        exit_code = session.wait(limit)
         if exit_code is None:
             console.step(f"{started.label} ran out of its {limit:.0f} s budget; stopping it")
-            engine.kill(service.id)
+            session.stop()
     started.follower.join(timeout=5)
-    junit = engine.read_file(service.id, JUNIT_PATH)
-    return TierRun(started.tier.name, started.label, exit_code, engine.state(service.id),
-                   started.ctx.clock() - started.at, engine.logs(service.id, LOG_TAIL),
-                   engine.read_file(service.id, RECORDS_PATH), junit.decode("utf-8", "replace") if junit else None,
+    junit = session.read(paths.junit)
+    return TierRun(started.tier.name, started.label, exit_code, session.state(),
+                   started.ctx.clock() - started.at, session.tail(LOG_TAIL),
+                   session.read(paths.records), junit.decode("utf-8", "replace") if junit else None,
                    watcher.down, started.asked)
 
 
 def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *, select: Sequence[str] = (),
-        watch: Sequence[Service] = ()) -> TierRun:
-    """Run one tier in a fresh runner container and collect what it left behind."""
-    return finish(start(stack, tier, ctx, console, image, select=select), console, watch)
+        watch: Sequence[Service] = (), warm_runner: Service | None = None) -> TierRun:
+    """Run one tier's session and collect what it left behind."""
+    return finish(start(stack, tier, ctx, console, image, select=select, warm_runner=warm_runner), console, watch)
 
 
 # A third-party warning printed at import ("…/site-packages/x.py:12: UserWarning: …") and the
@@ -285,8 +323,8 @@ def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *,
 _WARNING = re.compile(r"^\S+\.py:\d+: \w*Warning: |^\s+warnings\.warn\(")
 
 
-def _follow(service: Service, label: str, console: Console, verbose: bool = False) -> None:
-    """Print the container's output as it comes, line by line; third-party warnings are counted
+def _follow(session: sessions.Session, label: str, console: Console, verbose: bool = False) -> None:
+    """Print the session's output as it comes, line by line; third-party warnings are counted
     and summarised in one line at the end (``bed run -v`` shows them)."""
     pending = b""
     hidden = 0
@@ -299,7 +337,7 @@ def _follow(service: Service, label: str, console: Console, verbose: bool = Fals
             return
         console.stream(label, line)
 
-    for chunk in service.engine.follow(service.id):
+    for chunk in session.output():
         pending += chunk
         *lines, pending = pending.split(b"\n")
         for line in lines:

@@ -22,6 +22,7 @@ from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import ConfigError, StackError
 from ..images.build import ImageRef
+from . import warm
 from .bringup import Plan, Services, restart
 from .owner import Service, Stack
 from .services import SHIM, VENV_PYTHON
@@ -39,6 +40,7 @@ class Kept:
     images: Mapping[str, str]  # image name -> id
     router_sha: str
     master_key_file: str
+    warm: Mapping[str, str] = dataclasses.field(default_factory=dict)  # warm runner kind -> container id
 
     @classmethod
     def load(cls, root: Path) -> Kept:
@@ -46,7 +48,7 @@ class Kept:
         try:
             data = json.loads(path.read_text())
             return cls(data["run_id"], data["network"], data["ids"], data["images"], data["router_sha"],
-                       data["master_key_file"])
+                       data["master_key_file"], dict(data.get("warm") or {}))
         except FileNotFoundError:
             raise ConfigError(f"no stack kept by `bed up` here ({path} is missing).",
                               hint="run `bed up` first (it keeps the stack; `bed down` ends it).") from None
@@ -61,9 +63,10 @@ class Kept:
 
     @classmethod
     def of(cls, run_id: str, network: str, services: Services, images: Mapping[str, ImageRef], router_text: str,
-           key_file: Path) -> Kept:
+           key_file: Path, warm_runners: Mapping[str, Service]) -> Kept:
         ids = {"probe": services.probe.id, "shim": services.shim.id, "proxy": services.proxy.id}
-        return cls(run_id, network, ids, {n: r.id for n, r in images.items()}, sha(router_text), str(key_file))
+        return cls(run_id, network, ids, {n: r.id for n, r in images.items()}, sha(router_text), str(key_file),
+                   {k: s.id for k, s in warm_runners.items()})
 
 
 def sha(text: str) -> str:
@@ -74,9 +77,17 @@ def forget(root: Path) -> None:
     (root / ".artifacts" / RECORD).unlink(missing_ok=True)
 
 
-def attach(engine: Engine, config: Config, plan: Plan, console: Console) -> tuple[Services, str, list[str]]:
-    """The kept stack, brought in line with what this run would start; its services, the kept run's
-    id, and what changed (and was restarted)."""
+@dataclasses.dataclass(frozen=True)
+class Attached:
+    services: Services
+    run_id: str  # the kept run's
+    restarted: list[str]  # what changed since `bed up`, and was started again
+    warm: Mapping[str, Service]  # the warm runners, by kind (bed.stack.warm)
+
+
+def attach(engine: Engine, config: Config, plan: Plan, console: Console) -> Attached:
+    """The kept stack, brought in line with what this run would start: a changed image or router
+    config restarts that service, a changed runner image its warm runner; the shim is reset."""
     kept = Kept.load(config.root)
     plan = dataclasses.replace(plan, master_key=master_key(kept))
     keeper = Stack(engine, kept.run_id, console, keep=True)
@@ -98,11 +109,15 @@ def attach(engine: Engine, config: Config, plan: Plan, console: Console) -> tupl
         key = "shim" if "shim" in note else "proxy"
         services[key] = restart(keeper, services["probe"], services[key], key, plan)
     ready = Services(services["probe"], services["shim"], services["proxy"])
-    if changed:
-        Kept.of(kept.run_id, kept.network, ready, plan.images, plan.router.text,
-                Path(kept.master_key_file)).save(config.root)
+    had = {k: Service(f"bed-{kept.run_id}-warm-{k}", warm.ROLE, ref, engine) for k, ref in kept.warm.items()}
+    runners, started = warm.refresh(keeper, had, kept.images, plan.images, config.runner_memory)
+    for note in started:
+        console.step(f"reuse: starting {note}")
+    if changed or {k: s.id for k, s in runners.items()} != dict(kept.warm):
+        Kept.of(kept.run_id, kept.network, ready, plan.images, plan.router.text, Path(kept.master_key_file),
+                runners).save(config.root)
     reset(engine, ready.probe, config)
-    return ready, kept.run_id, changed
+    return Attached(ready, kept.run_id, changed + started, runners)
 
 
 def master_key(kept: Kept) -> str:

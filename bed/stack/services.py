@@ -15,6 +15,10 @@ ROUTER_PATH = "/etc/bed/router.yaml"
 VENV_PYTHON = "/opt/venv/bin/python"
 MEMORY = "2g"
 PIDS = 1024
+# The runners yield the cores to the shim and the proxy when both want them: the proxy's boot and
+# its answers are on every served tier's critical path; the hermetic tiers have slack (slowed,
+# they still end long before the served tiers). Measured by `bed bench`: see the README's "How fast".
+RUNNER_CPU_SHARES = 256
 
 
 @dataclasses.dataclass(frozen=True)

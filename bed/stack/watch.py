@@ -8,7 +8,7 @@ as a SKIP for a dependency. The state comes from the engine, so this works on re
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..console import Console
 from ..policy.deps import is_down
@@ -20,9 +20,11 @@ POLL_S = 0.25
 
 
 class Watch:
-    def __init__(self, deps: Sequence[Service], runner: Service, console: Console, poll_s: float = POLL_S) -> None:
+    def __init__(self, deps: Sequence[Service], stop: Callable[[], None], console: Console,
+                 poll_s: float = POLL_S) -> None:
+        """``stop``: ends the tier's session (kills its runner, or its fork in a warm runner)."""
         self.down: Cause | None = None
-        self._deps, self._runner, self._console, self._poll_s = deps, runner, console, poll_s
+        self._deps, self._stop, self._console, self._poll_s = deps, stop, console, poll_s
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -45,5 +47,5 @@ class Watch:
                 what = f"{dep.name} is {state.describe()}"
                 self._console.step(f"DEPENDENCY DOWN during the tier: {what}; stopping the runner")
                 self.down = Cause(dep.name, "", f"DEPENDENCY DOWN: {what}", dep.log_tail(LOG_TAIL_LINES))
-                self._runner.engine.kill(self._runner.id)
+                self._stop()
                 return

@@ -51,5 +51,5 @@ def test_doctor_up_down_and_gc_work_there(remote_engine: RemoteEngine, tmp_path:
     assert _bed_things(remote_engine) != []  # gc never sweeps a kept stack
     down = bed_cli(["down"], tmp_path, env)
     assert down.returncode == 0
-    assert "removed 4 container(s) and 1 network(s)" in down.stdout
+    assert "removed 7 container(s) and 1 network(s)" in down.stdout  # probe, shim, proxy, shell, 3 warm
     assert _bed_things(remote_engine) == []

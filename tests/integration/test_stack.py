@@ -21,10 +21,9 @@ from bed.engine.protocol import ContainerSpec
 from bed.errors import PortInUseError
 from bed.images.build import ImageRef
 from bed.pipeline.run import new_master_key
-from bed.pipeline.tiers import RUNNER_CPU_SHARES
 from bed.stack.bringup import Plan, bring_up
 from bed.stack.owner import Stack
-from bed.stack.services import IDLE
+from bed.stack.services import IDLE, RUNNER_CPU_SHARES
 
 from .conftest import REPO, bed_cli, leftovers
 
@@ -164,7 +163,7 @@ def test_up_prints_exports_and_down_removes_it(client: docker.DockerClient, imag
     finally:
         down = bed_cli(["down"], tmp_path)
     assert down.returncode == 0
-    assert "removed 4 container(s) and 1 network(s)" in down.stdout  # probe, shim, proxy, shell
+    assert "removed 7 container(s) and 1 network(s)" in down.stdout  # probe, shim, proxy, shell, 3 warm
     assert not (tmp_path / ".artifacts/master_key").exists()  # the key goes with its stack
     assert [n for n in leftovers(client) if "keep" in n or n.startswith("bed-")] == []
 
@@ -272,11 +271,14 @@ def test_the_dev_loop_reuses_a_kept_stack_and_restarts_only_what_changed(client:
         first = bed_cli(["run", "--reuse", "--tier", "nd"], tmp_path)
         assert first.returncode == 0, first.stdout[-3000:]
         assert f"reusing the stack kept by `bed up` (run {kept['run_id']}); nothing changed" in first.stdout
+        assert "warm runners: agents, hermetic, served" in first.stdout  # sessions forked there, no fresh runner
+        assert "bed_warm" not in first.stdout.split("VERDICT")[-1]
         report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
         assert report["reused_from"] == kept["run_id"]
         assert f"(run `{kept['run_id']}`), reset first" in (tmp_path / "PROJECT_READY.md").read_text()
         # The shim was reset between runs: the journal holds only this run's requests.
         assert leftovers(client, report["run_id"]) == []  # the run's own runners went with it
+        _warm_sessions_fail_loudly_and_share_nothing(tmp_path)
         (tmp_path / "mine.yaml").write_text(
             "model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n")
         second = bed_cli(["run", "--reuse", "--tier", "nd", "--router-config", "mine.yaml"], tmp_path)
@@ -293,3 +295,24 @@ def test_the_dev_loop_reuses_a_kept_stack_and_restarts_only_what_changed(client:
     nothing = bed_cli(["run", "--reuse"], tmp_path)
     assert nothing.returncode == 2
     assert "no stack kept by `bed up` here" in nothing.stdout
+
+
+def _warm_sessions_fail_loudly_and_share_nothing(tmp_path: Path) -> None:
+    """A suite's failing test in a warm runner: NOT READY with its node id, twice; the module
+    state and environment one session sets are not there in the next (each is a fresh fork)."""
+    suite = tmp_path / "warmsuite"
+    suite.mkdir()
+    (suite / "test_warm.py").write_text(
+        "import json, os\nimport pytest\n\n"
+        "@pytest.mark.nd\ndef test_nothing_leaks():\n"
+        "    assert not hasattr(json, 'bed_leak') and 'BED_LEAK' not in os.environ\n"
+        "    json.bed_leak = 1\n    os.environ['BED_LEAK'] = '1'\n\n"
+        "@pytest.mark.nd\ndef test_fails_on_purpose():\n    assert 1 == 2, 'on purpose'\n")
+    for _ in range(2):
+        done = bed_cli(["run", "--reuse", "--tier", "nd", "--suite", "warmsuite"], tmp_path)
+        assert done.returncode == 1, done.stdout[-3000:]
+        assert "VERDICT: NOT READY" in done.stdout
+        report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+        failing = [n for ids in report["repro"]["failing"].values() for n in ids]
+        assert len(failing) == 1, failing
+        assert failing[0].endswith("test_warm.py::test_fails_on_purpose")

@@ -168,6 +168,7 @@ def test_third_party_warnings_are_counted_not_shown(tmp_path: Path) -> None:
     from bed.console import Console
     from bed.engine.fake import FakeEngine, Program
     from bed.engine.protocol import ContainerSpec
+    from bed.pipeline.sessions import Fresh
     from bed.pipeline.tiers import _follow
     from bed.stack.owner import Service
 
@@ -181,7 +182,7 @@ def test_third_party_warnings_are_counted_not_shown(tmp_path: Path) -> None:
     engine.table[ref].done.set()
     for verbose, shown in ((False, 2), (True, 4)):
         out = io.StringIO()
-        _follow(Service("r", "runner", ref, engine), "all_smokes_nd", Console(out=out), verbose)
+        _follow(Fresh(Service("r", "runner", ref, engine)), "all_smokes_nd", Console(out=out), verbose)
         lines = [ln for ln in out.getvalue().splitlines() if "PASSED" in ln or "arn" in ln]
         assert len([ln for ln in lines if "hidden" not in ln]) == shown
         assert ("2 lines of third-party warnings hidden" in out.getvalue()) is (not verbose)

@@ -1,0 +1,155 @@
+"""`bed run --reuse` on a kept stack: every tier's session goes to the stack's warm runners
+(``docker exec`` of ``bed_warm run``), never to a fresh runner; the verdict reads the records the
+session left in its own folder, exactly as from a fresh runner."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+import bed.cli as cli
+from bed.cli import main
+from bed.commands import common
+from bed.console import Console
+from bed.engine.fake import FakeEngine, Program
+from bed.stack import warm
+
+from ..fakes import engine_with_images, raw_records
+
+DET = "deterministic/test_router_no_dns.py::test_sync"
+ND = "nd/test_proxy_routing.py::test_routes"
+AGENT = "agents/test_agent_clients.py::test_agent_runs_one_tool_call[codex-shim-direct]"
+REL = "release/test_live_providers.py::test_live[openai]"
+
+
+def session(*tests: tuple[str, str], hang: bool = False):  # type: ignore[no-untyped-def]
+    """A warm session that leaves these records where the run told it to (BED_RECORDS)."""
+    def behaviour(argv: list[str], env: Mapping[str, str]) -> Program:
+        failed = any(o == "failed" for _, o in tests)
+        code = None if hang else (1 if failed else 0)
+        records = raw_records(*tests, exitstatus=code if code is not None else None)
+        return Program(exit_code=code, output="\n".join(f"{n} {o.upper()}" for n, o in tests),
+                       files={env["BED_RECORDS"]: records})
+    return behaviour
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeEngine:
+    fake = engine_with_images()
+    fake.on_exec("warm-hermetic", lambda argv, env: session((DET, "passed"))(argv, env) if env["BED_TIER"] ==
+                 "deterministic" else session((REL, "skipped"))(argv, env))
+    fake.on_exec("warm-served", session((ND, "passed")))
+    fake.on_exec("warm-agents", session((AGENT, "passed")))
+    monkeypatch.setattr(common, "engine", lambda environ: fake)
+    monkeypatch.chdir(tmp_path)
+    return fake
+
+
+def bed(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    original = cli.Console
+    cli.Console = lambda redact=None: Console(out=out, redact=redact)  # type: ignore[assignment,misc]
+    try:
+        code = main(list(args), env or {})
+    finally:
+        cli.Console = original  # type: ignore[misc]
+    return code, out.getvalue()
+
+
+def execs(engine: FakeEngine, fragment: str) -> list[list[str]]:
+    return [run.argv for run in engine.execs.values() if fragment in engine.table[run.ref].spec.name]
+
+
+def test_bed_up_starts_one_warm_runner_per_kind_like_the_fresh_runner_it_replaces(engine: FakeEngine,
+                                                                                  tmp_path: Path) -> None:
+    code, _ = bed("up")
+    assert code == 0
+    kept = json.loads((tmp_path / ".artifacts/kept.json").read_text())
+    assert set(kept["warm"]) == {"hermetic", "served", "agents"}
+    hermetic, served = engine.named("warm-hermetic").spec, engine.named("warm-served").spec
+    assert hermetic.network is None  # the hermetic tiers' runner has no network at all, as theirs
+    assert served.network is not None
+    assert served.network == engine.named("warm-agents").spec.network
+    assert hermetic.command is not None
+    assert hermetic.command[1:4] == ("-m", "bed_warm", "serve")
+    assert hermetic.cpu_shares == served.cpu_shares == 256
+    assert "litellm" in served.env["BED_WARM_PRELOAD"]
+    assert engine.named("warm-agents").spec.image.startswith("bed-agents")
+
+
+def test_a_reused_run_sends_every_tier_to_the_warm_runners_and_reads_their_records(engine: FakeEngine) -> None:
+    assert bed("up")[0] == 0
+    before, calls = {c.spec.name for c in engine.table.values()}, len(engine.calls)
+    code, out = bed("run", "--reuse")
+    assert code == 0, out
+    assert "VERDICT: READY" in out
+    assert "warm runners: agents, hermetic, served" in out
+    assert {c.spec.name for c in engine.table.values()} == before  # no fresh runner was started
+    assert not any(c.startswith("run ") and "-runner-" in c for c in engine.calls[calls:])
+    report = json.loads(Path("local/artifacts/mvp/mvp_report.json").read_text())
+    run_id = report["run_id"]
+    tokens = {argv[argv.index("run") + 2] for fragment in ("warm-hermetic", "warm-served", "warm-agents")
+              for argv in execs(engine, fragment)}
+    assert tokens == {f"{run_id}-deterministic", f"{run_id}-release", f"{run_id}-nd", f"{run_id}-agents"}
+    nd = next(run for run in engine.execs.values() if run.env.get("BED_TIER") == "nd")
+    assert nd.env["BED_RECORDS"] == f"{warm.RUNS}/{run_id}-nd/records.jsonl"
+    assert f"--basetemp={warm.RUNS}/{run_id}-nd/pytest" in nd.argv  # its temporary files are its own
+    assert {c["name"]: c["status"] for c in report["checks"]}["all_smokes_nd"] == "passed"
+
+
+def test_a_failing_warm_session_is_not_ready_and_re_run_by_its_exact_id_in_the_warm_runner(engine: FakeEngine) -> None:
+    assert bed("up")[0] == 0
+    engine.on_exec("warm-served", session((ND, "failed")))
+    code, out = bed("run", "--reuse")
+    assert code == 1, out
+    assert "VERDICT: NOT READY" in out
+    assert ND in out
+    rerun = [run for run in engine.execs.values() if run.env.get("BED_TIER") == "nd" and "BED_SELECT" in run.env]
+    assert len(rerun) == 1
+    runner = engine.table[rerun[0].ref]
+    assert json.loads(runner.written[rerun[0].env["BED_SELECT"]]) == [ND]  # copied into the warm runner
+
+
+def test_a_warm_session_with_no_records_is_never_ready(engine: FakeEngine) -> None:
+    assert bed("up")[0] == 0
+    engine.on_exec("warm-served", lambda argv, env: Program(exit_code=0, output="nothing written"))
+    code, out = bed("run", "--reuse")
+    assert code == 1, out
+    assert "VERDICT: NOT READY" in out
+
+
+def test_a_warm_session_over_its_budget_is_stopped_in_its_runner(engine: FakeEngine) -> None:
+    assert bed("up")[0] == 0
+    engine.on_exec("warm-served", session((ND, "passed"), hang=True))
+    code, out = bed("run", "--reuse", env={"ALL_SMOKES_ND_TIMEOUT": "0.3"})
+    assert code == 1, out
+    assert "ran out of its" in out
+    stops = [c for c in engine.calls if "bed_warm stop" in c]
+    assert stops
+    assert stops[0].endswith("-nd")
+    assert engine.named("warm-served").state.status == "running"  # the warm runner stays for the next run
+
+
+def test_a_warm_runner_that_stopped_or_whose_image_changed_is_started_again(engine: FakeEngine,
+                                                                            tmp_path: Path) -> None:
+    assert bed("up")[0] == 0
+    first = json.loads((tmp_path / ".artifacts/kept.json").read_text())
+    engine.crash("warm-served", 137)
+    code, out = bed("run", "--reuse")
+    assert code == 0, out
+    assert "reuse: starting the warm served runner (it is exited (code 137))" in out
+    again = json.loads((tmp_path / ".artifacts/kept.json").read_text())
+    assert again["warm"]["served"] != first["warm"]["served"]
+    assert again["warm"]["hermetic"] == first["warm"]["hermetic"]  # only what changed
+
+
+def test_live_release_smokes_never_run_in_a_warm_runner() -> None:
+    assert warm.kind_of("release", live=True) is None
+    assert warm.kind_of("release", live=False) == "hermetic"
+    assert warm.kind_of("deterministic", live=True) == "hermetic"
+    assert warm.kind_of("nd", live=False) == "served"
+    assert warm.kind_of("agents", live=False) == "agents"

@@ -1,0 +1,172 @@
+"""bed_warm, the warm runner's forking server, run for real on this machine: a server process,
+clients that connect to it, pytest sessions forked from it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+RUNNER = Path(__file__).resolve().parents[3] / "bed" / "runner"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    sessions = tmp_path / "sessions"
+    env = {**os.environ, "PYTHONPATH": str(RUNNER), "BED_WARM_SESSIONS": str(sessions), "BED_WARM_WAIT": "30",
+           "BED_WARM_PRELOAD": "json,no_such_module_here"}
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    sock = tmp_path / "warm.sock"
+    proc = subprocess.Popen([sys.executable, "-m", "bed_warm", "serve", str(sock)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield sock, env
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def session(sock: Path, env: dict[str, str], cwd: Path, token: str, *args: str,
+            extra: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    client_env = {k: v for k, v in env.items() if k != "BED_WARM_PRELOAD"}  # the server's own, not the session's
+    return subprocess.run([sys.executable, "-m", "bed_warm", "run", str(sock), token, "--", "-p", "no:cacheprovider",
+                           "-q", *args], env={**client_env, **(extra or {})}, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def test_sessions_end_as_pytest_ended_with_their_output_env_and_folder(server: tuple[Path, dict[str, str]],
+                                                                        tmp_path: Path) -> None:
+    sock, env = server
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_a.py").write_text(
+        "import os\n"
+        "def test_env_and_folder():\n"
+        "    assert os.environ['MINE'] == 'yes' and 'BED_WARM_PRELOAD' not in os.environ\n"
+        "    assert os.getcwd() == os.environ['WANT_CWD']\n"
+        "def test_fails():\n"
+        "    assert 1 == 2, 'the bed_warm failure'\n")
+    done = session(sock, env, suite, "t1", extra={"MINE": "yes", "WANT_CWD": str(suite)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed, 1 passed" in done.stdout
+    assert "the bed_warm failure" in done.stdout
+    green = session(sock, env, suite, "t2", "-k", "env_and_folder", extra={"MINE": "yes", "WANT_CWD": str(suite)})
+    assert green.returncode == 0, green.stdout + green.stderr
+    usage = session(sock, env, suite, "t3", "--no-such-option")
+    assert usage.returncode == 4
+
+
+def test_no_state_leaks_from_one_session_to_the_next(server: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    sock, env = server
+    (tmp_path / "test_leak.py").write_text(
+        "import json, os, sys\n"
+        "def test_clean():\n"
+        "    assert not hasattr(json, 'bed_leak') and 'BED_LEAK' not in os.environ\n"
+        "    assert 'test_leak' not in sys.modules or sys.modules['test_leak'].__file__.endswith('test_leak.py')\n"
+        "    json.bed_leak = 1\n"
+        "    os.environ['BED_LEAK'] = '1'\n")
+    for token in ("a", "b", "c"):
+        done = session(sock, env, tmp_path, token)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_session_that_dies_or_is_stopped_ends_with_its_signal(server: tuple[Path, dict[str, str]],
+                                                                 tmp_path: Path) -> None:
+    sock, env = server
+    child_pid = tmp_path / "child.pid"
+    (tmp_path / "test_hang.py").write_text(
+        "import subprocess, time\n"
+        "def test_hang():\n"
+        f"    p = subprocess.Popen(['sleep', '300'])\n"
+        f"    open({str(child_pid)!r}, 'w').write(str(p.pid))\n"
+        "    time.sleep(300)\n")
+    left = tmp_path / "left.pid"
+    (tmp_path / "test_exit.py").write_text(
+        "import os, subprocess\n"
+        "def test_exit():\n"
+        f"    open({str(left)!r}, 'w').write(str(subprocess.Popen(['sleep', '300']).pid))\n"
+        "    os._exit(0)\n")
+    died = session(sock, env, tmp_path, "exit", "test_exit.py")
+    assert died.returncode == 0  # as a fresh interpreter: exit 0 with no finish record (bed's verdict: a crash)
+    deadline = time.monotonic() + 10
+    while _alive(int(left.read_text())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(int(left.read_text())), "what the session started outlived it"
+    runner = subprocess.Popen([sys.executable, "-m", "bed_warm", "run", str(sock), "hang", "--", "-p",
+                               "no:cacheprovider", "test_hang.py"], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not child_pid.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop = subprocess.run([sys.executable, "-m", "bed_warm", "stop", "hang"], env=env, check=False)
+    assert stop.returncode == 0
+    assert runner.wait(timeout=30) == 128 + 9
+    sleeper = int(child_pid.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(sleeper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(sleeper), "what the session started outlived it"
+
+
+def test_a_client_that_goes_away_takes_its_session_with_it(server: tuple[Path, dict[str, str]],
+                                                           tmp_path: Path) -> None:
+    sock, env = server
+    marker = tmp_path / "started"
+    (tmp_path / "test_slow.py").write_text(
+        f"import time\ndef test_slow():\n    open({str(marker)!r}, 'w').close()\n    time.sleep(300)\n")
+    client = subprocess.Popen([sys.executable, "-m", "bed_warm", "run", str(sock), "gone", "--", "-p",
+                               "no:cacheprovider", "test_slow.py"], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pidfile = Path(env["BED_WARM_SESSIONS"]) / "gone"
+    pid = int(pidfile.read_text())
+    client.kill()
+    client.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_the_server_imports_what_sessions_imported_when_idle(server: tuple[Path, dict[str, str]],
+                                                             tmp_path: Path) -> None:
+    sock, env = server
+    (tmp_path / "test_learn.py").write_text(
+        "import os, sys\n"
+        "def test_learn():\n"
+        "    first = os.environ.get('FIRST') == '1'\n"
+        "    assert ('wave' in sys.modules) is not first\n"
+        "    import wave  # noqa: F401\n")
+    first = session(sock, env, tmp_path, "l1", extra={"FIRST": "1"})
+    assert first.returncode == 0, first.stdout + first.stderr
+    time.sleep(1.5)  # the server is idle: it imports what the session imported
+    second = session(sock, env, tmp_path, "l2", extra={"FIRST": "0"})
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+def test_a_client_without_a_server_says_so(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(RUNNER), "BED_WARM_WAIT": "0.3"}
+    done = subprocess.run([sys.executable, "-m", "bed_warm", "run", str(tmp_path / "none.sock"), "x", "--", "-q"],
+                          env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 70
+    assert "no warm runner" in done.stderr
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for this purpose
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
