@@ -11,9 +11,11 @@ import argparse
 import socket
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from ..console import Console
-from ..errors import EXIT_READY
+from ..engine.protocol import Engine
+from ..errors import EXIT_READY, ConfigError
 from ..images.build import Recipe, ensure_images
 from ..pipeline import run as pipeline
 from ..pipeline.tiers import Context
@@ -37,6 +39,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     pipeline.announce(config, console)
     router = pipeline.prepare_router(config, console, environ)
     engine = common.engine(environ)
+    _refuse_a_second(engine, config.root)
     images = ensure_images(engine, Recipe.of(config), console)
     key = pipeline.new_master_key()
     console.redact.add(key)
@@ -86,3 +89,14 @@ def reachable(host: str, port: int, timeout_s: float = 1.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def _refuse_a_second(engine: Engine, root: Path) -> None:
+    """One kept stack per project: a second `bed up` would orphan the first's record."""
+    try:
+        record = Kept.load(root)
+    except ConfigError:
+        return  # none here (or not bed's): this one is the first
+    if any(engine.state(ref).status == "running" for ref in record.ids.values()):
+        raise ConfigError(f"a stack kept by `bed up` is already up here (run {record.run_id}).",
+                          hint="`bed run --reuse` runs the gate on it; `bed down` ends it first.")

@@ -304,10 +304,21 @@ def _deps(state: RunState) -> list[Service]:
     return [state.services.shim, state.services.proxy] if state.services else []
 
 
-def _start(state: RunState, tier: tiers.Tier, wait_for: tuple[str, ...] = ()) -> tiers.Started:
+def _start(state: RunState, tier: tiers.Tier, wait_for: tuple[str, ...] = ()) -> list[tiers.Started]:
+    """A tier's session, or its parts at once (served tiers on a kept stack's warm runner)."""
     assert state.ctx is not None
-    return tiers.start(_stack(state), tier, state.ctx, state.console, state.images[tier.image].tag,
-                       select=state.select.get(tier.name, ()), wait_for=wait_for, warm_runner=_warm(state, tier))
+    runner, select = _warm(state, tier), state.select.get(tier.name, ())
+    n = budgets.parts(tier.name, warm=runner is not None, rerun=bool(select), sharded=state.config.shard is not None)
+    return [tiers.start(_stack(state), tier, state.ctx, state.console, state.images[tier.image].tag, select=select,
+                        wait_for=wait_for, warm_runner=runner, part=(i, n) if n > 1 else None)
+            for i in range(1, n + 1)]
+
+
+def _finish(started: list[tiers.Started], console: Console, watch: list[Service]) -> tiers.TierRun:
+    if len(started) == 1:
+        return tiers.finish(started[0], console, watch)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(started)) as pool:
+        return tiers.joined(list(pool.map(lambda s: tiers.finish(s, console, watch), started)))
 
 
 def _warm(state: RunState, tier: tiers.Tier) -> Service | None:
@@ -316,12 +327,12 @@ def _warm(state: RunState, tier: tiers.Tier) -> Service | None:
     return state.warm.get(kind) if kind is not None else None
 
 
-def _tier_with_rerun(state: RunState, tier: tiers.Tier, started: tiers.Started | None = None) -> Outcome:
+def _tier_with_rerun(state: RunState, tier: tiers.Tier, started: list[tiers.Started] | None = None) -> Outcome:
     """Run a tier (or finish it, when ``started``); when tests failed, run exactly those node ids
     once more at once, to tell flakes from failures. A tier that needs the services is watched."""
     assert state.ctx is not None
     watch = _deps(state) if tiers.served(tier, state.config) else []
-    first = tiers.finish(started or _start(state, tier), state.console, watch)
+    first = _finish(started or _start(state, tier), state.console, watch)
     asked = flakes.worth_rerunning(first.evidence) if first.down is None else ()
     if not asked:
         return Outcome(first)

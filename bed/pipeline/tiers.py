@@ -34,7 +34,7 @@ from ..stack import warm
 from ..stack.owner import Service, Stack
 from ..stack.services import PROXY, RUNNER_CPU_SHARES, VENV_PYTHON
 from ..stack.watch import Watch
-from . import evidence, sessions
+from . import evidence, parts, sessions
 
 LOG_TAIL = 20
 
@@ -267,17 +267,19 @@ class Started:
 
 
 def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *, select: Sequence[str] = (),
-          wait_for: Sequence[str] = (), warm_runner: Service | None = None) -> Started:
+          wait_for: Sequence[str] = (), warm_runner: Service | None = None,
+          part: tuple[int, int] | None = None) -> Started:
     """Start a tier's session: in a fresh runner, or forked in ``warm_runner`` (a kept stack's).
     ``wait_for``: URLs its tests wait for (bounded) after collection, so the runner's start-up and
-    imports overlap the services' boot."""
+    imports overlap the services' boot. ``part``: (I, N), this session runs the tier's I-th share."""
     at = ctx.clock()
-    token = f"{ctx.config.run_id}-{tier.name}" + ("-rerun" if select else "")
+    token = f"{ctx.config.run_id}-{tier.name}" + ("-rerun" if select else "") + (f"-p{part[0]}" if part else "")
     paths = Paths.warm(token) if warm_runner is not None else COLD
     spec = dataclasses.replace(container_spec(tier, ctx, stack.network, select, paths), image=image)
-    if wait_for:
-        spec = dataclasses.replace(spec, env={**spec.env, "BED_WAIT_FOR": ",".join(wait_for),
-                                              "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)})
+    extra = {"BED_WAIT_FOR": ",".join(wait_for), "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)} if wait_for else {}
+    if part is not None:
+        extra |= {"BED_SHARD": f"{part[0]}/{part[1]}", "BED_DURATIONS": json.dumps(dict(ctx.durations))}
+    spec = dataclasses.replace(spec, env={**spec.env, **extra})
     session: sessions.Session
     if warm_runner is None:
         session = sessions.Fresh(stack.start(f"runner-{tier.name}", "runner", spec))
@@ -287,7 +289,7 @@ def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, 
         assert spec.command is not None
         session = sessions.Warm.start(warm_runner, token, list(spec.command[3:]), dict(spec.env),
                                       spec.working_dir or TIERS_DIR)
-    label = check_name(tier, ctx.config)
+    label = check_name(tier, ctx.config) + (f" {part[0]}/{part[1]}" if part else "")
     follower = threading.Thread(target=_follow, args=(session, label, console, ctx.config.verbose), daemon=True)
     follower.start()
     return Started(tier, ctx, session, paths, follower, at, tuple(select))
@@ -310,6 +312,17 @@ def finish(started: Started, console: Console, watch: Sequence[Service] = ()) ->
                    started.ctx.clock() - started.at, session.tail(LOG_TAIL),
                    session.read(paths.records), junit.decode("utf-8", "replace") if junit else None,
                    watcher.down, started.asked)
+
+
+def joined(runs: Sequence[TierRun]) -> TierRun:
+    """The parts of one tier (``start(part=...)``), as one run of it (``bed.pipeline.parts``)."""
+    if len(runs) == 1:
+        return runs[0]
+    code = parts.join_exit([r.exit_code for r in runs])
+    odd = next((r.state for r in runs if r.state.status != "exited" or r.state.oom_killed), None)
+    return TierRun(runs[0].tier, runs[0].check, code, odd or State("exited", code), max(r.duration_s for r in runs),
+                   "\n".join(r.log_tail for r in runs if r.log_tail), parts.join_records([r.records for r in runs]),
+                   parts.join_junit([r.junit for r in runs]), next((r.down for r in runs if r.down), None))
 
 
 def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *, select: Sequence[str] = (),

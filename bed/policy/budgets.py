@@ -25,3 +25,13 @@ def workers(requested: int | None, cpus: int, *, live: bool = False, live_minimu
     if live:
         count = max(count or 0, live_minimum)
     return count, capped
+
+
+# On a kept stack's warm runner a part costs a fork, not an interpreter: the served tiers, whose
+# tests mostly wait on the proxy (retries, timeouts, agent turns), run as this many parts at once.
+WARM_PARTS = 3
+
+
+def parts(tier: str, *, warm: bool, rerun: bool, sharded: bool) -> int:
+    """How many sessions a tier runs as: one, unless it is served, warm, a whole tier and not a CI shard."""
+    return WARM_PARTS if warm and tier in SERVED and not rerun and not sharded else 1

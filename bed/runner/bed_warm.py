@@ -23,6 +23,7 @@ packages only) that the last sessions imported and it had not, so the next sessi
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -53,6 +54,7 @@ def serve(path: str) -> None:
         except Exception as exc:  # a preload that fails is only slower, never wrong
             print(f"bed_warm: not preloaded {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
     importlib.import_module("pytest")
+    gc.freeze()  # what is imported stays: no collection in a session walks it again (pytest collects)
     os.makedirs(SESSIONS, exist_ok=True)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the managers are reaped by the kernel
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -153,12 +155,15 @@ def _session(request: dict[str, object], fds: list[int]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         env = request.get("env")
+        served_path = os.environ.get("PYTHONPATH", "")
         if isinstance(env, dict):
             os.environ.clear()
             os.environ.update({str(k): str(v) for k, v in env.items()})
         cwd = str(request.get("cwd") or "/")
         os.chdir(cwd)
         sys.path[0] = cwd  # as `python -m pytest` run in that folder would have it
+        if os.environ.get("PYTHONPATH", "") != served_path:  # the session's own, ahead of the server's
+            sys.path[1:1] = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
         random.seed()  # not the server's sequence: every session draws its own
         args = request.get("args")
         sys.argv = ["pytest", *(str(a) for a in args)] if isinstance(args, list) else ["pytest"]
@@ -198,6 +203,7 @@ def _learn() -> None:
             if isinstance(module, str) and module not in sys.modules:
                 with contextlib.suppress(Exception):  # a module that fails here is only slower, never wrong
                     importlib.import_module(module)
+        gc.freeze()
 
 
 def _library(module: object) -> bool:

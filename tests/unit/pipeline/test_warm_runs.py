@@ -16,21 +16,27 @@ from bed.cli import main
 from bed.commands import common
 from bed.console import Console
 from bed.engine.fake import FakeEngine, Program
+from bed.policy import budgets
 from bed.stack import warm
 
 from ..fakes import engine_with_images, raw_records
 
 DET = "deterministic/test_router_no_dns.py::test_sync"
 ND = "nd/test_proxy_routing.py::test_routes"
+ND2 = "nd/test_resilience.py::test_retry"
+ND3 = "nd/test_surfaces.py::test_messages"
 AGENT = "agents/test_agent_clients.py::test_agent_runs_one_tool_call[codex-shim-direct]"
 REL = "release/test_live_providers.py::test_live[openai]"
 
 
-def session(*tests: tuple[str, str], hang: bool = False):  # type: ignore[no-untyped-def]
-    """A warm session that leaves these records where the run told it to (BED_RECORDS)."""
+def session(*every: tuple[str, str], hang: bool = False):  # type: ignore[no-untyped-def]
+    """A warm session that leaves these records where the run told it to (BED_RECORDS); a part
+    (BED_SHARD=I/N) runs every N-th of them, from the I-th on."""
     def behaviour(argv: list[str], env: Mapping[str, str]) -> Program:
+        index, total = (int(x) for x in env.get("BED_SHARD", "1/1").split("/"))
+        tests = every[index - 1::total]
         failed = any(o == "failed" for _, o in tests)
-        code = None if hang else (1 if failed else 0)
+        code = None if hang else (1 if failed else 0 if tests else 5)
         records = raw_records(*tests, exitstatus=code if code is not None else None)
         return Program(exit_code=code, output="\n".join(f"{n} {o.upper()}" for n, o in tests),
                        files={env["BED_RECORDS"]: records})
@@ -42,7 +48,7 @@ def engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeEngine:
     fake = engine_with_images()
     fake.on_exec("warm-hermetic", lambda argv, env: session((DET, "passed"))(argv, env) if env["BED_TIER"] ==
                  "deterministic" else session((REL, "skipped"))(argv, env))
-    fake.on_exec("warm-served", session((ND, "passed")))
+    fake.on_exec("warm-served", session((ND, "passed"), (ND2, "passed"), (ND3, "passed")))
     fake.on_exec("warm-agents", session((AGENT, "passed")))
     monkeypatch.setattr(common, "engine", lambda environ: fake)
     monkeypatch.chdir(tmp_path)
@@ -94,10 +100,14 @@ def test_a_reused_run_sends_every_tier_to_the_warm_runners_and_reads_their_recor
     run_id = report["run_id"]
     tokens = {argv[argv.index("run") + 2] for fragment in ("warm-hermetic", "warm-served", "warm-agents")
               for argv in execs(engine, fragment)}
-    assert tokens == {f"{run_id}-deterministic", f"{run_id}-release", f"{run_id}-nd", f"{run_id}-agents"}
-    nd = next(run for run in engine.execs.values() if run.env.get("BED_TIER") == "nd")
-    assert nd.env["BED_RECORDS"] == f"{warm.RUNS}/{run_id}-nd/records.jsonl"
-    assert f"--basetemp={warm.RUNS}/{run_id}-nd/pytest" in nd.argv  # its temporary files are its own
+    parts = range(1, budgets.WARM_PARTS + 1)  # the served tiers run in parts at once
+    assert tokens == {f"{run_id}-deterministic", f"{run_id}-release", *(f"{run_id}-nd-p{i}" for i in parts),
+                      *(f"{run_id}-agents-p{i}" for i in parts)}
+    nd = [run for run in engine.execs.values() if run.env.get("BED_TIER") == "nd"]
+    assert sorted(run.env["BED_SHARD"] for run in nd) == [f"{i}/{budgets.WARM_PARTS}" for i in parts]
+    first = next(run for run in nd if run.env["BED_SHARD"].startswith("1/"))
+    assert first.env["BED_RECORDS"] == f"{warm.RUNS}/{run_id}-nd-p1/records.jsonl"
+    assert f"--basetemp={warm.RUNS}/{run_id}-nd-p1/pytest" in first.argv  # its temporary files are its own
     assert {c["name"]: c["status"] for c in report["checks"]}["all_smokes_nd"] == "passed"
 
 
@@ -128,9 +138,8 @@ def test_a_warm_session_over_its_budget_is_stopped_in_its_runner(engine: FakeEng
     code, out = bed("run", "--reuse", env={"ALL_SMOKES_ND_TIMEOUT": "0.3"})
     assert code == 1, out
     assert "ran out of its" in out
-    stops = [c for c in engine.calls if "bed_warm stop" in c]
-    assert stops
-    assert stops[0].endswith("-nd")
+    stops = sorted(c.rsplit("-", 1)[-1] for c in engine.calls if "bed_warm stop" in c)
+    assert stops == [f"p{i}" for i in range(1, budgets.WARM_PARTS + 1)]  # every part of it
     assert engine.named("warm-served").state.status == "running"  # the warm runner stays for the next run
 
 
@@ -153,3 +162,72 @@ def test_live_release_smokes_never_run_in_a_warm_runner() -> None:
     assert warm.kind_of("deterministic", live=True) == "hermetic"
     assert warm.kind_of("nd", live=False) == "served"
     assert warm.kind_of("agents", live=False) == "agents"
+
+
+def test_a_second_bed_up_is_refused_and_the_first_stack_stays_recorded(engine: FakeEngine, tmp_path: Path) -> None:
+    assert bed("up")[0] == 0
+    record = (tmp_path / ".artifacts/kept.json").read_text()
+    running = len(engine.table)
+    code, out = bed("up")
+    assert code == 2
+    kept_run = json.loads(record)["run_id"]
+    assert f"CONFIG_ERROR: a stack kept by `bed up` is already up here (run {kept_run})." in out
+    assert (tmp_path / ".artifacts/kept.json").read_text() == record
+    assert len(engine.table) == running  # nothing more was started
+
+
+def test_bed_down_of_another_run_leaves_this_stack_s_record_and_key(engine: FakeEngine, tmp_path: Path) -> None:
+    assert bed("up")[0] == 0
+    kept_run = json.loads((tmp_path / ".artifacts/kept.json").read_text())["run_id"]
+    assert bed("down", "--run", "0badc0de")[0] == 0
+    assert (tmp_path / ".artifacts/kept.json").exists()
+    assert (tmp_path / ".artifacts/master_key").exists()
+    assert bed("run", "--reuse")[0] == 0
+    assert bed("down", "--run", kept_run)[0] == 0
+    assert not (tmp_path / ".artifacts/kept.json").exists()
+    assert not (tmp_path / ".artifacts/master_key").exists()
+
+
+def crashed_part(argv: list[str], env: Mapping[str, str]) -> Program:
+    """Part 3 dies inside its test (no finish record, killed); the others pass theirs."""
+    index = int(env["BED_SHARD"].split("/")[0])
+    test = (ND, ND2, ND3)[index - 1]
+    if index == 3:
+        return Program(exit_code=137, files={env["BED_RECORDS"]: raw_records((test, "incomplete"), exitstatus=None)})
+    return Program(exit_code=0, files={env["BED_RECORDS"]: raw_records((test, "passed"))})
+
+
+def silent_part(argv: list[str], env: Mapping[str, str]) -> Program:
+    """Part 1 writes no records at all (and says it passed); the others pass theirs."""
+    index = int(env["BED_SHARD"].split("/")[0])
+    if index == 1:
+        return Program(exit_code=0)
+    return Program(exit_code=0, files={env["BED_RECORDS"]: raw_records(((ND, ND2, ND3)[index - 1], "passed"))})
+
+
+@pytest.mark.parametrize(("shape", "behaviour", "named"), [
+    ("a part fails a test", session((ND, "passed"), (ND2, "failed"), (ND3, "passed")), ND2),
+    ("a part dies mid-test", crashed_part, ND3),
+    ("a part leaves no records", silent_part, None),
+])
+def test_a_tier_run_in_parts_is_judged_as_one_and_any_bad_part_makes_it_not_ready(
+        engine: FakeEngine, shape: str, behaviour: object, named: str | None) -> None:
+    assert bed("up")[0] == 0
+    engine.on_exec("warm-served", behaviour)  # type: ignore[arg-type]
+    code, out = bed("run", "--reuse")
+    assert code == 1, (shape, out)
+    assert "VERDICT: NOT READY" in out
+    nd = {c["name"]: c for c in json.loads(Path("local/artifacts/mvp/mvp_report.json").read_text())["checks"]}
+    assert nd["all_smokes_nd"]["status"] in ("failed", "error"), shape
+    if named is not None:
+        assert named in out
+
+
+def test_a_tier_in_parts_with_an_empty_share_is_ready(engine: FakeEngine) -> None:
+    assert bed("up")[0] == 0
+    engine.on_exec("warm-served", session((ND, "passed"), (ND2, "passed")))  # part 3 has nothing to run
+    code, out = bed("run", "--reuse")
+    assert code == 0, out
+    report = json.loads(Path("local/artifacts/mvp/mvp_report.json").read_text())
+    nd = next(c for c in report["checks"] if c["name"] == "all_smokes_nd")
+    assert nd["tests"] == 2

@@ -170,3 +170,20 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def test_a_session_gets_its_own_pythonpath_and_no_collection_walks_the_servers_imports(
+        server: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    sock, env = server
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "bed_warm_extra_mod.py").write_text("VALUE = 42\n")
+    (tmp_path / "test_path.py").write_text(
+        "import gc\n"
+        "def test_path():\n"
+        "    import bed_warm_extra_mod\n"
+        "    assert bed_warm_extra_mod.VALUE == 42\n"
+        "def test_frozen():\n"
+        "    assert gc.get_freeze_count() > 1000  # pytest's gc.collect() calls skip what the server imported\n")
+    done = session(sock, env, tmp_path, "pp", extra={"PYTHONPATH": f"{extra}{os.pathsep}{env['PYTHONPATH']}"})
+    assert done.returncode == 0, done.stdout + done.stderr
