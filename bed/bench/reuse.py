@@ -20,12 +20,16 @@ GOAL_S = 3.0  # the dev loop's goal: a reused core gate, best of 3
 
 
 def bench_reuse(kept: Kept, root: Path, environ: Mapping[str, str], engine: Engine, console: Console,
-                runs: int) -> dict[str, Any]:
-    console.step(f"timing `bed run --reuse` on the stack kept by `bed up` (run {kept.run_id}), {runs} runs")
-    phases, not_ready = timed_gates(lambda: dataclasses.replace(Config.from_env(environ, root=root), reuse=True),
+                runs: int, tiers: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """``tiers``: time these instead of the core gate's (``bed bench reuse --tier ...``)."""
+    chosen = Config.from_env(environ, root=root, tiers=tiers).tiers
+    console.step(f"timing `bed run --reuse` on the stack kept by `bed up` (run {kept.run_id}), {runs} runs, "
+                 f"tiers {','.join(chosen)}")
+    phases, not_ready = timed_gates(lambda: dataclasses.replace(Config.from_env(environ, root=root, tiers=tiers),
+                                                                reuse=True),
                                     environ, engine, console, runs)
     walls = phases[WALL]
-    report: dict[str, Any] = {"runs": runs, "kept_run": kept.run_id,
+    report: dict[str, Any] = {"runs": runs, "kept_run": kept.run_id, "tiers": list(chosen),
                               "phases": {k: stats(v) for k, v in sorted(phases.items())},
                               "best_s": round(min(walls), 2), "median_s": round(statistics.median(walls), 2),
                               "goal_s": GOAL_S, "ready": not invalid(not_ready, console), "not_ready": not_ready}

@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", nargs="?", choices=("core", "reuse", "shim", "gateway", "peers"), default="core")
     parser.add_argument("--runs", type=int, help="core: warm runs to time (default 5); reuse: runs on the kept "
                                                  "stack (default 3); peers: rounds (default 3)")
+    parser.add_argument("--tier", help="reuse: comma list of tiers to time instead of the core gate's")
     parser.add_argument("--seconds", type=float, default=5.0, help="shim/gateway: seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=32, help="shim: connections")
 
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     elif args.what == "peers":
         bench_peers(Path.cwd(), environ, engine, console, args.runs or RUNS["peers"])
     elif kept is not None:
-        return _exit(bench_reuse(kept, Path.cwd(), environ, engine, console, args.runs or RUNS["reuse"]))
+        tiers = common.config(args, environ).tiers if args.tier is not None else None  # a bad name: CONFIG_ERROR
+        return _exit(bench_reuse(kept, Path.cwd(), environ, engine, console, args.runs or RUNS["reuse"], tiers))
     else:
         return _exit(bench_core(Path.cwd(), environ, engine, console, args.runs or RUNS["core"]))
     return EXIT_READY

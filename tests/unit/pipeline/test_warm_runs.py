@@ -100,11 +100,12 @@ def test_a_reused_run_sends_every_tier_to_the_warm_runners_and_reads_their_recor
     run_id = report["run_id"]
     tokens = {argv[argv.index("run") + 2] for fragment in ("warm-hermetic", "warm-served", "warm-agents")
               for argv in execs(engine, fragment)}
-    parts = range(1, budgets.WARM_PARTS + 1)  # the served tiers run in parts at once
-    assert tokens == {f"{run_id}-deterministic", f"{run_id}-release", *(f"{run_id}-nd-p{i}" for i in parts),
-                      *(f"{run_id}-agents-p{i}" for i in parts)}
+    nd_parts, agent_parts = budgets.WARM_PARTS["nd"], budgets.WARM_PARTS["agents"]  # the served tiers, in parts
+    assert tokens == {f"{run_id}-deterministic", f"{run_id}-release",
+                      *(f"{run_id}-nd-p{i}" for i in range(1, nd_parts + 1)),
+                      *(f"{run_id}-agents-p{i}" for i in range(1, agent_parts + 1))}
     nd = [run for run in engine.execs.values() if run.env.get("BED_TIER") == "nd"]
-    assert sorted(run.env["BED_SHARD"] for run in nd) == [f"{i}/{budgets.WARM_PARTS}" for i in parts]
+    assert sorted(run.env["BED_SHARD"] for run in nd) == [f"{i}/{nd_parts}" for i in range(1, nd_parts + 1)]
     first = next(run for run in nd if run.env["BED_SHARD"].startswith("1/"))
     assert first.env["BED_RECORDS"] == f"{warm.RUNS}/{run_id}-nd-p1/records.jsonl"
     assert f"--basetemp={warm.RUNS}/{run_id}-nd-p1/pytest" in first.argv  # its temporary files are its own
@@ -139,7 +140,7 @@ def test_a_warm_session_over_its_budget_is_stopped_in_its_runner(engine: FakeEng
     assert code == 1, out
     assert "ran out of its" in out
     stops = sorted(c.rsplit("-", 1)[-1] for c in engine.calls if "bed_warm stop" in c)
-    assert stops == [f"p{i}" for i in range(1, budgets.WARM_PARTS + 1)]  # every part of it
+    assert stops == [f"p{i}" for i in range(1, budgets.WARM_PARTS["nd"] + 1)]  # every part of it
     assert engine.named("warm-served").state.status == "running"  # the warm runner stays for the next run
 
 
