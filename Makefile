@@ -55,7 +55,7 @@ engine: ## make sure a Docker engine answers (installs and starts one on a root 
 images: $(STAMP) engine ## build the images whose content changed (a no-op otherwise)
 	@$(PY) -m bed images
 
-project-ready-core-only-with-docker: $(STAMP) engine ## THE readiness gate: deterministic + ND tiers (+ release when LIVE_PROVIDERS=1)
+project-ready-core-only-with-docker: $(STAMP) engine ## THE readiness gate: deterministic, ND and agent tiers (+ live release smokes when LIVE_PROVIDERS=1)
 	@$(BED_RUN) run --gate core $(SHARD_ARG)
 
 dev-gate: $(STAMP) engine ## the dev gate: the deterministic tier only

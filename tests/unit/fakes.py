@@ -61,3 +61,21 @@ def engine_with_images() -> FakeEngine:
 
 def all_image_tags() -> tuple[str, ...]:
     return tuple(f"{spec.repository}:current" for spec in SPECS)
+
+
+def bed_cli(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``bed ARGV`` in this process (with whatever engine the test patched in): its exit code and
+    what its console printed."""
+    import io
+
+    import bed.cli as cli
+    from bed.console import Console
+
+    out = io.StringIO()
+    original = cli.Console
+    cli.Console = lambda redact=None: Console(out=out, redact=redact)  # type: ignore[assignment,misc]
+    try:
+        code = cli.main(argv, env or {})
+    finally:
+        cli.Console = original  # type: ignore[misc]
+    return code, out.getvalue()

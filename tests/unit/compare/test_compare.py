@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
 import os
 import signal
@@ -18,14 +17,12 @@ import pytest
 import referencing
 
 import bed
-from bed.cli import main
 from bed.commands import common
 from bed.commands import compare as command
 from bed.compare import merge
 from bed.compare.gateways import Wanted, spec_of, wanted
 from bed.compare.legs import DISTRIBUTIONS, read_freeze
 from bed.config.gateway import Gateway
-from bed.console import Console
 from bed.engine.fake import Program
 from bed.engine.protocol import ExecResult
 from bed.errors import ConfigError, EngineError, Interrupted
@@ -33,6 +30,7 @@ from bed.images.build import ImageRef
 from bed.report import compare as report
 from bed.signals import interruptible
 
+from ..fakes import bed_cli
 from .fakes import GatewayEngine, tiers
 
 SCHEMAS = Path(bed.__file__).parent / "report"
@@ -64,16 +62,7 @@ def engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> GatewayEngine:
 
 
 def bed_compare(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    out = io.StringIO()
-    import bed.cli as cli
-
-    original = cli.Console
-    cli.Console = lambda redact=None: Console(out=out, redact=redact)  # type: ignore[assignment,misc]
-    try:
-        code = main(["compare", *args], env or {})
-    finally:
-        cli.Console = original  # type: ignore[misc]
-    return code, out.getvalue()
+    return bed_cli(["compare", *args], env)
 
 
 def doc_at(folder: Path) -> dict[str, Any]:

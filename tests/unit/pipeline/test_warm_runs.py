@@ -4,22 +4,18 @@ session left in its own folder, exactly as from a fresh runner."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-import bed.cli as cli
-from bed.cli import main
 from bed.commands import common
-from bed.console import Console
 from bed.engine.fake import FakeEngine, Program
 from bed.policy import budgets
 from bed.stack import warm
 
-from ..fakes import engine_with_images, raw_records
+from ..fakes import bed_cli, engine_with_images, raw_records
 
 DET = "deterministic/test_router_no_dns.py::test_sync"
 ND = "nd/test_proxy_routing.py::test_routes"
@@ -56,14 +52,7 @@ def engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeEngine:
 
 
 def bed(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    out = io.StringIO()
-    original = cli.Console
-    cli.Console = lambda redact=None: Console(out=out, redact=redact)  # type: ignore[assignment,misc]
-    try:
-        code = main(list(args), env or {})
-    finally:
-        cli.Console = original  # type: ignore[misc]
-    return code, out.getvalue()
+    return bed_cli(list(args), env)
 
 
 def execs(engine: FakeEngine, fragment: str) -> list[list[str]]:

@@ -40,6 +40,18 @@ def session(sock: Path, env: dict[str, str], cwd: Path, token: str, *args: str,
                           timeout=timeout, check=False)
 
 
+def in_background(sock: Path, env: dict[str, str], cwd: Path, token: str, test_file: str,
+                  until: Path) -> subprocess.Popen[bytes]:
+    """A client whose session runs on; returned once the session's test has written ``until``."""
+    client = subprocess.Popen([sys.executable, "-m", "bed_warm", "run", str(sock), token, "--", "-p",
+                               "no:cacheprovider", test_file], env=env, cwd=cwd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not until.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return client
+
+
 def test_sessions_end_as_pytest_ended_with_their_output_env_and_folder(server: tuple[Path, dict[str, str]],
                                                                         tmp_path: Path) -> None:
     sock, env = server
@@ -98,12 +110,7 @@ def test_a_session_that_dies_or_is_stopped_ends_with_its_signal(server: tuple[Pa
     while _alive(int(left.read_text())) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(int(left.read_text())), "what the session started outlived it"
-    runner = subprocess.Popen([sys.executable, "-m", "bed_warm", "run", str(sock), "hang", "--", "-p",
-                               "no:cacheprovider", "test_hang.py"], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not child_pid.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    runner = in_background(sock, env, tmp_path, "hang", "test_hang.py", until=child_pid)
     stop = subprocess.run([sys.executable, "-m", "bed_warm", "stop", "hang"], env=env, check=False)
     assert stop.returncode == 0
     assert runner.wait(timeout=30) == 128 + 9
@@ -120,12 +127,7 @@ def test_a_client_that_goes_away_takes_its_session_with_it(server: tuple[Path, d
     marker = tmp_path / "started"
     (tmp_path / "test_slow.py").write_text(
         f"import time\ndef test_slow():\n    open({str(marker)!r}, 'w').close()\n    time.sleep(300)\n")
-    client = subprocess.Popen([sys.executable, "-m", "bed_warm", "run", str(sock), "gone", "--", "-p",
-                               "no:cacheprovider", "test_slow.py"], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    client = in_background(sock, env, tmp_path, "gone", "test_slow.py", until=marker)
     pidfile = Path(env["BED_WARM_SESSIONS"]) / "gone"
     pid = int(pidfile.read_text())
     client.kill()
