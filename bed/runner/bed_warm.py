@@ -29,6 +29,7 @@ import json
 import os
 import random
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -41,6 +42,7 @@ WAIT_S = float(os.environ.get("BED_WARM_WAIT", "300"))  # how long a client wait
 POLL_S = 0.05
 NO_ANSWER = 70  # the session's manager died without saying how the session ended
 IDLE_S = 0.5
+KEEP_RUNS = 40  # session folders kept (bed reads each as soon as its session ends)
 LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
@@ -68,6 +70,7 @@ def serve(path: str) -> None:
     while True:
         if not select.select([listener], [], [], IDLE_S)[0]:
             _learn()  # idle: import what the last sessions imported, so the next ones need not
+            _prune(os.environ.get("BED_WARM_RUNS", ""))
             continue
         conn, _ = listener.accept()
         try:
@@ -204,6 +207,22 @@ def _learn() -> None:
                 with contextlib.suppress(Exception):  # a module that fails here is only slower, never wrong
                     importlib.import_module(module)
         gc.freeze()
+
+
+def _prune(runs: str, keep: int = KEEP_RUNS) -> None:
+    """The sessions' folders (records, JUnit, temporary files) beyond the newest ``keep`` go."""
+    if not runs or not os.path.isdir(runs):
+        return
+    folders = sorted((os.path.join(runs, n) for n in os.listdir(runs)), key=_mtime, reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return 0.0  # gone meanwhile
 
 
 def _library(module: object) -> bool:

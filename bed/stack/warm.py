@@ -46,7 +46,8 @@ def kind_of(tier: str, *, live: bool) -> str | None:
 
 
 def spec(kind: Kind, image: str, network: str, memory: str) -> ContainerSpec:
-    env = {"PYTHONUNBUFFERED": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True", "BED_WARM_PRELOAD": ",".join(kind.preload)}
+    env = {"PYTHONUNBUFFERED": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True", "BED_WARM_PRELOAD": ",".join(kind.preload),
+           "BED_WARM_RUNS": RUNS}
     return ContainerSpec(name="", image=image, labels={}, env=env,
                          command=(VENV_PYTHON, "-m", "bed_warm", "serve", SOCKET),
                          network=network if kind.networked else None, aliases=(f"runner-warm-{kind.key}",),

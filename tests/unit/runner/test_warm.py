@@ -18,8 +18,13 @@ RUNNER = Path(__file__).resolve().parents[3] / "bed" / "runner"
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     sessions = tmp_path / "sessions"
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for n in range(45):  # sessions' folders of earlier runs, oldest first
+        (runs / f"run-{n:02d}").mkdir()
+        os.utime(runs / f"run-{n:02d}", (1_000_000 + n, 1_000_000 + n))
     env = {**os.environ, "PYTHONPATH": str(RUNNER), "BED_WARM_SESSIONS": str(sessions), "BED_WARM_WAIT": "30",
-           "BED_WARM_PRELOAD": "json,no_such_module_here"}
+           "BED_WARM_PRELOAD": "json,no_such_module_here", "BED_WARM_RUNS": str(runs)}
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
     sock = tmp_path / "warm.sock"
@@ -189,3 +194,11 @@ def test_a_session_gets_its_own_pythonpath_and_no_collection_walks_the_servers_i
         "    assert gc.get_freeze_count() > 1000  # pytest's gc.collect() calls skip what the server imported\n")
     done = session(sock, env, tmp_path, "pp", extra={"PYTHONPATH": f"{extra}{os.pathsep}{env['PYTHONPATH']}"})
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_old_session_folders_are_pruned_when_idle(server: tuple[Path, dict[str, str]]) -> None:
+    runs = Path(server[1]["BED_WARM_RUNS"])
+    deadline = time.monotonic() + 20
+    while len(list(runs.iterdir())) > 40 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(p.name for p in runs.iterdir()) == [f"run-{n:02d}" for n in range(5, 45)]  # the newest 40
