@@ -334,11 +334,17 @@ def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *,
 # A third-party warning printed at import ("…/site-packages/x.py:12: UserWarning: …") and the
 # source line Python echoes under it ("  warnings.warn("): counted, not shown, unless verbose.
 _WARNING = re.compile(r"^\S+\.py:\d+: \w*Warning: |^\s+warnings\.warn\(")
+# pytest's preamble, blank lines and file notices, the same in every session (the report keeps
+# the runner's Python and the JUnit): not shown unless verbose. Test lines, failures, errors and
+# the summary line stay.
+_BOILERPLATE = re.compile(r"^=+ test session starts =+$|^platform \S+ -- Python |^(rootdir|configfile|plugins|"
+                          r"cachedir|testpaths): |^collecting \.\.\. |^-+ generated xml file: .* -+$|^\s*$")
 
 
 def _follow(session: sessions.Session, label: str, console: Console, verbose: bool = False) -> None:
     """Print the session's output as it comes, line by line; third-party warnings are counted
-    and summarised in one line at the end (``bed run -v`` shows them)."""
+    and summarised in one line at the end, pytest's preamble is left out (``bed run -v`` shows
+    both)."""
     pending = b""
     hidden = 0
 
@@ -347,6 +353,8 @@ def _follow(session: sessions.Session, label: str, console: Console, verbose: bo
         line = raw.decode("utf-8", "replace").rstrip()
         if not verbose and _WARNING.search(line):
             hidden += 1
+            return
+        if not verbose and _BOILERPLATE.search(line):
             return
         console.stream(label, line)
 
