@@ -32,13 +32,14 @@ def join_records(parts: Sequence[bytes | None]) -> bytes | None:
     body: list[str] = []
     for raw in parts:
         for line in (raw or b"").decode("utf-8", "replace").splitlines():
-            kind = _kind(line)
+            record = _record(line)
+            kind = record.get("kind")
             if kind == "start":
                 starts.append(line)
             elif kind == "finish":
-                finishes.append(_exitstatus(line))
+                finishes.append(_exitstatus(record))
             elif kind == "selection":
-                selections.append(json.loads(line))
+                selections.append(record)
             elif line.strip():
                 body.append(line)  # tests, collection errors, and anything that is not a record
     if not any(parts):
@@ -52,16 +53,17 @@ def join_records(parts: Sequence[bytes | None]) -> bytes | None:
     return ("\n".join(out) + "\n").encode()
 
 
-def _kind(line: str) -> str | None:
+def _record(line: str) -> dict[str, Any]:
+    """The line's record; {} when it is not one."""
     try:
         record = json.loads(line)
     except ValueError:
-        return None
-    return str(record.get("kind")) if isinstance(record, dict) else None
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
-def _exitstatus(line: str) -> int | None:
-    status = json.loads(line).get("exitstatus")
+def _exitstatus(record: dict[str, Any]) -> int | None:
+    status = record.get("exitstatus")
     return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
