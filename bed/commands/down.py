@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..console import Console
-from ..errors import EXIT_READY, ConfigError
+from ..errors import EXIT_READY
 from ..stack import cleanup, kept
 from . import common
 
@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     removed = cleanup.down(common.engine(environ), args.run)
-    if args.run is None or _kept_run(Path.cwd()) in (args.run, None):  # another run's record stays
+    record = kept.Kept.find(Path.cwd())
+    if args.run is None or record is None or record.run_id == args.run:  # another run's record stays
         key_file = Path.cwd() / ".artifacts" / "master_key"
         if key_file.exists():  # the kept stack's master key: useless (and a secret) once it is gone
             key_file.unlink()
@@ -28,10 +29,3 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     console.step(f"removed {removed['containers']} container(s) and {removed['networks']} network(s)")
     return EXIT_READY
 
-
-def _kept_run(root: Path) -> str | None:
-    """The run the record here names; None when there is none (or it is not bed's)."""
-    try:
-        return kept.Kept.load(root).run_id
-    except ConfigError:
-        return None

@@ -93,9 +93,8 @@ def reachable(host: str, port: int, timeout_s: float = 1.0) -> bool:
 
 def _refuse_a_second(engine: Engine, root: Path) -> None:
     """One kept stack per project: a second `bed up` would orphan the first's record."""
-    try:
-        record = Kept.load(root)
-    except ConfigError:
+    record = Kept.find(root)
+    if record is None:
         return  # none here (or not bed's): this one is the first
     if any(engine.state(ref).status == "running" for ref in record.ids.values()):
         raise ConfigError(f"a stack kept by `bed up` is already up here (run {record.run_id}).",

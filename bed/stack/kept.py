@@ -56,6 +56,14 @@ class Kept:
             raise ConfigError(f"{path} is not a record bed wrote.",
                               hint="`bed down`, then `bed up` again.") from None
 
+    @classmethod
+    def find(cls, root: Path) -> Kept | None:
+        """The record here; None when there is none, or it is not one bed wrote."""
+        try:
+            return cls.load(root)
+        except ConfigError:
+            return None
+
     def save(self, root: Path) -> None:
         path = root / ".artifacts" / RECORD
         path.parent.mkdir(parents=True, exist_ok=True)
