@@ -162,7 +162,8 @@ def test_a_suite_copy_leaves_bed_s_own_outputs_behind(tmp_path: Path) -> None:
     assert target == "tests"
 
 
-def test_third_party_warnings_are_counted_not_shown(tmp_path: Path) -> None:
+def followed(output: str, *, verbose: bool) -> str:
+    """What ``_follow`` prints of a fresh runner that wrote ``output``."""
     import io
 
     from bed.console import Console
@@ -172,32 +173,28 @@ def test_third_party_warnings_are_counted_not_shown(tmp_path: Path) -> None:
     from bed.pipeline.tiers import _follow
     from bed.stack.owner import Service
 
-    output = ("nd/test_a.py::test_x PASSED\n"
-              "/opt/venv/lib/python3.11/site-packages/pydantic/_internal/x.py:1574: UserWarning: Items are ReadOnly\n"
-              "  warnings.warn(\n"
-              "nd/test_a.py::test_y PASSED\n")
     engine = FakeEngine(images=("img",))
     ref = engine.run(ContainerSpec(name="r", image="img", labels={}))
     engine.table[ref].program = Program(exit_code=0, output=output)
     engine.table[ref].done.set()
+    out = io.StringIO()
+    _follow(Fresh(Service("r", "runner", ref, engine)), "all_smokes_nd", Console(out=out), verbose)
+    return out.getvalue()
+
+
+def test_third_party_warnings_are_counted_not_shown(tmp_path: Path) -> None:
+    output = ("nd/test_a.py::test_x PASSED\n"
+              "/opt/venv/lib/python3.11/site-packages/pydantic/_internal/x.py:1574: UserWarning: Items are ReadOnly\n"
+              "  warnings.warn(\n"
+              "nd/test_a.py::test_y PASSED\n")
     for verbose, shown in ((False, 2), (True, 4)):
-        out = io.StringIO()
-        _follow(Fresh(Service("r", "runner", ref, engine)), "all_smokes_nd", Console(out=out), verbose)
-        lines = [ln for ln in out.getvalue().splitlines() if "PASSED" in ln or "arn" in ln]
+        printed = followed(output, verbose=verbose)
+        lines = [ln for ln in printed.splitlines() if "PASSED" in ln or "arn" in ln]
         assert len([ln for ln in lines if "hidden" not in ln]) == shown
-        assert ("2 lines of third-party warnings hidden" in out.getvalue()) is (not verbose)
+        assert ("2 lines of third-party warnings hidden" in printed) is (not verbose)
 
 
 def test_pytest_s_preamble_is_left_out_and_what_matters_stays() -> None:
-    import io
-
-    from bed.console import Console
-    from bed.engine.fake import FakeEngine, Program
-    from bed.engine.protocol import ContainerSpec
-    from bed.pipeline.sessions import Fresh
-    from bed.pipeline.tiers import _follow
-    from bed.stack.owner import Service
-
     output = ("============================= test session starts ==============================\n"
               "platform linux -- Python 3.11.2, pytest-9.2.0, pluggy-1.7.0 -- /opt/venv/bin/python\n"
               "rootdir: /bed/tiers\nconfigfile: pytest.ini\nplugins: xdist-3.8.0, anyio-4.16.0\n"
@@ -208,16 +205,9 @@ def test_pytest_s_preamble_is_left_out_and_what_matters_stays() -> None:
               "=========================== short test summary info ============================\n"
               "FAILED nd/test_a.py::test_x - AssertionError: on purpose\n"
               "================= 1 failed, 21 deselected in 2.61s =================\n")
-    engine = FakeEngine(images=("img",))
-    ref = engine.run(ContainerSpec(name="r", image="img", labels={}))
-    engine.table[ref].program = Program(exit_code=1, output=output)
-    engine.table[ref].done.set()
-    quiet, loud = io.StringIO(), io.StringIO()
-    _follow(Fresh(Service("r", "runner", ref, engine)), "all_smokes_nd", Console(out=quiet), False)
-    _follow(Fresh(Service("r", "runner", ref, engine)), "all_smokes_nd", Console(out=loud), True)
-    shown = [ln.split("| ", 1)[1] for ln in quiet.getvalue().splitlines()]
+    shown = [ln.split("| ", 1)[1] for ln in followed(output, verbose=False).splitlines()]
     assert shown == ["nd/test_a.py::test_x FAILED", "E   AssertionError: on purpose",
                      "=========================== short test summary info ============================",
                      "FAILED nd/test_a.py::test_x - AssertionError: on purpose",
                      "================= 1 failed, 21 deselected in 2.61s ================="]
-    assert len(loud.getvalue().splitlines()) == len(output.splitlines())  # -v: every line
+    assert len(followed(output, verbose=True).splitlines()) == len(output.splitlines())  # -v: every line
