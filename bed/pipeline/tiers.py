@@ -63,6 +63,7 @@ class Paths:
         return cls(f"{warm.RUNS}/{token}", f"{warm.RUNS}/{token}/project")
 
 
+PYTEST = (VENV_PYTHON, "-m", "pytest")  # a fresh runner's command; a warm session gets what follows it
 TIERS_DIR = "/bed/tiers"  # the runner image's working folder: bed's tiers
 COLD = Paths("/tmp/bed", "/bed/project")  # noqa: S108 - inside the throwaway runner container
 RECORDS_PATH, JUNIT_PATH, SELECT_PATH, PROJECT_DIR = COLD.records, COLD.junit, COLD.select, COLD.project
@@ -159,7 +160,7 @@ def _k_expression(addopts: str) -> str | None:
 def argv(tier: Tier, ctx: Context, paths: Paths = COLD) -> list[str]:
     config = ctx.config
     target = ctx.suite_target if config.suite is not None else tier.folder
-    cmd = [VENV_PYTHON, "-m", "pytest", target, "-p", "bed_records", "-p", "no:cacheprovider", "-v", "-rfEs",
+    cmd = [*PYTEST, target, "-p", "bed_records", "-p", "no:cacheprovider", "-v", "-rfEs",
            "--tb=short", "--color=no", f"--junitxml={paths.junit}",
            "-o", f"junit_suite_name={check_name(tier, config)}"]
     if paths != COLD:  # a warm runner outlives the session: its temporary files stay in its own folder
@@ -287,7 +288,7 @@ def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, 
         if spec.files:
             warm_runner.engine.put_files(warm_runner.id, spec.files)
         assert spec.command is not None
-        session = sessions.Warm.start(warm_runner, token, list(spec.command[3:]), dict(spec.env),
+        session = sessions.Warm.start(warm_runner, token, list(spec.command[len(PYTEST):]), dict(spec.env),
                                       spec.working_dir or TIERS_DIR)
     label = check_name(tier, ctx.config) + (f" {part[0]}/{part[1]}" if part else "")
     follower = threading.Thread(target=_follow, args=(session, label, console, ctx.config.verbose), daemon=True)
