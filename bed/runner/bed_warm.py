@@ -17,7 +17,9 @@ paying for the imports again. A manager process sits between the server and each
 reports the session's end to the client, and kills the session's process group when the client
 goes away (bed stops a tier at its budget that way) or when the session ends (nothing it started
 outlives it). When idle, the server imports the library modules (standard library and installed
-packages only) that the last sessions imported and it had not, so the next session starts warmer.
+packages only) that the last sessions imported and it had not, and builds the pydantic models
+they built (the SDKs defer building thousands of models to their first use, so every session paid
+for the ones it touched again), so the next session starts warmer.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ NO_ANSWER = 70  # the session's manager died without saying how the session ende
 IDLE_S = 0.5
 KEEP_RUNS = 40  # session folders kept (bed reads each as soon as its session ends)
 LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
+_deferred: list[type] = []  # the server's pydantic models not built yet; a session says which it built
+_plugins: list[str] = []  # the packages of installed pytest plugins (pytest rewrites their asserts)
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -56,6 +60,8 @@ def serve(path: str) -> None:
         except Exception as exc:  # a preload that fails is only slower, never wrong
             print(f"bed_warm: not preloaded {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
     importlib.import_module("pytest")
+    _plugins[:] = _plugin_packages()
+    _deferred[:] = _unbuilt_models()
     gc.freeze()  # what is imported stays: no collection in a session walks it again (pytest collects)
     os.makedirs(SESSIONS, exist_ok=True)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the managers are reaped by the kernel
@@ -169,7 +175,12 @@ def _session(request: dict[str, object], fds: list[int]) -> None:
             sys.path[1:1] = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
         random.seed()  # not the server's sequence: every session draws its own
         args = request.get("args")
-        sys.argv = ["pytest", *(str(a) for a in args)] if isinstance(args, list) else ["pytest"]
+        # pytest cannot rewrite the asserts of a plugin the server imported (httpx imports anyio)
+        # and says so in every session, where a fresh interpreter would not have imported it. Last,
+        # so that these filters win over the session's own (-W error).
+        quiet = [f"-Wignore:Module already imported so cannot be rewritten; {name}:pytest.PytestAssertRewriteWarning"
+                 for name in _plugins if name in before]
+        sys.argv = ["pytest", *(str(a) for a in (args if isinstance(args, list) else [])), *quiet]
         import pytest
 
         code = int(pytest.main(sys.argv[1:]))
@@ -184,29 +195,81 @@ def _session(request: dict[str, object], fds: list[int]) -> None:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
-        _note_imports(before)
+        _note_learned(before)
     os._exit(code)
 
 
 def _learn() -> None:
-    """Import the library modules sessions imported that the server has not: only the standard
-    library and installed packages, never a test, a conftest or a project's own module."""
+    """Import the library modules sessions imported that the server has not (only the standard
+    library and installed packages, never a test, a conftest or a project's own module), then
+    build the server's pydantic models that sessions built."""
     for name in sorted(os.listdir(SESSIONS)):
         if not name.startswith("learned-"):
             continue
         found = os.path.join(SESSIONS, name)
         try:
             with open(found) as learned:
-                modules = json.load(learned)
+                noted = json.load(learned)
         except (OSError, ValueError):
-            modules = []
+            noted = {}
         with contextlib.suppress(FileNotFoundError):
             os.unlink(found)
-        for module in modules:
+        noted = noted if isinstance(noted, dict) else {}
+        for module in noted.get("modules") or []:
             if isinstance(module, str) and module not in sys.modules:
                 with contextlib.suppress(Exception):  # a module that fails here is only slower, never wrong
                     importlib.import_module(module)
+        for model in filter(None, map(_model, noted.get("models") or [])):
+            _build(model)
+        _deferred[:] = _unbuilt_models()
         gc.freeze()
+
+
+def _plugin_packages() -> list[str]:
+    from importlib import metadata
+
+    with contextlib.suppress(Exception):  # a broken distribution only means a warning more
+        return sorted({e.value.split(".")[0].split(":")[0] for e in metadata.entry_points(group="pytest11")})
+    return []
+
+
+def _unbuilt_models() -> list[type]:
+    """The loaded pydantic models whose schema and validator wait for their first use
+    (``defer_build``: the OpenAI and Anthropic SDKs defer all of theirs so they import fast)."""
+    base = getattr(sys.modules.get("pydantic"), "BaseModel", None)
+    found: list[type] = []
+    if not isinstance(base, type):
+        return found
+    seen: set[type] = set()
+    stack: list[type] = [base]
+    while stack:
+        sub: type
+        for sub in stack.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+                if sub.__dict__.get("__pydantic_complete__") is False:
+                    found.append(sub)
+    return found
+
+
+def _model(name: object) -> type | None:
+    """A model the server has, by the ``module:qualname`` a session noted; None otherwise."""
+    if not isinstance(name, str) or "<locals>" in name:
+        return None
+    module, _, qualname = name.partition(":")
+    found: object = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found if isinstance(found, type) and found.__dict__.get("__pydantic_complete__") is False else None
+
+
+def _build(model: type) -> None:
+    """What the model's first use would build, built now. Only the model's own module and the
+    namespace it was defined in resolve its names (depth 0: not this function's locals); a model
+    that cannot be built here stays deferred, exactly as it was."""
+    with contextlib.suppress(Exception):
+        model.model_rebuild(raise_errors=False, _parent_namespace_depth=0)  # type: ignore[attr-defined]
 
 
 def _prune(runs: str, keep: int = KEEP_RUNS) -> None:
@@ -230,11 +293,14 @@ def _library(module: object) -> bool:
     return isinstance(where, str) and where.startswith(LIBRARIES)
 
 
-def _note_imports(before: set[str]) -> None:
+def _note_learned(before: set[str]) -> None:
+    """What this session imported and built that the server may take on: library modules, and
+    the server's own deferred models the session built."""
     new = [n for n, m in list(sys.modules.items()) if n not in before and "__main__" not in n and _library(m)]
-    if new:
+    built = [f"{m.__module__}:{m.__qualname__}" for m in _deferred if m.__dict__.get("__pydantic_complete__")]
+    if new or built:
         with contextlib.suppress(OSError), open(os.path.join(SESSIONS, f"learned-{os.getpid()}"), "w") as out:
-            json.dump(sorted(new, key=lambda n: (n.count("."), n)), out)
+            json.dump({"modules": sorted(new, key=lambda n: (n.count("."), n)), "models": built}, out)
 
 
 # --- the client ---------------------------------------------------------------------------------

@@ -23,8 +23,22 @@ def server(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     for n in range(45):  # sessions' folders of earlier runs, oldest first
         (runs / f"run-{n:02d}").mkdir()
         os.utime(runs / f"run-{n:02d}", (1_000_000 + n, 1_000_000 + n))
-    env = {**os.environ, "PYTHONPATH": str(RUNNER), "BED_WARM_SESSIONS": str(sessions), "BED_WARM_WAIT": "30",
-           "BED_WARM_PRELOAD": "json,no_such_module_here", "BED_WARM_RUNS": str(runs)}
+    library = tmp_path / "library"  # a library whose pydantic models wait for their first use, as the SDKs' do
+    library.mkdir()
+    (library / "bed_warm_models.py").write_text(
+        "import pydantic\n"
+        "class Inner(pydantic.BaseModel):\n"
+        "    model_config = pydantic.ConfigDict(defer_build=True)\n"
+        "    n: int\n"
+        "class Later(pydantic.BaseModel):\n"
+        "    model_config = pydantic.ConfigDict(defer_build=True)\n"
+        "    inner: Inner\n"
+        "class Unused(pydantic.BaseModel):\n"
+        "    model_config = pydantic.ConfigDict(defer_build=True)\n"
+        "    text: str\n")
+    env = {**os.environ, "PYTHONPATH": f"{RUNNER}{os.pathsep}{library}", "BED_WARM_SESSIONS": str(sessions),
+           "BED_WARM_WAIT": "30", "BED_WARM_PRELOAD": "json,no_such_module_here,bed_warm_models,anyio",
+           "BED_WARM_RUNS": str(runs)}
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
     sock = tmp_path / "warm.sock"
@@ -77,6 +91,16 @@ def test_sessions_end_as_pytest_ended_with_their_output_env_and_folder(server: t
     assert green.returncode == 0, green.stdout + green.stderr
     usage = session(sock, env, suite, "t3", "--no-such-option")
     assert usage.returncode == 4
+
+
+def test_a_plugin_the_server_imported_is_no_warning_in_a_session(server: tuple[Path, dict[str, str]],
+                                                                  tmp_path: Path) -> None:
+    sock, env = server  # the server imported anyio, whose pytest plugin pytest would rewrite
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings =\n    error\n")  # a strict suite
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    pass\n")
+    done = session(sock, env, tmp_path, "w1", "-rw")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cannot be rewritten" not in done.stdout + done.stderr
 
 
 def test_no_state_leaks_from_one_session_to_the_next(server: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
@@ -156,6 +180,24 @@ def test_the_server_imports_what_sessions_imported_when_idle(server: tuple[Path,
     assert first.returncode == 0, first.stdout + first.stderr
     time.sleep(1.5)  # the server is idle: it imports what the session imported
     second = session(sock, env, tmp_path, "l2", extra={"FIRST": "0"})
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+def test_the_server_builds_the_deferred_models_sessions_built_when_idle(server: tuple[Path, dict[str, str]],
+                                                                        tmp_path: Path) -> None:
+    sock, env = server
+    (tmp_path / "test_models.py").write_text(
+        "import os\n"
+        "import bed_warm_models as m\n"
+        "def test_models():\n"
+        "    first = os.environ.get('FIRST') == '1'\n"
+        "    assert m.Later.__pydantic_complete__ is not first\n"
+        "    assert m.Later.model_validate({'inner': {'n': 7}}).inner.n == 7\n"
+        "    assert not m.Unused.__pydantic_complete__  # only what a session used is built\n")
+    first = session(sock, env, tmp_path, "m1", extra={"FIRST": "1"})
+    assert first.returncode == 0, first.stdout + first.stderr
+    time.sleep(1.5)  # the server is idle: it builds what the session built
+    second = session(sock, env, tmp_path, "m2", extra={"FIRST": "0"})
     assert second.returncode == 0, second.stdout + second.stderr
 
 
