@@ -122,8 +122,11 @@ def attach(engine: Engine, config: Config, plan: Plan, console: Console) -> Atta
     for note in started:
         console.step(f"reuse: starting {note}")
     if changed or {k: s.id for k, s in runners.items()} != dict(kept.warm):
-        Kept.of(kept.run_id, kept.network, ready, plan.images, plan.router.text, Path(kept.master_key_file),
-                runners).save(config.root)
+        now = Kept.of(kept.run_id, kept.network, ready, plan.images, plan.router.text, Path(kept.master_key_file),
+                      runners)
+        # A run of some tiers builds only their images: the others' stay as recorded, or the next
+        # run would see them as changed and restart their warm runners for nothing.
+        dataclasses.replace(now, images={**kept.images, **now.images}).save(config.root)
     reset(engine, ready.probe, config)
     return Attached(ready, kept.run_id, changed + started, runners)
 

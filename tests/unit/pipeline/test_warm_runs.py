@@ -146,6 +146,19 @@ def test_a_warm_runner_that_stopped_or_whose_image_changed_is_started_again(engi
     assert again["warm"]["hermetic"] == first["warm"]["hermetic"]  # only what changed
 
 
+def test_a_run_of_some_tiers_keeps_the_other_warm_runners_images_on_record(engine: FakeEngine,
+                                                                           tmp_path: Path) -> None:
+    assert bed("up")[0] == 0
+    first = json.loads((tmp_path / ".artifacts/kept.json").read_text())
+    engine.crash("warm-served", 137)  # so the ND run writes the record again
+    assert bed("run", "--reuse", "--tier", "nd")[0] == 0
+    again = json.loads((tmp_path / ".artifacts/kept.json").read_text())
+    assert again["images"] == first["images"]  # the agents image too, which the ND run did not build
+    code, out = bed("run", "--reuse")
+    assert code == 0, out
+    assert "reuse: starting" not in out  # nothing changed since
+
+
 def test_live_release_smokes_never_run_in_a_warm_runner() -> None:
     assert warm.kind_of("release", live=True) is None
     assert warm.kind_of("release", live=False) == "hermetic"
