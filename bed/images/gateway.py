@@ -50,6 +50,7 @@ def plan(gateway: Gateway, source: Path) -> BuildPlan:
         "gateway/install.sh": _read(image_dir / "install.sh"),
         "gateway/overlay.sh": _read(image_dir / "overlay.sh"),
         "gateway/strip.sh": _read(image_dir / "strip.sh"),
+        "gateway/prune.sh": _read(image_dir / "prune.sh"),
         "gateway/compile.sh": _read(image_dir / "compile.sh"),
     }
     done = gateway

@@ -27,11 +27,16 @@ found = {name: sections(glob.glob(f"{site}/{pattern}")[0]) for name, pattern in 
 import numpy, polars
 found["numpy works"] = float(numpy.linalg.inv(numpy.eye(3) * 2).sum())
 found["polars works"] = int(polars.DataFrame({"a": [1, 2]})["a"].sum())
+import os
+pruned = [os.path.relpath(os.path.join(d, n), site) for d, dirs, files in os.walk(site)
+          for n in dirs + files if n in ("tests", "test") and os.path.isdir(os.path.join(d, n))
+          or n.endswith((".pyi", ".h", ".c", ".pxd", ".pyx"))]
+found["left"] = sorted(pruned)
 print(json.dumps(found))
 '''
 
 
-def test_the_gateways_native_extensions_carry_no_debug_symbols_and_still_work(
+def test_the_gateways_native_extensions_carry_no_debug_symbols_nor_its_dependencies_tests_and_still_work(
         client: docker.DockerClient, images: dict[str, ImageRef]) -> None:
     out = client.containers.run(images["litellm"].tag, ["/opt/venv/bin/python", "-c", PROBE], remove=True,
                                 network_mode="none").decode()
@@ -42,3 +47,6 @@ def test_the_gateways_native_extensions_carry_no_debug_symbols_and_still_work(
         assert ".dynsym" in found[name], name  # what the loader reads stays
     assert found["numpy works"] == 1.5  # its OpenBLAS (patchelf'd by auditwheel) was left alone
     assert found["polars works"] == 3
+    # prune.sh: the dependencies' test suites, stubs and C sources are gone; the gateway's own files stay
+    assert [p for p in found["left"] if not p.startswith("litellm")] == []
+    assert "litellm/rust_bridge/_native.pyi" in found["left"]

@@ -9,7 +9,7 @@
 # uv, not pip: it installs the 118-package lock in seconds where pip took 42 s. uv ignores pip's
 # configuration, so it is given the CA bundle explicitly (corporate TLS proxies, our CI);
 # UV_SYSTEM_CERTS is 0.13's name for the older UV_NATIVE_TLS, which now prints a deprecation warning.
-# Debug symbols: see strip.sh. Bytecode: see compile.sh.
+# Debug symbols: see strip.sh. Dependencies' tests and stubs: see prune.sh. Bytecode: see compile.sh.
 # uv itself is installed into /tmp and removed in the same layer: it is a build tool, not part
 # of the gateway, and 38 MB.
 set -eu
@@ -33,7 +33,13 @@ echo "bed: installing the gateway from $(basename "$requirements"): $(grep -v '^
 /tmp/uv/bin/uv pip install --python "$venv/bin/python" -r "$requirements"
 wait "$fetching" || true
 sh "$here/strip.sh" apply
-sh "$here/compile.sh"
+sh "$here/prune.sh" aside
+if sh "$here/compile.sh" quiet; then
+    sh "$here/prune.sh" drop
+else
+    sh "$here/prune.sh" restore
+    sh "$here/compile.sh" || true
+fi
 mkdir -p /etc/bed
 /tmp/uv/bin/uv pip freeze --python "$venv/bin/python" > /etc/bed/litellm.freeze
 rm -rf /tmp/uv
