@@ -8,9 +8,9 @@
 #   prune.sh restore   it did not: put them back, so the image is as installed (a bigger image,
 #                      never a broken one)
 set -u
-site=$(/opt/venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-aside=/tmp/bed-pruned
-list=/tmp/bed-pruned.list
+site=${BED_SITE:-$(/opt/venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")}
+aside=${BED_PRUNED:-/tmp/bed-pruned}
+list=$aside.list
 
 case "${1:-}" in
 aside)
