@@ -77,27 +77,24 @@ def _selection(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def join_junit(documents: Sequence[str | None]) -> str | None:
-    """One JUnit document holding every part's test cases (the first part's suite, summed)."""
-    roots = []
-    for text in documents:
-        if text is None:
-            continue
+    """One JUnit document holding every part's test cases (the first part's suite, summed);
+    the first document as it is when none holds a suite."""
+    parsed = []  # (the document's root, its suite)
+    for text in filter(None, documents):
         try:
-            roots.append(ET.fromstring(text))  # noqa: S314 - pytest output from bed's runner
+            root = ET.fromstring(text)  # noqa: S314 - pytest output from bed's runner
         except ET.ParseError:
             continue
-    if not roots:
+        suite = root if root.tag == "testsuite" else next(root.iter("testsuite"), None)
+        if suite is not None:
+            parsed.append((root, suite))
+    if not parsed:
         return next((d for d in documents if d is not None), None)
-    suites = [root if root.tag == "testsuite" else next(root.iter("testsuite"), None) for root in roots]
-    base = suites[0]
-    if base is None:
-        return documents[0]
-    for suite in suites[1:]:
-        if suite is None:
-            continue
+    (top, base), *others = parsed
+    for _, suite in others:
         for case in suite.findall("testcase"):
             base.append(case)
         for field in ("tests", "failures", "errors", "skipped"):
             base.set(field, str(int(base.get(field, "0") or 0) + int(suite.get(field, "0") or 0)))
         base.set("time", f"{max(float(base.get('time', '0') or 0), float(suite.get('time', '0') or 0)):.3f}")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(roots[0], encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"

@@ -58,3 +58,7 @@ def test_junit_documents_join_with_their_counts_summed() -> None:
     assert [c.get("name") for c in suite.iter("testcase")] == ["a", "b", "c"]
     assert (suite.get("tests"), suite.get("failures")) == ("3", "1")
     assert json.dumps(join_junit([None])) == "null"
+    # a part whose JUnit is cut short or holds no suite costs nothing of the others' cases
+    broken = join_junit(["<testsuites><testsuite", "<testsuites/>", doc("d"), doc("e")])
+    assert broken is not None
+    assert [c.get("name") for c in ET.fromstring(broken).iter("testcase")] == ["d", "e"]  # noqa: S314
