@@ -21,6 +21,7 @@ for the tier (``BED_TIER_MARKER``); a re-run runs exactly the node ids listed in
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -157,6 +158,9 @@ def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection imported (litellm, the SDKs) stays for the session: out of the collector's
+    # sight, every gc.collect() pytest makes no longer walks it (a warm runner freezes it too).
+    gc.freeze()
     _wait_for_services()
     if _recorder is None:
         return
