@@ -39,8 +39,8 @@ from ..redact import SECRET_NAME
 from ..report import flakestore, junit
 from ..report.results import CheckResult, RunResult, Status
 from ..report.writers import write_all, write_text
-from ..stack import kept, warm
-from ..stack.bringup import Plan, Services, bring_up
+from ..stack import bringup, kept, warm
+from ..stack.bringup import Plan, Services
 from ..stack.owner import Service, Stack
 from ..stack.services import PROXY, SHIM_SEED, upstream
 from . import suite, tiers
@@ -189,15 +189,18 @@ def run_tiers(state: RunState) -> None:
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     try:
         if config.reuse:  # the kept stack is up: attached first, its warm runners serve every tier
-            state.services = _services(state)
+            state.services = _attach(state)
         early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in hermetic}
-        # Their runners start now: their imports overlap the services' boot (bed's plugin makes
-        # their tests wait for the services after collection).
+        # The services before the served runners: the proxy's boot is the longest path of a run
+        # (started after them, it was ready 1 s later). The runners' imports overlap that boot
+        # (bed's plugin makes the served tiers' tests wait for the services after collection).
+        plan = plan_of(state) if (served or live) and not config.reuse else None
+        booting = bringup.start(_stack(state), plan) if plan is not None else None
         shim = upstream(config.agent)
         started = {n: _start(state, tiers.TIERS[n], wait_for=(shim.network_url(shim.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
-        if (served or live) and not config.reuse:
-            state.services = _services(state)
+        if plan is not None and booting is not None:
+            state.services = bringup.ready(_stack(state), plan, booting)
             if config.bases.host_port is not None:
                 state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
         late = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n], started[n]) for n in served}
@@ -273,10 +276,8 @@ def run(state: RunState, *, after_tiers: Sequence[Stage[RunState]] = ()) -> RunR
 # --- helpers of the stages ------------------------------------------------------------------------
 
 
-def _services(state: RunState) -> Services:
-    """The shim and the proxy: brought up for this run, or the kept stack's (`--reuse`)."""
-    if not state.config.reuse:
-        return bring_up(_stack(state), plan_of(state))
+def _attach(state: RunState) -> Services:
+    """The kept stack's shim and proxy (`--reuse`), brought in line with this run."""
     assert state.engine is not None
     attached = kept.attach(state.engine, state.config, plan_of(state), state.console)
     state.reused_from, state.warm = attached.run_id, dict(attached.warm)

@@ -62,6 +62,11 @@ class Services:
 
 def bring_up(stack: Stack, plan: Plan) -> Services:
     """Start the probe, the shim and the proxy concurrently and wait until both serve."""
+    return ready(stack, plan, start(stack, plan))
+
+
+def start(stack: Stack, plan: Plan) -> dict[str, Service]:
+    """Start the probe, the shim and the proxy concurrently; nobody waits for them here."""
     if plan.shim_host_port is not None and plan.local_engine and not loopback_port_free(plan.shim_host_port):
         raise _port_taken(stack.engine, plan.shim_host_port)
     if plan.agent is not None and stack.engine.image(plan.agent.image) is None:
@@ -71,7 +76,11 @@ def bring_up(stack: Stack, plan: Plan) -> Services:
         "shim": lambda: stack.start(SHIM.alias, SHIM.key, _shim_spec(stack, plan)),
         "proxy": lambda: stack.start(PROXY.alias, PROXY.key, proxy_spec(stack, plan)),
     }
-    started = _together(starts)
+    return _together(starts)
+
+
+def ready(stack: Stack, plan: Plan, started: Mapping[str, Service]) -> Services:
+    """The services ``start`` started, once both serve (each within the wait budget)."""
     probe = started["probe"]
     waits = {key: (lambda key=key, spec=spec: _wait(stack, probe, started[key], spec, plan.wait_budget_s))
              for key, spec in (("shim", upstream(plan.agent)), ("proxy", PROXY))}

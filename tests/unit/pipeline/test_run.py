@@ -93,6 +93,14 @@ def test_a_green_run_is_ready_and_leaves_nothing(tmp_path: Path, engine: FakeEng
     assert_nothing_left(engine)
 
 
+def test_the_proxy_starts_before_the_served_runners(tmp_path: Path, engine: FakeEngine) -> None:
+    bed_run(tmp_path, engine)  # its boot is the longest path of a run; the runners' imports overlap it
+    runs = [c for c in engine.calls if c.startswith("run ")]
+    created = [next(i for i, c in enumerate(runs) if c.endswith(name)) for name in ("litellm", "runner-nd",
+                                                                                  "runner-agents")]
+    assert created == sorted(created), runs
+
+
 def test_services_are_not_published_for_bed_s_own_work(tmp_path: Path, engine: FakeEngine) -> None:
     bed_run(tmp_path, engine)
     published = [c for c in engine.calls if c.startswith("run")]
