@@ -167,38 +167,37 @@ def test_a_client_that_goes_away_takes_its_session_with_it(server: tuple[Path, d
     assert not _alive(pid)
 
 
+def run_twice_with_idle_between(server: tuple[Path, dict[str, str]], tmp_path: Path, test: str) -> None:
+    """The test file ``test`` in a session (FIRST=1), then, after the server idled, in another."""
+    sock, env = server
+    (tmp_path / "test_twice.py").write_text(test)
+    first = session(sock, env, tmp_path, "t1", extra={"FIRST": "1"})
+    assert first.returncode == 0, first.stdout + first.stderr
+    time.sleep(1.5)  # the server is idle: it takes on what the session imported and built
+    second = session(sock, env, tmp_path, "t2", extra={"FIRST": "0"})
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
 def test_the_server_imports_what_sessions_imported_when_idle(server: tuple[Path, dict[str, str]],
                                                              tmp_path: Path) -> None:
-    sock, env = server
-    (tmp_path / "test_learn.py").write_text(
+    run_twice_with_idle_between(server, tmp_path, (
         "import os, sys\n"
         "def test_learn():\n"
         "    first = os.environ.get('FIRST') == '1'\n"
         "    assert ('wave' in sys.modules) is not first\n"
-        "    import wave  # noqa: F401\n")
-    first = session(sock, env, tmp_path, "l1", extra={"FIRST": "1"})
-    assert first.returncode == 0, first.stdout + first.stderr
-    time.sleep(1.5)  # the server is idle: it imports what the session imported
-    second = session(sock, env, tmp_path, "l2", extra={"FIRST": "0"})
-    assert second.returncode == 0, second.stdout + second.stderr
+        "    import wave  # noqa: F401\n"))
 
 
 def test_the_server_builds_the_deferred_models_sessions_built_when_idle(server: tuple[Path, dict[str, str]],
                                                                         tmp_path: Path) -> None:
-    sock, env = server
-    (tmp_path / "test_models.py").write_text(
+    run_twice_with_idle_between(server, tmp_path, (
         "import os\n"
         "import bed_warm_models as m\n"
         "def test_models():\n"
         "    first = os.environ.get('FIRST') == '1'\n"
         "    assert m.Later.__pydantic_complete__ is not first\n"
         "    assert m.Later.model_validate({'inner': {'n': 7}}).inner.n == 7\n"
-        "    assert not m.Unused.__pydantic_complete__  # only what a session used is built\n")
-    first = session(sock, env, tmp_path, "m1", extra={"FIRST": "1"})
-    assert first.returncode == 0, first.stdout + first.stderr
-    time.sleep(1.5)  # the server is idle: it builds what the session built
-    second = session(sock, env, tmp_path, "m2", extra={"FIRST": "0"})
-    assert second.returncode == 0, second.stdout + second.stderr
+        "    assert not m.Unused.__pydantic_complete__  # only what a session used is built\n"))
 
 
 def test_a_client_without_a_server_says_so(tmp_path: Path) -> None:
