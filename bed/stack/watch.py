@@ -37,15 +37,26 @@ class Watch:
         self._done.set()
         if self._thread.is_alive():
             self._thread.join(timeout=2)
+        if self.down is None and exc[0] is None:
+            # A session can end between two looks (its tests failed fast against a dependency
+            # that had just died): one more look, so that is not taken for the tests' failure.
+            self._look(stopping=False)
 
     def _loop(self) -> None:
-        while not self._done.wait(self._poll_s):
-            for dep in self._deps:
-                state = dep.state()
-                if not is_down(state):
-                    continue
-                what = f"{dep.name} is {state.describe()}"
-                self._console.step(f"DEPENDENCY DOWN during the tier: {what}; stopping the runner")
-                self.down = Cause(dep.name, "", f"DEPENDENCY DOWN: {what}", dep.log_tail(LOG_TAIL_LINES))
+        while not self._look(stopping=True) and not self._done.wait(self._poll_s):
+            pass
+
+    def _look(self, *, stopping: bool) -> bool:
+        """Whether a dependency is down; the first found is kept (and the session stopped)."""
+        for dep in self._deps:
+            state = dep.state()
+            if not is_down(state):
+                continue
+            what = f"{dep.name} is {state.describe()}"
+            self._console.step(f"DEPENDENCY DOWN during the tier: {what}; "
+                               + ("stopping the runner" if stopping else "the runner had ended"))
+            self.down = Cause(dep.name, "", f"DEPENDENCY DOWN: {what}", dep.log_tail(LOG_TAIL_LINES))
+            if stopping:
                 self._stop()
-                return
+            return True
+        return False
