@@ -155,9 +155,9 @@ class DockerEngine:
         return State(status, int(code) if code is not None and status in ("exited", "dead") else None,
                      bool(state.get("OOMKilled")))
 
-    def logs(self, ref: str, tail: int) -> str:
+    def logs(self, ref: str, tail: int, since: float | None = None) -> str:
         try:
-            return str(self._client.api.logs(ref, tail=tail).decode("utf-8", "replace")).rstrip()
+            return str(self._client.api.logs(ref, tail=tail, since=since).decode("utf-8", "replace")).rstrip()
         except (docker.errors.APIError, *_TRANSPORT):
             return "(no logs: the container is gone)"
 

@@ -68,6 +68,8 @@ class FakeContainer:
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
     ports: dict[int, int] = dataclasses.field(default_factory=dict)
     written: dict[str, bytes] = dataclasses.field(default_factory=dict)  # put_files, and what execs left
+    logged: list[tuple[float, str]] = dataclasses.field(default_factory=list)  # (when, line) besides its output
+    created: float = dataclasses.field(default_factory=time.time)  # its program's output is written then
 
 
 class FakeEngine:
@@ -107,6 +109,10 @@ class FakeEngine:
 
     def crash(self, fragment: str, code: int = 1, *, oom: bool = False) -> None:
         self._end(self.named(fragment), State("exited", code, oom))
+
+    def log(self, fragment: str, line: str) -> None:
+        """A line the container writes now (a service's access log while a tier runs, say)."""
+        self.named(fragment).logged.append((time.time(), line))
 
     def pause(self, fragment: str) -> None:
         self.named(fragment).state = State("paused")
@@ -178,9 +184,13 @@ class FakeEngine:
         container = self.table.get(ref)
         return container.state if container else GONE
 
-    def logs(self, ref: str, tail: int) -> str:
+    def logs(self, ref: str, tail: int, since: float | None = None) -> str:
         container = self.table.get(ref)
-        return "\n".join(container.program.output.splitlines()[-tail:]) if container else "(gone)"
+        if container is None:
+            return "(gone)"
+        lines = container.program.output.splitlines() if since is None or container.created >= since else []
+        lines += [line for when, line in container.logged if since is None or when >= since]
+        return "\n".join(lines[-tail:])
 
     def follow(self, ref: str) -> Iterator[bytes]:
         container = self.table.get(ref)

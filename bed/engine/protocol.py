@@ -114,7 +114,9 @@ class Engine(Protocol):
         """GONE when the container no longer exists."""
         ...
 
-    def logs(self, ref: str, tail: int) -> str: ...
+    def logs(self, ref: str, tail: int, since: float | None = None) -> str:
+        """Its last ``tail`` lines; with ``since`` (a unix time), only those written from then on."""
+        ...
 
     def follow(self, ref: str) -> Iterator[bytes]:
         """The container's output as it comes, until it ends."""

@@ -187,6 +187,7 @@ def run_tiers(state: RunState) -> None:
     served: list[str] = [n for n in ("nd", "agents") if n in config.tiers]  # they need the shim and the proxy
     live: list[str] = ["release"] if "release" in config.tiers and "release" not in hermetic else []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
+    began = state.now().timestamp() - 1  # a second's margin for an engine whose clock is not quite ours
     try:
         if config.reuse:  # the kept stack is up: attached first, its warm runners serve every tier
             state.services = _attach(state)
@@ -208,8 +209,8 @@ def run_tiers(state: RunState) -> None:
             state.outcomes[name] = future.result()
         for name in live:
             state.outcomes[name] = _tier_with_rerun(state, tiers.TIERS[name])
-        if state.services is not None:
-            state.proxy_tail = state.services.proxy.log_tail(20)
+        if state.services is not None:  # a kept proxy's log also holds earlier runs: only this one's lines
+            state.proxy_tail = state.services.proxy.log_tail(20, since=began if config.reuse else None)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 

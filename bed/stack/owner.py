@@ -35,8 +35,8 @@ class Service:
     def state(self) -> State:
         return self.engine.state(self.id)
 
-    def log_tail(self, lines: int) -> str:
-        return self.engine.logs(self.id, lines)
+    def log_tail(self, lines: int, since: float | None = None) -> str:
+        return self.engine.logs(self.id, lines, since)
 
 
 class Stack:

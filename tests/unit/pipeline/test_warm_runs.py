@@ -5,6 +5,7 @@ session left in its own folder, exactly as from a fresh runner."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -157,6 +158,24 @@ def test_a_run_of_some_tiers_keeps_the_other_warm_runners_images_on_record(engin
     code, out = bed("run", "--reuse")
     assert code == 0, out
     assert "reuse: starting" not in out  # nothing changed since
+
+
+def test_a_failure_on_a_kept_stack_shows_the_proxy_lines_of_this_run_only(engine: FakeEngine) -> None:
+    assert bed("up")[0] == 0
+    proxy = engine.named("litellm")
+    proxy.created -= 60  # the kept proxy booted a minute ago ...
+    proxy.logged.append((time.time() - 30, "Traceback: the stream-cut smoke of an earlier run"))  # ... and served
+
+    def failing(argv: list[str], env: Mapping[str, str]) -> Program:
+        engine.log("litellm", '"POST /v1/chat/completions HTTP/1.1" 500 (this run)')
+        return session((ND, "failed"))(argv, env)
+
+    engine.on_exec("warm-served", failing)
+    code, out = bed("run", "--reuse", "--tier", "nd")
+    assert code == 1, out
+    behind = out.split("--- last lines behind all_smokes_nd ---")[1]
+    assert "500 (this run)" in behind
+    assert "earlier run" not in behind
 
 
 def test_live_release_smokes_never_run_in_a_warm_runner() -> None:
