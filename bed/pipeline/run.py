@@ -195,13 +195,15 @@ def run_tiers(state: RunState) -> None:
         # The services before the served runners: the proxy's boot is the longest path of a run
         # (started after them, it was ready 1 s later). The runners' imports overlap that boot
         # (bed's plugin makes the served tiers' tests wait for the services after collection).
-        plan = plan_of(state) if (served or live) and not config.reuse else None
-        booting = bringup.start(_stack(state), plan) if plan is not None else None
+        booting = None
+        if (served or live) and not config.reuse:
+            plan = plan_of(state)
+            booting = (plan, bringup.start(_stack(state), plan))
         shim = upstream(config.agent)
         started = {n: _start(state, tiers.TIERS[n], wait_for=(shim.network_url(shim.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
-        if plan is not None and booting is not None:
-            state.services = bringup.ready(_stack(state), plan, booting)
+        if booting is not None:
+            state.services = bringup.ready(_stack(state), *booting)
             if config.bases.host_port is not None:
                 state.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
         late = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n], started[n]) for n in served}
