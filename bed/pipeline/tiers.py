@@ -202,13 +202,17 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COL
         if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
             out["PYTEST_ADDOPTS"] = config.pytest_addopts
         if config.shard is not None and not selecting:  # explicit node ids are the selection
-            out["BED_SHARD"] = f"{config.shard[0]}/{config.shard[1]}"
-            out["BED_DURATIONS"] = json.dumps(dict(ctx.durations))
+            out |= _share(config.shard, ctx)
     if tier.name == "release":  # no key ever reaches the runner: the smokes call through the proxy
         out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
         out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])
         out["BED_EXPECT"] = ",".join(config.expect)
     return out
+
+
+def _share(part: tuple[int, int], ctx: Context) -> dict[str, str]:
+    """bed's plugin keeps the I-th of N shares of the tests, balanced by the recorded durations."""
+    return {"BED_SHARD": f"{part[0]}/{part[1]}", "BED_DURATIONS": json.dumps(dict(ctx.durations))}
 
 
 def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequence[str] = (),
@@ -279,7 +283,7 @@ def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, 
     spec = dataclasses.replace(container_spec(tier, ctx, stack.network, select, paths), image=image)
     extra = {"BED_WAIT_FOR": ",".join(wait_for), "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)} if wait_for else {}
     if part is not None:
-        extra |= {"BED_SHARD": f"{part[0]}/{part[1]}", "BED_DURATIONS": json.dumps(dict(ctx.durations))}
+        extra |= _share(part, ctx)
     spec = dataclasses.replace(spec, env={**spec.env, **extra})
     session: sessions.Session
     if warm_runner is None:
