@@ -73,6 +73,7 @@ class RunState:
     smokes: list[release.Smoke] = dataclasses.field(default_factory=list)
     proxy_tail: str = ""  # the proxy's last lines, read before teardown: failures through it carry them
     reused_from: str = ""  # `--reuse`: the kept stack's run
+    kept: kept.Kept | None = None  # `--reuse`: the record `bed up` left, read once
     warm: dict[str, Service] = dataclasses.field(default_factory=dict)  # `--reuse`: its warm runners, by kind
     book: quarantine.Book = dataclasses.field(default_factory=quarantine.Book)
     engine: Engine | None = None
@@ -144,7 +145,8 @@ def prepare(state: RunState) -> None:
     config, console = state.config, state.console
     state.started_at = state.now().isoformat(timespec="seconds")
     # Reusing a kept stack: its proxy has its own key (in its 0600 file); a missing record stops here.
-    state.master_key = kept.master_key(kept.Kept.load(config.root)) if config.reuse else new_master_key()
+    state.kept = kept.Kept.load(config.root) if config.reuse else None
+    state.master_key = kept.master_key(state.kept) if state.kept is not None else new_master_key()
     console.redact.add(state.master_key)
     announce(config, console)
     state.book = flakestore.load(config.flake_store)  # a bad store is refused before anything starts
@@ -174,8 +176,8 @@ def stack(state: RunState) -> None:
     state.stack = Stack(state.engine, state.config.run_id, state.console, keep=state.config.keep)
     if not state.config.keep:
         state.owner.callback(state.stack.close)
-    if state.config.reuse:  # the run's runners join the kept stack's network; the stack stays
-        state.stack.network = kept.Kept.load(state.config.root).network
+    if state.kept is not None:  # the run's runners join the kept stack's network; the stack stays
+        state.stack.network = state.kept.network
     else:
         state.stack.create_network()
 
@@ -282,7 +284,8 @@ def run(state: RunState, *, after_tiers: Sequence[Stage[RunState]] = ()) -> RunR
 def _attach(state: RunState) -> Services:
     """The kept stack's shim and proxy (`--reuse`), brought in line with this run."""
     assert state.engine is not None
-    attached = kept.attach(state.engine, state.config, plan_of(state), state.console)
+    assert state.kept is not None
+    attached = kept.attach(state.engine, state.config, state.kept, plan_of(state), state.console)
     state.reused_from, state.warm = attached.run_id, dict(attached.warm)
     restarted = attached.restarted
     state.console.step(f"reusing the stack kept by `bed up` (run {state.reused_from})"

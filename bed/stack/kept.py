@@ -93,11 +93,10 @@ class Attached:
     warm: Mapping[str, Service]  # the warm runners, by kind (bed.stack.warm)
 
 
-def attach(engine: Engine, config: Config, plan: Plan, console: Console) -> Attached:
+def attach(engine: Engine, config: Config, kept: Kept, plan: Plan, console: Console) -> Attached:
     """The kept stack, brought in line with what this run would start: a changed image or router
-    config restarts that service, a changed runner image its warm runner; the shim is reset."""
-    kept = Kept.load(config.root)
-    plan = dataclasses.replace(plan, master_key=master_key(kept))
+    config restarts that service, a changed runner image its warm runner; the shim is reset.
+    ``plan`` carries the kept stack's master key (``master_key(kept)``)."""
     keeper = Stack(engine, kept.run_id, console, keep=True)
     keeper.network = kept.network
     services = {key: Service(f"bed-{kept.run_id}-{key}", key, ref, engine) for key, ref in kept.ids.items()}
