@@ -66,7 +66,6 @@ class Paths:
 PYTEST = (VENV_PYTHON, "-m", "pytest")  # a fresh runner's command; a warm session gets what follows it
 TIERS_DIR = "/bed/tiers"  # the runner image's working folder: bed's tiers
 COLD = Paths("/tmp/bed", "/bed/project")  # noqa: S108 - inside the throwaway runner container
-RECORDS_PATH, JUNIT_PATH, SELECT_PATH, PROJECT_DIR = COLD.records, COLD.junit, COLD.select, COLD.project
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +99,7 @@ class Context:
     cpus: int = 1
     durations: Mapping[str, float] = dataclasses.field(default_factory=dict)
     suite_files: tuple[tuple[str, bytes], ...] = ()  # a project's own suite, copied into the runner
-    suite_target: str = "."  # the suite's folder inside PROJECT_DIR
+    suite_target: str = "."  # the suite's folder inside the session's project folder (Paths.project)
     release: tuple[release_policy.Smoke, ...] = ()  # what the release tier calls
     clock: Callable[[], float] = time.monotonic
 

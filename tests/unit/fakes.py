@@ -44,13 +44,13 @@ def tier_program(*tests: tuple[str, str], exit_code: int | None = None, **kwargs
     code = exit_code if exit_code is not None else (1 if failed else 0)
     status = kwargs.pop("exitstatus", code)
     return Program(exit_code=code, output="\n".join(f"{n} {o.upper()}" for n, o in tests),
-                   files={tiers.RECORDS_PATH: raw_records(*tests, exitstatus=status, **kwargs)})
+                   files={tiers.COLD.records: raw_records(*tests, exitstatus=status, **kwargs)})
 
 
 def selected(spec: ContainerSpec) -> list[str]:
     """The node ids a runner was asked to re-run (its select file), or [] for a whole tier."""
     files = dict(spec.files)
-    return json.loads(files[tiers.SELECT_PATH]) if tiers.SELECT_PATH in files else []
+    return json.loads(files[tiers.COLD.select]) if tiers.COLD.select in files else []
 
 
 def engine_with_images() -> FakeEngine:

@@ -7,9 +7,7 @@ import pytest
 
 from bed.config.settings import Config
 from bed.pipeline.tiers import (
-    JUNIT_PATH,
-    RECORDS_PATH,
-    SELECT_PATH,
+    COLD,
     TIERS,
     Context,
     argv,
@@ -40,7 +38,7 @@ def test_runner_command_is_venv_python_never_bare_pytest(tmp_path: Path) -> None
     assert cmd[4:8] == ["-p", "bed_records", "-p", "no:cacheprovider"]
     assert cmd[-2:] == ["-n", "4"]
     assert "junit_suite_name=all_smokes_nd" in cmd
-    assert f"--junitxml={JUNIT_PATH}" in cmd
+    assert f"--junitxml={COLD.junit}" in cmd
 
 
 def test_workers_are_capped_at_the_engine_s_cores(tmp_path: Path) -> None:
@@ -53,10 +51,10 @@ def test_a_rerun_keeps_the_same_command_and_selects_by_file(tmp_path: Path) -> N
     first = container_spec(TIERS["nd"], ctx, "bed-net")
     again = container_spec(TIERS["nd"], ctx, "bed-net", select=["nd/a.py::t[x y]"])
     assert first.command == again.command  # -p no:cacheprovider and all: the same pytest invocation
-    assert again.env["BED_SELECT"] == SELECT_PATH
-    assert dict(again.files)[SELECT_PATH] == b'["nd/a.py::t[x y]"]'
+    assert again.env["BED_SELECT"] == COLD.select
+    assert dict(again.files)[COLD.select] == b'["nd/a.py::t[x y]"]'
     assert "BED_SELECT" not in first.env
-    assert first.env["BED_RECORDS"] == RECORDS_PATH
+    assert first.env["BED_RECORDS"] == COLD.records
 
 
 def test_a_suite_runs_by_marker_from_its_copied_project(tmp_path: Path) -> None:
