@@ -8,8 +8,8 @@ import os
 import urllib.request
 import uuid
 
+import http_clients
 import pytest
-from openai import OpenAI
 
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
 PROVIDER_GROUP = f"{GROUP}-provider"
@@ -25,7 +25,7 @@ def _journal(shim_base: str, marker: str) -> list[dict[str, object]]:
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
 def test_the_proxy_routes_codex_agent_through_its_provider(proxy_url: str, master_key: str, shim_base: str,
                                                            stream: bool) -> None:
-    client = OpenAI(api_key=master_key, base_url=proxy_url + "/v1", max_retries=0, timeout=60)
+    client = http_clients.openai_client(api_key=master_key, base_url=proxy_url + "/v1", max_retries=0, timeout=60)
     marker = f"provider-{uuid.uuid4().hex[:12]}"
     ask = {"model": PROVIDER_GROUP, "messages": [{"role": "user", "content": f"say {marker}"}]}
     if stream:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
-import httpx
+import http_clients
 import pytest
 from openai import BadRequestError, OpenAI
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.needs_proxy
 
 @pytest.fixture(scope="module")
 def client(proxy_url: str, master_key: str, shim_base: str) -> OpenAI:
-    return OpenAI(api_key=master_key, base_url=proxy_url + "/v1", max_retries=0, timeout=30)
+    return http_clients.openai_client(api_key=master_key, base_url=proxy_url + "/v1", max_retries=0, timeout=30)
 
 
 def test_group_routes_through_proxy(client: OpenAI) -> None:
@@ -48,7 +48,7 @@ def test_answers_are_deterministic(client: OpenAI) -> None:
 
 
 def _journal_has(shim_base: str, marker: str) -> bool:
-    entries = httpx.get(shim_base.removesuffix("/v1") + "/_bed/journal", timeout=10).json()["entries"]
+    entries = http_clients.get(shim_base.removesuffix("/v1") + "/_bed/journal", timeout=10).json()["entries"]
     return any(marker in str(e["body"]) for e in entries)
 
 
@@ -59,10 +59,10 @@ def test_master_key_is_required(proxy_url: str, master_key: str, shim_base: str,
     # ("No connected db"); what matters is that neither is served and neither reaches the shim.
     marker = f"auth-probe-{uuid.uuid4().hex}"
     body = {"model": GROUP, "messages": [{"role": "user", "content": marker}]}
-    refused = httpx.post(proxy_url + "/v1/chat/completions", json=body, headers=headers, timeout=30)
+    refused = http_clients.post(proxy_url + "/v1/chat/completions", json=body, headers=headers, timeout=30)
     assert refused.status_code >= 400, refused.text
     assert not _journal_has(shim_base, marker)
-    allowed = httpx.post(proxy_url + "/v1/chat/completions", json=body, timeout=30,
+    allowed = http_clients.post(proxy_url + "/v1/chat/completions", json=body, timeout=30,
                          headers={"Authorization": f"Bearer {master_key}"})
     assert allowed.status_code == 200, allowed.text
     assert _journal_has(shim_base, marker)
@@ -77,5 +77,5 @@ def test_missing_group_is_a_400_not_a_dns_error(client: OpenAI) -> None:
 
 
 def test_proxy_health_endpoints(proxy_url: str) -> None:
-    assert httpx.get(proxy_url + "/health/liveliness", timeout=10).status_code == 200
-    assert httpx.get(proxy_url + "/health/readiness", timeout=10).status_code == 200
+    assert http_clients.get(proxy_url + "/health/liveliness", timeout=10).status_code == 200
+    assert http_clients.get(proxy_url + "/health/readiness", timeout=10).status_code == 200

@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+import http_clients
 import httpx
 import pytest
 
@@ -23,24 +24,24 @@ def shim_admin(shim_base: str) -> str:
 
 
 def _queue(admin: str, fault: str, marker: str, times: int = 1) -> None:
-    response = httpx.post(f"{admin}/_bed/faults", json={"fault": fault, "times": times, "contains": marker},
+    response = http_clients.post(f"{admin}/_bed/faults", json={"fault": fault, "times": times, "contains": marker},
                           timeout=10)
     assert response.status_code == 200, response.text
 
 
 def _sent(admin: str, marker: str) -> list[dict[str, Any]]:
-    entries = httpx.get(f"{admin}/_bed/journal", timeout=10).json()["entries"]
+    entries = http_clients.get(f"{admin}/_bed/journal", timeout=10).json()["entries"]
     return [e for e in entries if marker in str(e["body"])]
 
 
 def _ask(proxy_url: str, key: str, marker: str, **extra: Any) -> httpx.Response:
     body = {"model": GROUP, "messages": [{"role": "user", "content": marker}], **extra}
-    return httpx.post(f"{proxy_url}/v1/chat/completions", json=body, timeout=60,
+    return http_clients.post(f"{proxy_url}/v1/chat/completions", json=body, timeout=60,
                       headers={"Authorization": f"Bearer {key}"})
 
 
 def _groups(proxy_url: str, key: str) -> set[str]:
-    models = httpx.get(f"{proxy_url}/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
+    models = http_clients.get(f"{proxy_url}/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
     return {m["id"] for m in models["data"]}
 
 
@@ -69,7 +70,7 @@ def test_a_failing_group_falls_back(proxy_url: str, master_key: str, shim_admin:
         pytest.skip(f"the router config has no {FALLBACK} group (bring-your-own config)")
     marker = f"fallback-{uuid.uuid4().hex}"
     # Enough 500s to exhaust the retries of the primary group; the fallback is not faulted.
-    httpx.post(f"{shim_admin}/_bed/faults", json={"fault": "status=500", "times": 10, "contains": marker,
+    http_clients.post(f"{shim_admin}/_bed/faults", json={"fault": "status=500", "times": 10, "contains": marker,
                                                    "model": GROUP}, timeout=10)
     response = _ask(proxy_url, master_key, marker, num_retries=0)  # retries are proven above; no backoff here
     assert response.status_code == 200, response.text
@@ -82,11 +83,11 @@ def test_an_upstream_stream_cut_ends_promptly_and_truncated(proxy_url: str, mast
                                                             shim_admin: str, shim_base: str) -> None:
     marker = f"cut-{uuid.uuid4().hex}"
     messages = [{"role": "user", "content": marker}]
-    full = httpx.post(f"{shim_base}/chat/completions", json={"model": GROUP, "messages": messages},
+    full = http_clients.post(f"{shim_base}/chat/completions", json={"model": GROUP, "messages": messages},
                       timeout=10).json()["choices"][0]["message"]["content"]
     _queue(shim_admin, "cut_after=3", marker, times=10)
     started = time.monotonic()
-    with httpx.stream("POST", f"{proxy_url}/v1/chat/completions", timeout=30,
+    with http_clients.stream("POST", f"{proxy_url}/v1/chat/completions", timeout=30,
                       headers={"Authorization": f"Bearer {master_key}"},
                       json={"model": GROUP, "stream": True, "num_retries": 0, "fallbacks": [],
                             "messages": messages}) as response:

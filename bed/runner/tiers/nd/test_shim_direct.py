@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import http_clients
 import pytest
 from openai import OpenAI
 
@@ -13,7 +14,7 @@ pytestmark = [pytest.mark.needs_shim, pytest.mark.needs_bed_shim, pytest.mark.sh
 
 @pytest.fixture(scope="module")
 def shim(shim_base: str) -> OpenAI:
-    return OpenAI(api_key="sk-unused", base_url=shim_base, max_retries=0, timeout=10)
+    return http_clients.openai_client(api_key="sk-unused", base_url=shim_base, max_retries=0, timeout=10)
 
 
 def test_shim_plain(shim: OpenAI) -> None:

@@ -20,6 +20,7 @@ import urllib.request
 import uuid
 from typing import Any
 
+import http_clients
 import pytest
 from anthropic import Anthropic
 from openai import OpenAI
@@ -52,12 +53,12 @@ def _script(shim_base: str, marker: str) -> None:
 
 @pytest.fixture(scope="module")
 def openai_client(proxy_url: str, master_key: str, shim_base: str) -> OpenAI:
-    return OpenAI(api_key=master_key, base_url=proxy_url + "/v1", max_retries=0, timeout=60)
+    return http_clients.openai_client(api_key=master_key, base_url=proxy_url + "/v1", max_retries=0, timeout=60)
 
 
 @pytest.fixture(scope="module")
 def anthropic_client(proxy_url: str, master_key: str, shim_base: str) -> Anthropic:
-    return Anthropic(auth_token=master_key, base_url=proxy_url, max_retries=0, timeout=60)
+    return http_clients.anthropic_client(auth_token=master_key, base_url=proxy_url, max_retries=0, timeout=60)
 
 
 def _marker(kind: str) -> str:
