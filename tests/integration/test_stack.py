@@ -279,6 +279,7 @@ def test_the_dev_loop_reuses_a_kept_stack_and_restarts_only_what_changed(client:
         # The shim was reset between runs: the journal holds only this run's requests.
         assert leftovers(client, report["run_id"]) == []  # the run's own runners went with it
         _warm_sessions_fail_loudly_and_share_nothing(tmp_path)
+        _a_failed_agent_turn_says_which_side_broke(client, kept["run_id"], tmp_path)
         (tmp_path / "mine.yaml").write_text(
             "model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n")
         second = bed_cli(["run", "--reuse", "--tier", "nd", "--router-config", "mine.yaml"], tmp_path)
@@ -295,6 +296,21 @@ def test_the_dev_loop_reuses_a_kept_stack_and_restarts_only_what_changed(client:
     nothing = bed_cli(["run", "--reuse"], tmp_path)
     assert nothing.returncode == 2
     assert "no stack kept by `bed up` here" in nothing.stdout
+
+
+def _a_failed_agent_turn_says_which_side_broke(client: docker.DockerClient, run_id: str, tmp_path: Path) -> None:
+    """A green agent turn runs through the gateway only; a failed one runs again straight at the
+    shim, and the failure names the side that broke (here the gateway: it has no such group)."""
+    agents = client.containers.get(f"bed-{run_id}-warm-agents")
+    env = {"BED_PROXY_URL": "http://litellm:4000", "MINI_AGENT_API_BASE": "http://mini-agent:8788/v1",
+           "LITELLM_MASTER_KEY": (tmp_path / ".artifacts/master_key").read_text().strip(),
+           "BED_AGENT_GROUPS": "no-such-group"}
+    done = agents.exec_run(["/opt/venv/bin/python", "-m", "pytest", "agents", "-k", "codex", "-p", "no:cacheprovider",
+                            "--basetemp=/tmp/bed-side-check"], environment=env, workdir="/bed/tiers")
+    out = done.output.decode()
+    assert done.exit_code == 1, out[-3000:]
+    assert "through the gateway (no-such-group): codex exited" in out, out[-3000:]
+    assert re.search(r"the same turn straight at the shim passed \([0-9.]+ s\): the gateway broke it", out), out[-3000:]
 
 
 def _warm_sessions_fail_loudly_and_share_nothing(tmp_path: Path) -> None:

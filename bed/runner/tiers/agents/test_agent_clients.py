@@ -9,9 +9,12 @@ that quotes the tool's output), runs the agent, and checks three things:
   - the gateway sent the turn as two legs: the first offers the agent's shell tool, the
     second carries the tool's output back;
   - the agent sent nothing anywhere else (telemetry, update checks, plugin syncs).
-Each runs through the gateway (every group of BED_AGENT_GROUPS, default BED_GROUP) and
-directly against the shim, so a failure says which side broke. Wall times go to the JUnit
-properties (``turn_seconds``) and the output. Settings and facts: docs/agents-research.md.
+Each runs through the gateway, for every group of BED_AGENT_GROUPS (default BED_GROUP). When a
+turn fails, the same turn runs again straight at the shim, and the failure says which side broke:
+the gateway (the direct turn passed) or the agent or the shim (it failed too). A green turn needs
+no such control, so it costs nothing then. Wall times go to the JUnit properties
+(``turn_seconds``, ``control_turn_seconds``) and the output. Settings and facts:
+docs/agents-research.md.
 """
 
 from __future__ import annotations
@@ -155,60 +158,85 @@ AGENTS = {
     "claude": Agent("claude", "Bash", lambda cmd: {"command": cmd, "description": "Print the bed nonce"},
                     _claude_argv, _claude_env, lambda v1: v1.removesuffix("/v1"), _claude_final),
 }
-ROUTES = [pytest.param("gateway", g, id=f"gateway-{g}", marks=pytest.mark.needs_proxy) for g in GROUPS]
-ROUTES.append(pytest.param("shim", GROUP, id="shim-direct"))
+SHIM_KEY = "sk-mini-agent-not-a-secret"
 
 
-@pytest.mark.parametrize(("via", "group"), ROUTES)
+@pytest.mark.needs_proxy
+@pytest.mark.parametrize("group", GROUPS, ids=[f"gateway-{g}" for g in GROUPS])
 @pytest.mark.parametrize("agent_name", sorted(AGENTS))
-def test_agent_runs_one_tool_call(agent_name: str, via: str, group: str, request: pytest.FixtureRequest,
-                                  shim: Shim, egress_trap: EgressTrap, tmp_path: Path) -> None:
+def test_agent_runs_one_tool_call(agent_name: str, group: str, proxy_url: str, master_key: str, shim_base: str,
+                                  request: pytest.FixtureRequest, shim: Shim, egress_trap: EgressTrap,
+                                  tmp_path: Path) -> None:
     agent = AGENTS[agent_name]
-    binary = shutil.which(agent.name)
-    if binary is None:
+    if shutil.which(agent.name) is None:
         pytest.fail(f"{agent.name} is not installed here; run this tier in the bed-agents image "
                     "(bed/images/context/agents)", pytrace=False)
-    if via == "gateway":
-        v1 = request.getfixturevalue("proxy_url") + "/v1"
-        key = request.getfixturevalue("master_key")
+    problem, seconds = _turn(agent, proxy_url + "/v1", master_key, group, shim, egress_trap, tmp_path / "gateway")
+    # As a user property (what record_property does, without its warning under xunit2 JUnit).
+    request.node.user_properties.append(("turn_seconds", round(seconds, 3)))
+    if problem is None:
+        return
+    # Which side broke: the same turn straight at the shim, with no gateway in between.
+    control, control_seconds = _turn(agent, shim_base, SHIM_KEY, GROUP, shim, egress_trap, tmp_path / "shim-direct")
+    request.node.user_properties.append(("control_turn_seconds", round(control_seconds, 3)))
+    if control is None:
+        side = f"the same turn straight at the shim passed ({control_seconds:.2f} s): the gateway broke it"
     else:
-        v1, key = request.getfixturevalue("shim_base"), "sk-mini-agent-not-a-secret"
+        side = (f"the same turn straight at the shim failed too: {control}; so the agent or bed's shim is at "
+                "fault, not (only) the gateway")
+    pytest.fail(f"through the gateway ({group}): {problem}\n{side}", pytrace=False)
+
+
+def _turn(agent: Agent, v1: str, key: str, group: str, shim: Shim, trap: EgressTrap,
+          folder: Path) -> tuple[str | None, float]:
+    """One scripted turn of ``agent`` against ``v1``: what is wrong with it (None: nothing), and its wall time."""
     turn = Turn.new(agent.name)
     shim.script(turn.marker, [{"tool": [agent.tool], "arguments": agent.arguments(command(turn.nonce))},
                               {"text": turn.final}])
-
-    home = tmp_path / "home"
-    work = tmp_path / "work"
-    work.mkdir()
+    home = folder / "home"
+    work = folder / "work"
+    work.mkdir(parents=True)
     home.mkdir()
     base = agent.base(v1)
-    env = _isolated_env(home, base, egress_trap.url) | agent.env(base, key, group, home)
+    env = _isolated_env(home, base, trap.url) | agent.env(base, key, group, home)
+    trapped = len(trap.seen)
     rc, output, seconds = _run(agent.name, agent.argv(turn, home), env, work)
-    # As a user property (what record_property does, without its warning under xunit2 JUnit).
-    request.node.user_properties.append(("turn_seconds", round(seconds, 3)))
-    print(f"TURN {agent.name} via {via} ({group}): {seconds:.2f} s", flush=True)
-
-    final = agent.final_text(output, home)
+    print(f"TURN {agent.name} via {base} ({group}): {seconds:.2f} s", flush=True)
     legs = [e for e in shim.journal(turn.marker)
             if e.get("method") == "POST" and e.get("path", "").split("?")[0].endswith(MODEL_PATHS)]
+    return _problem(agent, turn, rc, agent.final_text(output, home), legs, work, trap.seen[trapped:], base), seconds
+
+
+def _problem(agent: Agent, turn: Turn, rc: int, final: str, legs: list[dict[str, Any]], work: Path,
+             trapped: list[str], base: str) -> str | None:
+    """The first of the turn's checks that fails, said in one sentence; None when all hold."""
     route = " -> ".join(e["path"] for e in legs) or "nothing"
-    assert rc == 0, f"{agent.name} exited {rc} (the shim saw: {route}); its output is above"
-    assert turn.evidence in final, (
-        f"{agent.name}'s final text lacks the command's output {turn.evidence!r}: {final[-300:]!r} "
-        f"(the shim saw: {route})")
-    assert final.startswith(turn.final.split("{")[0]), f"the final text is not the scripted one: {final[:200]!r}"
     proof = work / proof_file(turn.nonce)
-    assert proof.is_file(), f"{agent.name} did not write {proof} (the command did not run here)"
-    assert proof.read_text().strip() == turn.evidence
-    assert len(legs) == 2, f"expected the turn as 2 requests at the shim, got {len(legs)}: {route}"
+    if rc != 0:
+        return f"{agent.name} exited {rc} (the shim saw: {route}); its output is above"
+    if turn.evidence not in final:
+        return (f"{agent.name}'s final text lacks the command's output {turn.evidence!r}: {final[-300:]!r} "
+                f"(the shim saw: {route})")
+    if not final.startswith(turn.final.split("{")[0]):
+        return f"the final text is not the scripted one: {final[:200]!r}"
+    if not proof.is_file():
+        return f"{agent.name} did not write {proof} (the command did not run here)"
+    if proof.read_text().strip() != turn.evidence:
+        return f"{proof} holds {proof.read_text()[:100]!r}, not {turn.evidence!r}"
+    if len(legs) != 2:
+        return f"expected the turn as 2 requests at the shim, got {len(legs)}: {route}"
     first, second = (e["body"] for e in legs)
-    assert agent.tool in offered_tools(first), (
-        f"leg 1 ({legs[0]['path']}) does not offer {agent.tool}: {offered_tools(first)}")
-    assert not tool_results(first), f"leg 1 already carries tool results: {tool_results(first)}"
-    assert turn.evidence not in json.dumps(first), "leg 1 already holds the command's output"
-    assert any(turn.evidence in r for r in tool_results(second)), (
-        f"leg 2 ({legs[1]['path']}) does not carry the tool output {turn.evidence!r}: {tool_results(second)}")
-    assert not egress_trap.seen, f"{agent.name} tried to reach more than {base}: {egress_trap.seen}"
+    if agent.tool not in offered_tools(first):
+        return f"leg 1 ({legs[0]['path']}) does not offer {agent.tool}: {offered_tools(first)}"
+    if tool_results(first):
+        return f"leg 1 already carries tool results: {tool_results(first)}"
+    if turn.evidence in json.dumps(first):
+        return "leg 1 already holds the command's output"
+    if not any(turn.evidence in r for r in tool_results(second)):
+        return f"leg 2 ({legs[1]['path']}) does not carry the tool output {turn.evidence!r}: {tool_results(second)}"
+    if trapped:
+        return f"{agent.name} tried to reach more than {base}: {trapped}"
+    return None
 
 
 def _isolated_env(home: Path, base: str, trap: str) -> dict[str, str]:
