@@ -28,11 +28,14 @@ def workers(requested: int | None, cpus: int, *, live: bool = False, live_minimu
 
 
 # On a kept stack's warm runner a part costs a fork, not an interpreter: the served tiers, whose
-# tests mostly wait on the proxy (retries, timeouts, agent turns), run in parts at once.
-# `bed bench reuse` on two cores, best of 3 (full gate): one part each 6.03 s; ND in 2 parts 5.17 s;
-# both in 2 parts 4.78 s; both in 3 parts 5.57 s; both in 4 parts 6.08 s; ND in 3 and the agents
-# in 2 parts 4.79 s, and 3.26 s without the agents tier (2 parts: 3.86 s). Past that, CPU is the limit.
-WARM_PARTS = {"nd": 3, "agents": 2}
+# tests mostly wait on the proxy (retries, timeouts), run in parts at once. `bed bench reuse` on two
+# cores, best of 3 (full gate), 2026-12-03: one part each 6.03 s; ND in 2 parts 5.17 s; both in 2
+# parts 4.78 s; both in 3 parts 5.57 s; ND in 3 and the agents in 2 parts 4.79 s. 2026-12-04, the
+# agents tier at 4 turns (no control turns when green) and 40% less ND CPU (one TLS context a
+# session), which made the agents' part the longest path: ND 3 + agents 2 3.15-3.29 s; ND 4 +
+# agents 2 3.34-3.40; ND 4 + agents 1 3.08-3.14; ND 3 + agents 1 2.93-3.03 s. An agent turn is a CLI
+# process of its own, CPU-bound: a second agents part only adds a session and contention.
+WARM_PARTS = {"nd": 3, "agents": 1}
 
 
 def parts(tier: str, *, warm: bool, rerun: bool, sharded: bool) -> int:

@@ -22,7 +22,7 @@ DET = "deterministic/test_router_no_dns.py::test_sync"
 ND = "nd/test_proxy_routing.py::test_routes"
 ND2 = "nd/test_resilience.py::test_retry"
 ND3 = "nd/test_surfaces.py::test_messages"
-AGENT = "agents/test_agent_clients.py::test_agent_runs_one_tool_call[codex-shim-direct]"
+AGENT = "agents/test_agent_clients.py::test_agent_runs_one_tool_call[codex-gateway-codex-agent-1]"
 REL = "release/test_live_providers.py::test_live[openai]"
 
 
@@ -91,9 +91,8 @@ def test_a_reused_run_sends_every_tier_to_the_warm_runners_and_reads_their_recor
     tokens = {argv[argv.index("run") + 2] for fragment in ("warm-hermetic", "warm-served", "warm-agents")
               for argv in execs(engine, fragment)}
     nd_parts, agent_parts = budgets.WARM_PARTS["nd"], budgets.WARM_PARTS["agents"]  # the served tiers, in parts
-    assert tokens == {f"{run_id}-deterministic", f"{run_id}-release",
-                      *(f"{run_id}-nd-p{i}" for i in range(1, nd_parts + 1)),
-                      *(f"{run_id}-agents-p{i}" for i in range(1, agent_parts + 1))}
+    assert tokens == {f"{run_id}-deterministic", f"{run_id}-release", *part_tokens(run_id, "nd", nd_parts),
+                      *part_tokens(run_id, "agents", agent_parts)}
     nd = [run for run in engine.execs.values() if run.env.get("BED_TIER") == "nd"]
     assert sorted(run.env["BED_SHARD"] for run in nd) == [f"{i}/{nd_parts}" for i in range(1, nd_parts + 1)]
     first = next(run for run in nd if run.env["BED_SHARD"].startswith("1/"))
@@ -253,3 +252,8 @@ def test_a_tier_in_parts_with_an_empty_share_is_ready(engine: FakeEngine) -> Non
     report = json.loads(Path("local/artifacts/mvp/mvp_report.json").read_text())
     nd = next(c for c in report["checks"] if c["name"] == "all_smokes_nd")
     assert nd["tests"] == 2
+
+
+def part_tokens(run_id: str, tier: str, n: int) -> set[str]:
+    """The session tokens of a tier run in ``n`` parts (one part is the tier's own session)."""
+    return {f"{run_id}-{tier}"} if n == 1 else {f"{run_id}-{tier}-p{i}" for i in range(1, n + 1)}
