@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import ssl
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,7 +19,7 @@ TIERS = Path(bed.runner.__file__).parent / "tiers"
 
 
 @pytest.fixture
-def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, list[Any]]]:
+def clients(monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, list[Any]]:
     """The module, fresh, and every SSL context created while the test runs."""
     made: list[Any] = []
     real = ssl.create_default_context
@@ -31,11 +30,12 @@ def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, list[
 
     monkeypatch.setattr(ssl, "create_default_context", counting)
     spec = importlib.util.spec_from_file_location("http_clients", TIERS / "http_clients.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "http_clients", module)
     spec.loader.exec_module(module)
-    yield module, made
+    return module, made
 
 
 def test_every_client_of_a_session_shares_one_tls_context(clients: tuple[ModuleType, list[Any]]) -> None:
