@@ -1,4 +1,4 @@
-"""Finding and removing what runs left behind: `bed down` (kept stacks, or one run) and
+"""Finding and removing what runs left behind: `bed down` (one run's stack: this folder's kept one) and
 `bed gc` (runs that are provably dead, see ``bed.policy.gc``)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from ..engine.labels import PROJECT, RUN, Identity, here, process_started
+from ..engine.labels import KEEP, PROJECT, RUN, Identity, here, process_started
 from ..engine.protocol import Engine
 from ..policy import gc
 
@@ -15,11 +15,14 @@ SWEEP_PAUSE_S = 0.5
 Doomed = Callable[[Mapping[str, str]], bool]
 
 
-def down(engine: Engine, run_id: str | None = None) -> dict[str, int]:
-    """Kept stacks (all, or the given run's stack whatever its kind)."""
-    if run_id is not None:
-        return remove(engine, lambda labels: labels.get(RUN) == run_id, {RUN: run_id})
-    return remove(engine, lambda labels: labels.get("bed.keep") == "1", {})
+def down(engine: Engine, run_id: str) -> dict[str, int]:
+    """One run's stack, whatever its kind (a kept stack is one run)."""
+    return remove(engine, lambda labels: labels.get(RUN) == run_id, {RUN: run_id})
+
+
+def kept_runs(engine: Engine) -> list[str]:
+    """The runs whose stacks `bed up` keeps on this engine, from any folder."""
+    return sorted({c.labels.get(RUN, "") for c in engine.containers({PROJECT: "bed", KEEP: "1"})} - {""})
 
 
 def collect(engine: Engine, *, kept_too: bool, identity: Identity | None = None,

@@ -209,6 +209,31 @@ def test_bed_down_of_another_run_leaves_this_stack_s_record_and_key(engine: Fake
     assert not (tmp_path / ".artifacts/master_key").exists()
 
 
+def test_bed_down_ends_this_folder_s_stack_and_leaves_another_project_s(engine: FakeEngine, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    mine, theirs, elsewhere = (tmp_path / name for name in ("mine", "theirs", "elsewhere"))
+    for folder in (mine, theirs, elsewhere):
+        folder.mkdir()
+    monkeypatch.chdir(theirs)
+    assert bed("up")[0] == 0
+    their_run = json.loads((theirs / ".artifacts/kept.json").read_text())["run_id"]
+    their_containers = {ref for ref, c in engine.table.items() if their_run in c.spec.name}
+    monkeypatch.chdir(mine)
+    assert bed("up")[0] == 0
+    my_run = json.loads((mine / ".artifacts/kept.json").read_text())["run_id"]
+    code, out = bed("down")
+    assert code == 0
+    assert f"of run {my_run}" in out
+    assert not any(my_run in c.spec.name for c in engine.table.values())
+    assert set(engine.table) == their_containers  # the other project's stack is whole
+    assert (theirs / ".artifacts/kept.json").exists()
+    monkeypatch.chdir(elsewhere)  # no stack kept here: nothing goes, and the others are named
+    code, out = bed("down")
+    assert code == 0
+    assert f"no stack kept by `bed up` here; kept from other folders on this engine: {their_run}" in out
+    assert set(engine.table) == their_containers
+
+
 def crashed_part(argv: list[str], env: Mapping[str, str]) -> Program:
     """Part 3 dies inside its test (no finish record, killed); the others pass theirs."""
     index = int(env["BED_SHARD"].split("/")[0])

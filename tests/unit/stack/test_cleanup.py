@@ -5,7 +5,7 @@ from __future__ import annotations
 from bed.engine.fake import FakeEngine
 from bed.engine.labels import Identity, run_labels
 from bed.engine.protocol import ContainerSpec
-from bed.stack.cleanup import collect, down
+from bed.stack.cleanup import collect, down, kept_runs
 
 HERE = Identity("m1", "pid:[1]", 100, "5000")
 LIVE = {100: "5000"}
@@ -33,10 +33,13 @@ def test_gc_sweeps_dead_runs_only() -> None:
     assert "bed-kept0001" not in engine.network_labels
 
 
-def test_down_removes_kept_stacks_or_one_run() -> None:
+def test_down_removes_one_run_and_kept_runs_names_every_kept_stack() -> None:
     engine = FakeEngine(images=("img",))
     _run(engine, "kept0001", HERE, keep=True)
+    _run(engine, "kept0002", HERE, keep=True)
     _run(engine, "live0001", HERE)
-    assert down(engine) == {"containers": 2, "networks": 1}
+    assert kept_runs(engine) == ["kept0001", "kept0002"]
+    assert down(engine, "kept0001") == {"containers": 2, "networks": 1}
+    assert kept_runs(engine) == ["kept0002"]
     assert down(engine, "live0001") == {"containers": 2, "networks": 1}
-    assert engine.table == {}
+    assert {name.split("-")[1] for name in engine.containers_named()} == {"kept0002"}
