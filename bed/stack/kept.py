@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import Engine
-from ..errors import ConfigError, StackError
+from ..errors import BedError, ConfigError, StackError
 from ..images.build import ImageRef
 from . import warm
 from .bringup import Plan, Services, restart
@@ -126,7 +127,7 @@ def attach(engine: Engine, config: Config, kept: Kept, plan: Plan, console: Cons
         # A run of some tiers builds only their images: the others' stay as recorded, or the next
         # run would see them as changed and restart their warm runners for nothing.
         dataclasses.replace(now, images={**kept.images, **now.images}).save(config.root)
-    reset(engine, ready.probe, config)
+    reset(engine, ready, config, local=plan.local_engine)
     return Attached(ready, kept.run_id, changed + started, runners)
 
 
@@ -138,14 +139,31 @@ def master_key(kept: Kept) -> str:
                           hint="`bed down`, then `bed up` again.") from None
 
 
-def reset(engine: Engine, probe: Service, config: Config) -> None:
-    """The shim forgets the last run: journal, faults, scripts, stored responses (no test state leaks)."""
+def reset(engine: Engine, services: Services, config: Config, *, local: bool) -> None:
+    """The shim forgets the last run: journal, faults, scripts, stored responses (no test state leaks).
+
+    Every tier waits for this, so it takes the short way when there is one: a POST to the shim's
+    published port on a local engine (~5 ms), else a `docker exec` of Python in the probe (~90 ms).
+    """
     if config.agent is not None:
         return  # your agent has no reset; its own state is its own
-    done = engine.exec(probe.id, [VENV_PYTHON, "-c", RESET.format(url=SHIM.network_url())])
+    if local and _reset_published(engine, services.shim):
+        return
+    done = engine.exec(services.probe.id, [VENV_PYTHON, "-c", RESET.format(url=SHIM.network_url())])
     if done.exit_code != 0:
         raise StackError(f"the kept shim would not reset: {done.output.strip()[-200:]}.",
                          hint="`bed down`, then `bed up` again.")
+
+
+def _reset_published(engine: Engine, shim: Service) -> bool:
+    """Whether the shim took the reset through its port published on this machine."""
+    try:
+        port = engine.published_port(shim.id, SHIM.port)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/_bed/reset", data=b"{}", method="POST")
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - a loopback URL
+            return 200 <= int(answer.status) < 300
+    except (BedError, OSError, ValueError):  # not published, or not answering there: the exec says why
+        return False
 
 
 def describe(kept_run: str, changed: list[str]) -> dict[str, Any]:
