@@ -186,8 +186,7 @@ def run_tiers(state: RunState) -> None:
     config = state.config
     hermetic: list[str] = [n for n in ("deterministic", "release") if n in config.tiers
                 and not (n == "release" and config.live_providers)]
-    # They need the shim and the proxy. The agents first: their CLI turns are the longest path.
-    served: list[str] = [n for n in ("agents", "nd") if n in config.tiers]
+    served: list[str] = [n for n in ("nd", "agents") if n in config.tiers]  # they need the shim and the proxy
     live: list[str] = ["release"] if "release" in config.tiers and "release" not in hermetic else []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     began = state.now().timestamp() - 1  # a second's margin for an engine whose clock is not quite ours

@@ -96,9 +96,8 @@ def test_a_green_run_is_ready_and_leaves_nothing(tmp_path: Path, engine: FakeEng
 def test_the_proxy_starts_before_the_served_runners(tmp_path: Path, engine: FakeEngine) -> None:
     bed_run(tmp_path, engine)  # its boot is the longest path of a run; the runners' imports overlap it
     runs = [c for c in engine.calls if c.startswith("run ")]
-    # ... and the agents' runner before the ND one: its turns are the served tiers' longest path.
-    created = [next(i for i, c in enumerate(runs) if c.endswith(name)) for name in ("litellm", "runner-agents",
-                                                                                  "runner-nd")]
+    created = [next(i for i, c in enumerate(runs) if c.endswith(name)) for name in ("litellm", "runner-nd",
+                                                                                  "runner-agents")]
     assert created == sorted(created), runs
 
 
