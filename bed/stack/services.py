@@ -17,8 +17,10 @@ MEMORY = "2g"
 PIDS = 1024
 # The runners yield the cores to the shim and the proxy when both want them: the proxy's boot and
 # its answers are on every served tier's critical path; the hermetic tiers have slack (slowed,
-# they still end long before the served tiers). Measured by `bed bench`: see the README's "How fast".
-RUNNER_CPU_SHARES = 256
+# they still end long before the served tiers). `bed bench`, 2 benches each: at 256 the proxy was
+# healthy in the gate after 4.3-4.7 s and the gate took 11.1-11.4 s; at 64, 4.0-4.1 s and 10.8-11.1 s
+# (bare boot 4.6 s). The dev loop does not move either way. README: "How fast".
+RUNNER_CPU_SHARES = 64
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bed.commands import common
 from bed.engine.fake import FakeEngine, Program
 from bed.policy import budgets
 from bed.stack import warm
+from bed.stack.services import RUNNER_CPU_SHARES
 
 from ..fakes import bed_cli, engine_with_images, raw_records
 
@@ -72,7 +73,7 @@ def test_bed_up_starts_one_warm_runner_per_kind_like_the_fresh_runner_it_replace
     assert served.network == engine.named("warm-agents").spec.network
     assert hermetic.command is not None
     assert hermetic.command[1:4] == ("-m", "bed_warm", "serve")
-    assert hermetic.cpu_shares == served.cpu_shares == 256
+    assert hermetic.cpu_shares == served.cpu_shares == RUNNER_CPU_SHARES  # the fresh runners' weight
     assert "litellm" in served.env["BED_WARM_PRELOAD"]
     assert engine.named("warm-agents").spec.image.startswith("bed-agents")
 
