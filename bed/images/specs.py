@@ -34,6 +34,7 @@ SPECS = (  # in build order: each one's base_from and args are built (or under w
     ImageSpec("runner", (("images/context/runner", "."), ("runner/tiers", "tiers"),
                          ("runner/bed_shards.py", "lib/bed_shards.py"),
                          ("runner/bed_records.py", "lib/bed_records.py"),
+                         ("runner/bed_contract.py", "lib/bed_contract.py"),
                          ("runner/bed_warm.py", "lib/bed_warm.py")), base_from="litellm"),
     # The real agent clients (Codex CLI, Claude Code) on top of the runner, copied from bed-clients,
     # so a change to the tiers does not download the clients again.

@@ -34,7 +34,10 @@ from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import ArtifactError
 from ..images.build import ImageRef, Recipe, ensure_images
+from ..model.census import Account
+from ..model.evidence import TestOutcome
 from ..policy import budgets, flakes, quarantine, release, verdict
+from ..policy import census as census_policy
 from ..redact import SECRET_NAME
 from ..report import flakestore, junit
 from ..report.results import CheckResult, RunResult, Status
@@ -82,6 +85,8 @@ class RunState:
     services: Services | None = None
     ctx: tiers.Context | None = None
     outcomes: dict[str, Outcome] = dataclasses.field(default_factory=dict)
+    census: tiers.TierRun | None = None  # a project's suite, collected as plain pytest sees it
+    account: Account | None = None  # what became of each collected test
     checks: dict[str, CheckResult] = dataclasses.field(default_factory=dict)
     result: RunResult | None = None
     started_at: str = ""
@@ -202,6 +207,7 @@ def run_tiers(state: RunState) -> None:
             plan = plan_of(state)
             booting = (plan, bringup.start(_stack(state), plan))
         early = {n: pool.submit(_tier_with_rerun, state, tiers.TIERS[n]) for n in hermetic}
+        census = pool.submit(_census, state) if config.suite is not None else None
         shim = upstream(config.agent)
         started = {n: _start(state, tiers.TIERS[n], wait_for=(shim.network_url(shim.health),
                                                                PROXY.network_url(PROXY.health))) for n in served}
@@ -214,6 +220,7 @@ def run_tiers(state: RunState) -> None:
             state.outcomes[name] = future.result()
         for name in live:
             state.outcomes[name] = _tier_with_rerun(state, tiers.TIERS[name])
+        state.census = census.result() if census is not None else None
         if state.services is not None:  # a kept proxy's log also holds earlier runs: only this one's lines
             state.proxy_tail = state.services.proxy.log_tail(20, since=began if config.reuse else None)
     finally:
@@ -234,6 +241,8 @@ def judge(state: RunState) -> None:
         check = _judge_one(state, tiers.TIERS[name], outcome)
         state.checks[check.name] = check
         _announce(state, check, outcome.first)
+    state.account, check = _census_check(state)
+    state.checks[check.name] = check
     unmarked = sorted({n for o in state.outcomes.values() if o.first.evidence.selection
                        for n in o.first.evidence.selection.unmarked})
     if unmarked:
@@ -244,11 +253,11 @@ def judge(state: RunState) -> None:
 def report(state: RunState) -> None:
     config, console = state.config, state.console
     for name, check in state.checks.items():
-        first = state.outcomes[check.tier].first
-        write_text(config.junit_path(name), junit.for_check(check, first.junit), console.redact)
+        write_text(config.junit_path(name), _junit(state, check), console.redact)
     _save_durations(state)
     flakestore.save(state.book, config.flake_store, console.redact)
-    checks = tuple(sorted(state.checks.values(), key=lambda c: list(tiers.TIERS).index(c.tier)))
+    order = [*tiers.TIERS, census_policy.TIER]
+    checks = tuple(sorted(state.checks.values(), key=lambda c: order.index(c.tier)))
     host = state.services.shim if state.services else None
     state.result = RunResult(
         run_id=config.run_id, gate=state.gate, ready=verdict.ready(checks), strict=config.strict, checks=checks,
@@ -261,6 +270,7 @@ def report(state: RunState) -> None:
         started_at=state.started_at, repro=_repro_record(state),
         quarantine=tuple(quarantine.as_report(state.book, config.repromote_after)),
         gateway=_gateway(state), reused_from=state.reused_from,
+        census=state.account.to_dict() if state.account is not None else {},
     )
     write_all(state.result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
 
@@ -376,6 +386,43 @@ def _judge_one(state: RunState, tier: tiers.Tier, outcome: Outcome) -> CheckResu
     return check
 
 
+def _junit(state: RunState, check: CheckResult) -> str:
+    """A tier's check: its tests, as recorded. The census: each test unaccounted for, as a failure."""
+    if check.tier in state.outcomes:
+        ev = state.outcomes[check.tier].first.evidence
+        skips = verdict.module_skips(ev, check.tier, suite=state.config.suite is not None)
+        return junit.for_check(check, tuple(ev.tests.values()), skips)
+    lost = state.account.unaccounted if state.account is not None else ()
+    return junit.for_check(check, tuple(TestOutcome(f.nodeid, "failed", "", f"unaccounted for: {f.why}", 0.0)
+                                        for f in lost))
+
+
+def _census(state: RunState) -> tiers.TierRun:
+    """The project's suite collected by plain pytest in a hermetic runner, beside the tiers."""
+    assert state.ctx is not None
+    return tiers.run(_stack(state), tiers.CENSUS, state.ctx, state.console, state.images["runner"].tag,
+                     warm_runner=_warm(state, tiers.CENSUS))
+
+
+def _census_check(state: RunState) -> tuple[Account, CheckResult]:
+    """Every collected test accounted for: against the census session (a project's suite), or
+    against each tier session's own collection (bed's tiers)."""
+    config = state.config
+    sessions = {name: census_policy.Session(name, o.first.evidence, frozenset(state.checks[o.first.check].flaky)
+                                            if o.first.check in state.checks else frozenset())
+                for name, o in state.outcomes.items()}
+    reference = None
+    if state.census is not None:
+        rules = verdict.Rules(census_policy.CHECK, census_policy.TIER, required=True,
+                              budget_s=tiers.budget(tiers.CENSUS, config), memory=config.runner_memory)
+        broken = verdict.health(verdict.Case(rules, state.census.ending(), state.census.evidence))
+        if broken is not None:
+            return Account(0, ()), broken
+        reference = state.census.evidence.census or ()
+    account = census_policy.account(reference, sessions, suite=config.suite is not None, run_tiers=config.tiers)
+    return account, census_policy.judge(account, strict=config.strict)
+
+
 def _announce(state: RunState, check: CheckResult, first: tiers.TierRun) -> None:
     console = state.console
     gates = "FAILS the gate (required)" if check.required else "does not gate"
@@ -450,8 +497,8 @@ def _repro_record(state: RunState) -> dict[str, Any]:
     config, environ = state.config, state.environ
     env = {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
            and not k.startswith("GITHUB_") and k != "DOCKER_HOST"}
-    failing = {name: [n for n in state.outcomes[c.tier].first.evidence.failed]
-               for name, c in state.checks.items() if c.status in (Status.FAILED, Status.ERROR)}
+    failing = {name: list(state.outcomes[c.tier].first.evidence.failed)
+               for name, c in state.checks.items() if c.status in (Status.FAILED, Status.ERROR) and c.tier in state.outcomes}
     return {
         "command": f"bed repro {config.shown(config.report_path)}",
         "images": {n: {"tag": r.tag, "id": r.id} for n, r in state.images.items()},

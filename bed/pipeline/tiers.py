@@ -9,7 +9,7 @@
 
 Each tier runs as ``/opt/venv/bin/python -m pytest ... -p bed_records`` from the runner's venv
 (never a bare ``pytest``), streams its output line by line, and leaves its records (what ran
-and how it ended, from bed's pytest plugin) and a JUnit XML for CI tools behind.
+and how it ended, from bed's pytest plugin) behind; bed writes the JUnit from them.
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ from ..config.router import bridge_group
 from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import ContainerSpec, State
+from ..model import evidence
 from ..policy import budgets, verdict
 from ..policy import release as release_policy
 from ..report.results import Cause
+from ..runner import bed_contract as contract
 from ..stack import warm
 from ..stack.owner import Service, Stack
 from ..stack.services import PROXY, RUNNER_CPU_SHARES, VENV_PYTHON
 from ..stack.watch import Watch
-from . import evidence, parts, sessions
+from . import parts, sessions
 
 LOG_TAIL = 20
 
@@ -51,10 +53,6 @@ class Paths:
         return f"{self.root}/records.jsonl"
 
     @property
-    def junit(self) -> str:
-        return f"{self.root}/junit.xml"
-
-    @property
     def select(self) -> str:
         return f"{self.root}/select.json"
 
@@ -64,8 +62,8 @@ class Paths:
 
 
 PYTEST = (VENV_PYTHON, "-m", "pytest")  # a fresh runner's command; a warm session gets what follows it
-TIERS_DIR = "/bed/tiers"  # the runner image's working folder: bed's tiers
-COLD = Paths("/tmp/bed", "/bed/project")  # noqa: S108 - inside the throwaway runner container
+TIERS_DIR = contract.TIERS_DIR  # the runner image's working folder: bed's tiers
+COLD = Paths(contract.OUT, contract.PROJECT)  # a fresh runner's (not /tmp: a test may empty it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +77,9 @@ class Tier:
     image: str = "runner"  # the image its runner is made from
 
 
+# A project's suite, collected the way plain pytest sees it, before any tier selects from it: the
+# census every collected test is accounted against (``bed.policy.census``). No network; it runs no test.
+CENSUS = Tier("census", "census", ".", networked=False, needs=(), hermetic=True)
 TIERS = {
     "deterministic": Tier("deterministic", "all_smokes_core", "deterministic", networked=False, needs=(),
                           hermetic=True),
@@ -160,14 +161,16 @@ def argv(tier: Tier, ctx: Context, paths: Paths = COLD) -> list[str]:
     config = ctx.config
     target = ctx.suite_target if config.suite is not None else tier.folder
     cmd = [*PYTEST, target, "-p", "bed_records", "-p", "no:cacheprovider", "-v", "-rfEs",
-           "--tb=short", "--color=no", f"--junitxml={paths.junit}",
-           "-o", f"junit_suite_name={check_name(tier, config)}"]
+           "--tb=short", "--color=no"]
+    if tier is CENSUS:
+        cmd[cmd.index("-v")] = "--collect-only"
+        cmd.append("-qq")
     if paths != COLD:  # a warm runner outlives the session: its temporary files stay in its own folder
         cmd.append(f"--basetemp={paths.root}/pytest")
     if not config.verbose:  # pytest's own summary still counts them ("3 passed, 12 warnings")
         cmd.append("--disable-warnings")
     workers, _ = budgets.workers(config.workers, ctx.cpus, live=tier.name == "release" and config.live_providers)
-    if workers and workers > 1:
+    if workers and workers > 1 and tier is not CENSUS:
         cmd += ["-n", str(workers)]
     return cmd
 
@@ -183,8 +186,8 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COL
         "MINI_AGENT_API_BASE": config.bases.network,
         "CODEX_AGENT_API_BASE": config.bases.network,
     }
-    if config.suite is not None:
-        out["BED_TIER_MARKER"] = tier.name
+    if config.suite is not None and tier is not CENSUS:
+        out[contract.TIER_MARKER] = tier.name
     if selecting:
         out["BED_SELECT"] = paths.select
     if tier.name == "deterministic":
@@ -240,13 +243,13 @@ class TierRun:
     duration_s: float
     log_tail: str
     records: bytes | None
-    junit: str | None
     down: Cause | None = None  # a dependency the watch saw go down
     asked: tuple[str, ...] = ()  # the node ids it was asked to run (a re-run)
+    sessions: int = 1  # the sessions that wrote the records (a tier run in parts: one each)
 
     @functools.cached_property
     def evidence(self) -> evidence.Evidence:
-        return evidence.parse(self.records)
+        return evidence.parse(self.records, self.sessions)
 
     def ending(self) -> verdict.Ending:
         return verdict.Ending(exit_code=self.exit_code, duration_s=self.duration_s, oom_killed=self.state.oom_killed,
@@ -283,6 +286,7 @@ def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, 
     extra = {"BED_WAIT_FOR": ",".join(wait_for), "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)} if wait_for else {}
     if part is not None:
         extra |= _share(part, ctx)
+    extra[contract.SESSION] = token
     spec = dataclasses.replace(spec, env={**spec.env, **extra})
     session: sessions.Session
     if warm_runner is None:
@@ -311,11 +315,9 @@ def finish(started: Started, console: Console, watch: Sequence[Service] = ()) ->
             console.step(f"{started.label} ran out of its {limit:.0f} s budget; stopping it")
             session.stop()
     started.follower.join(timeout=5)
-    junit = session.read(paths.junit)
     return TierRun(started.tier.name, started.label, exit_code, session.state(),
                    started.ctx.clock() - started.at, session.tail(LOG_TAIL),
-                   session.read(paths.records), junit.decode("utf-8", "replace") if junit else None,
-                   watcher.down, started.asked)
+                   session.read(paths.records), watcher.down, started.asked)
 
 
 def joined(runs: Sequence[TierRun]) -> TierRun:
@@ -326,7 +328,7 @@ def joined(runs: Sequence[TierRun]) -> TierRun:
     odd = next((r.state for r in runs if r.state.status != "exited" or r.state.oom_killed), None)
     return TierRun(runs[0].tier, runs[0].check, code, odd or State("exited", code), max(r.duration_s for r in runs),
                    "\n".join(r.log_tail for r in runs if r.log_tail), parts.join_records([r.records for r in runs]),
-                   parts.join_junit([r.junit for r in runs]), next((r.down for r in runs if r.down), None))
+                   next((r.down for r in runs if r.down), None), sessions=len(runs))
 
 
 def run(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, *, select: Sequence[str] = (),

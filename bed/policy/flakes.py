@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..pipeline.evidence import Evidence
+from ..model.evidence import Evidence
 
 
 def flaky(asked: Iterable[str], rerun: Evidence | None) -> frozenset[str]:

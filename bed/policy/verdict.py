@@ -10,13 +10,16 @@ gate when STRICT or READINESS_EXPECT requires the check.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable
 
-from ..pipeline.evidence import Evidence
+from ..model.evidence import CollectSkip, Evidence
 from ..report.results import Cause, CheckResult, Status
 
 PYTEST_EXIT = {2: "was interrupted (exit 2)", 3: "hit an internal error (exit 3)",
                4: "refused its arguments (exit 4)"}
+# pytest's last line ("==== 1 passed in 0.02s ===="): the session ran, whatever the records say.
+_SUMMARY = re.compile(r"=+ .*\b(passed|failed|error|errors|skipped|no tests ran)\b.* in [\d.]+s.* =+$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +60,24 @@ class Case:
     def gating(self) -> tuple[str, ...]:
         return tuple(n for n in self.evidence.failed if n not in self.flaky and n not in self.quarantined)
 
+    @property
+    def module_skips(self) -> tuple[CollectSkip, ...]:
+        return module_skips(self.evidence, self.rules.tier, suite=self.rules.suite)
+
+    @property
+    def skips(self) -> tuple[tuple[str, str, str], ...]:
+        """(node id, location, why) of every skip: the tests', then the modules' skipped at import."""
+        ev = self.evidence
+        return (*((n, ev.tests[n].location, why) for n, why in ev.skipped),
+                *((s.nodeid, s.location, f"skipped at import: {s.message}") for s in self.module_skips))
+
+
+def module_skips(evidence: Evidence, tier: str, *, suite: bool) -> tuple[CollectSkip, ...]:
+    """Modules skipped at import that belong to the tier: in bed's own tiers every one (a tier is
+    a folder); in a project's suite those whose source names the tier's marker."""
+    skips = evidence.collect_skips
+    return skips if not suite else tuple(s for s in skips if tier in s.tiers)
+
 
 def required(tier: str, needs: Iterable[str], *, strict: bool, expect: Iterable[str]) -> bool:
     """STRICT, or READINESS_EXPECT names the tier or a service it needs: not passing fails the gate."""
@@ -68,7 +89,8 @@ def judge(case: Case) -> CheckResult:
     ev = case.evidence
     base = CheckResult(
         name=case.rules.check, tier=case.rules.tier, status=Status.PASSED, duration_s=round(case.ending.duration_s, 2),
-        tests=len(ev.tests), failures=len(ev.failed), skipped=len(ev.skipped), required=case.rules.required,
+        tests=len(ev.tests) + len(case.module_skips), failures=len(ev.failed), skipped=len(case.skips),
+        required=case.rules.required,
         flaky=tuple(n for n in ev.failed if n in case.flaky),
         quarantined=tuple(n for n in ev.failed if n in case.quarantined and n not in case.flaky),
         outcomes={n: "flaky" if n in case.flaky else t.outcome for n, t in ev.tests.items()},
@@ -78,6 +100,18 @@ def judge(case: Case) -> CheckResult:
         if found is not None:
             return found
     return _passed(case, base)
+
+
+def health(case: Case) -> CheckResult | None:
+    """Only whether the session itself held up (it started, finished, agreed with itself, collected
+    without errors): for a session that runs no test, such as the census's ``--collect-only``."""
+    base = CheckResult(name=case.rules.check, tier=case.rules.tier, status=Status.PASSED,
+                       duration_s=round(case.ending.duration_s, 2), required=case.rules.required)
+    for rule in RULES[: RULES.index(_failures)]:
+        found = rule(case, base)
+        if found is not None:
+            return found
+    return None
 
 
 def _went_down(case: Case, base: CheckResult) -> CheckResult | None:
@@ -104,9 +138,13 @@ def _oom(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _never_started(case: Case, base: CheckResult) -> CheckResult | None:
-    if case.evidence.started:
+    if case.evidence.started or case.evidence.lost:
         return None
     last = _last_line(case.ending.log_tail)
+    if _SUMMARY.search(last):
+        why = f"bed's records of this session are gone, yet pytest's output says it ran ({last}): " \
+              "did a test remove them?"
+        return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
     if case.ending.exit_code == 4:
         why = f"pytest refused its arguments (exit 4): {last}"
         return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
@@ -115,13 +153,29 @@ def _never_started(case: Case, base: CheckResult) -> CheckResult | None:
     return _error(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
 
 
+def _contradicts(case: Case, base: CheckResult) -> CheckResult | None:
+    """Records that contradict each other, or that were lost mid-session: nothing in them can be trusted."""
+    ev = case.evidence
+    what = ev.lost or (ev.conflicts[0] if ev.conflicts else "")
+    if not what:
+        return None
+    more = f" (and {len(ev.conflicts) - 1} more)" if len(ev.conflicts) > 1 else ""
+    why = f"the records contradict themselves: {what}{more}"
+    return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+
+
 def _unfinished(case: Case, base: CheckResult) -> CheckResult | None:
     ev = case.evidence
     if ev.finished:
         return None
     inside = next((n for n, t in ev.tests.items() if t.outcome == "incomplete"), None)
+    earlier = next((n for n in ev.failed if n != inside), None)
     why = (f"the pytest session never finished (the runner exited {case.ending.exit_code}): "
            + (f"the process ended inside {inside}" if inside else "it ended between tests (os._exit, a signal?)"))
+    if inside is None and earlier is not None:  # the failed test is the first thing to read
+        first = ev.tests[earlier]
+        return _failed(base, f"{why}; before that, {earlier} failed",
+                       Cause(earlier, first.location, first.message or first.outcome, case.ending.log_tail))
     location = ev.tests[inside].location if inside else ""
     return _failed(base, why, Cause(inside or case.rules.check, location, why, case.ending.log_tail))
 
@@ -131,6 +185,8 @@ def _disagrees(case: Case, base: CheckResult) -> CheckResult | None:
     why = ""
     if ev.problems:
         why = f"the records hold {len(ev.problems)} line(s) bed's plugin did not write ({ev.problems[0]})"
+    elif ev.exitstatus != case.ending.exit_code and ev.hook_error:
+        why = f"{ev.hook_error} (pytest's exit {ev.exitstatus}, the runner's {case.ending.exit_code})"
     elif ev.exitstatus != case.ending.exit_code:
         why = f"pytest finished with exit {ev.exitstatus}, but the runner exited {case.ending.exit_code}"
     elif ev.exitstatus == 0 and ev.failed:
@@ -171,7 +227,7 @@ def _failures(case: Case, base: CheckResult) -> CheckResult | None:
 
 def _empty(case: Case, base: CheckResult) -> CheckResult | None:
     ev, sel = case.evidence, case.evidence.selection
-    if ev.tests:
+    if ev.tests or case.module_skips:
         return None
     if sel is not None and sel.selected > 0:
         why = f"{sel.selected} test(s) were selected, yet none ran"
@@ -190,25 +246,25 @@ def _empty(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _hermetic_skip(case: Case, base: CheckResult) -> CheckResult | None:
-    skips = case.evidence.skipped
+    skips = case.skips
     if not case.rules.hermetic or not skips:
         return None
-    nodeid, why = skips[0]
-    location = case.evidence.tests[nodeid].location
+    nodeid, location, why = skips[0]
     return _failed(base, f"the {case.rules.tier} tier may not skip",
                    Cause(nodeid, location, f"skipped in a hermetic tier: {why}"))
 
 
 def _all_skipped(case: Case, base: CheckResult) -> CheckResult | None:
-    ev = case.evidence
-    if not ev.tests or len(ev.skipped) != len(ev.tests):
+    ev, skips = case.evidence, case.skips
+    if not skips or len(ev.skipped) != len(ev.tests):
         return None
-    reasons = sorted({why for _, why in ev.skipped})
-    return _not_run(case, base, ev.skipped[0][0], "; ".join(reasons)[:500])
+    reasons = sorted({why for _, _, why in skips})
+    return _not_run(case, base, skips[0][0], "; ".join(reasons)[:500])
 
 
 RULES: tuple[Callable[[Case, CheckResult], CheckResult | None], ...] = (
-    _went_down, _over_budget, _oom, _never_started, _unfinished, _disagrees, _collection_errors, _pytest_error,
+    _went_down, _over_budget, _oom, _never_started, _contradicts, _unfinished, _disagrees, _collection_errors,
+    _pytest_error,
     _failures, _empty, _hermetic_skip, _all_skipped,
 )
 

@@ -1,58 +1,113 @@
-"""JUnit per check, for CI tools. It is an output only: ids and outcomes come from bed's records.
+"""JUnit per check, for CI tools, written from bed's own records (never from pytest's JUnit file,
+which crashes on a folder whose name is not UTF-8 and can disagree with what bed judged).
 
-The runner's own JUnit (pytest's, with tracebacks) is kept when it tells the truth. When the
-check failed for a reason pytest's file does not show (the session never finished, the evidence
-disagreed, a budget ran out), a ``bed::verdict`` case with the cause is added, so a CI tool that
-reads only JUnit cannot show green for a run bed judged NOT READY.
+One ``testcase`` per test (pytest's node id split into classname and name, its file and line,
+its outcome with message, report and captured output, its ``record_property`` pairs), one per
+module skipped at import, and a ``bed::verdict`` case with the cause whenever the check failed
+for a reason no test case shows (the session never finished, the records disagree, a budget ran
+out), so a CI tool that reads only JUnit can never show green for a run bed judged NOT READY.
+Every text is made XML 1.0-safe first: ANSI escapes go, other control characters become ``\\xNN``.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
-import xml.sax.saxutils as saxutils
+from collections.abc import Sequence
 
+from ..model.evidence import CollectSkip, TestOutcome
 from .results import CheckResult, Status
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+# Characters XML 1.0 cannot hold at all: C0 controls but tab, newline and return; surrogates; FFFE/FFFF.
+_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+FAILED = {"failed": "failure", "incomplete": "failure", "error": "error"}
 
-def for_check(check: CheckResult, runner_junit: str | None) -> str:
-    if runner_junit is None:
-        return synthetic(check)
-    try:
-        root = ET.fromstring(runner_junit)  # noqa: S314 - pytest output from bed's runner; expat bounds entity expansion
-    except ET.ParseError:
-        return synthetic(check, note="the runner's JUnit was not XML; bed wrote this one instead")
-    failed = check.status in (Status.FAILED, Status.ERROR)
-    shows_failure = any(case.find("failure") is not None or case.find("error") is not None
-                        for case in root.iter("testcase"))
-    if not failed or shows_failure:
-        return runner_junit
-    suite = root if root.tag == "testsuite" else next(root.iter("testsuite"), None)
-    if suite is None:
-        return synthetic(check)
-    case = ET.SubElement(suite, "testcase", classname="bed", name="verdict", time="0")
-    cause = check.cause.message if check.cause else check.reason
-    failure = ET.SubElement(case, "failure", message=cause or check.status.value)
-    failure.text = check.cause.log_tail if check.cause else ""
-    suite.set("failures", str(int(suite.get("failures", "0") or 0) + 1))
-    suite.set("tests", str(int(suite.get("tests", "0") or 0) + 1))
+
+def clean(text: str) -> str:
+    """Text an XML 1.0 document can hold: ANSI escapes removed, other forbidden characters shown."""
+    return _INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        _ANSI.sub("", text))
+
+
+def for_check(check: CheckResult, tests: Sequence[TestOutcome] = (),
+              module_skips: Sequence[CollectSkip] = ()) -> str:
+    root = ET.Element("testsuites")
+    suite = ET.SubElement(root, "testsuite", name=clean(check.name), time=f"{check.duration_s:.3f}")
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for test in tests:
+        _case(suite, _as_judged(test, check), counts)
+    for skip in module_skips:
+        case = _element(suite, skip.nodeid, skip.location, 0.0, counts)
+        ET.SubElement(case, "skipped", message=clean(f"skipped at import: {skip.message}"))
+        counts["skipped"] += 1
+    failing = counts["failures"] + counts["errors"] > 0
+    if check.status in (Status.FAILED, Status.ERROR) and not failing:
+        case = ET.SubElement(suite, "testcase", classname="bed", name="verdict", time="0")
+        message = check.cause.message if check.cause else check.reason or check.status.value
+        failure = ET.SubElement(case, "failure", message=clean(message))
+        failure.text = clean(check.cause.log_tail if check.cause else "")
+        counts["tests"] += 1
+        counts["failures"] += 1
+    elif check.status is Status.SKIPPED and not tests and not module_skips:
+        case = ET.SubElement(suite, "testcase", classname="bed", name=clean(check.name), time="0")
+        ET.SubElement(case, "skipped", message=clean(check.reason or "skipped"))
+        counts["tests"] += 1
+        counts["skipped"] += 1
+    elif check.status is Status.PASSED and not tests and not module_skips:
+        ET.SubElement(suite, "testcase", classname="bed", name=clean(check.name), time="0")
+        counts["tests"] += 1
+    for key, value in counts.items():
+        suite.set(key, str(value))
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def synthetic(check: CheckResult, note: str = "") -> str:
-    """A JUnit document for a check whose runner left none (skipped, or errored before)."""
-    name = saxutils.quoteattr(check.name)
-    reason = saxutils.quoteattr(check.reason or check.status.value)
-    if check.status is Status.SKIPPED:
-        body, failures, skipped = f"<skipped message={reason}/>", 0, 1
-    elif check.status is Status.PASSED:
-        body, failures, skipped = "", 0, 0
-    else:
-        message = saxutils.quoteattr(check.cause.message if check.cause else check.reason)
-        detail = saxutils.escape("\n".join(x for x in (note, check.cause.log_tail if check.cause else "") if x))
-        body, failures, skipped = f"<failure message={message}>{detail}</failure>", 1, 0
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        f'<testsuites><testsuite name={name} tests="1" failures="{failures}" errors="0" skipped="{skipped}" '
-        f'time="{check.duration_s}"><testcase classname="bed" name={name} time="{check.duration_s}">'
-        f"{body}</testcase></testsuite></testsuites>\n"
-    )
+def _as_judged(test: TestOutcome, check: CheckResult) -> TestOutcome:
+    """A flaky test passed on its re-run, and a quarantined failure does not gate: JUnit says so, so a
+    READY run never shows a red case."""
+    if test.nodeid in check.flaky:
+        return TestOutcome(test.nodeid, "passed", test.location, "", test.duration_s,
+                           properties=(*test.properties, ("bed", f"flaky: {test.message}"[:500])))
+    if test.nodeid in check.quarantined:
+        return TestOutcome(test.nodeid, "skipped", test.location, f"quarantined, does not gate: {test.message}",
+                           test.duration_s, properties=test.properties)
+    return test
+
+
+def _case(suite: ET.Element, test: TestOutcome, counts: dict[str, int]) -> None:
+    case = _element(suite, test.nodeid, test.location, test.duration_s, counts)
+    if test.properties:
+        props = ET.SubElement(case, "properties")
+        for name, value in test.properties:
+            ET.SubElement(props, "property", name=clean(name), value=clean(value))
+    tag = FAILED.get(test.outcome)
+    if tag is not None:
+        counts["failures" if tag == "failure" else "errors"] += 1
+        element = ET.SubElement(case, tag, message=clean(test.message or test.outcome))
+        element.text = clean(test.longrepr or test.message)
+        if test.output:
+            out = ET.SubElement(case, "system-out")
+            out.text = clean("\n".join(f"--- {name} ---\n{text}" for name, text in test.output))
+    elif test.outcome == "skipped":
+        counts["skipped"] += 1
+        ET.SubElement(case, "skipped", message=clean(test.message))
+
+
+def _element(suite: ET.Element, nodeid: str, location: str, duration: float, counts: dict[str, int]) -> ET.Element:
+    counts["tests"] += 1
+    classname, name = split(nodeid)
+    file, _, line = location.rpartition(":")
+    attributes = {"classname": clean(classname), "name": clean(name), "time": f"{duration:.3f}"}
+    if file and line.isdigit():
+        attributes |= {"file": clean(file), "line": line}
+    return ET.SubElement(suite, "testcase", attributes)
+
+
+def split(nodeid: str) -> tuple[str, str]:
+    """pytest's node id as JUnit's (classname, name): ``a/test_b.py::TestC::test_d[x]`` ->
+    (``a.test_b.TestC``, ``test_d[x]``), the way pytest's own JUnit writer names them."""
+    path, *rest = nodeid.split("::")
+    module = path.removesuffix(".py").replace("/", ".")
+    if not rest:
+        return module, path.rsplit("/", 1)[-1]
+    return ".".join([module, *rest[:-1]]), rest[-1]

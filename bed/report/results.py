@@ -89,6 +89,7 @@ class RunResult:
     quarantine: tuple[dict[str, Any], ...] = ()  # the tests in quarantine after this run
     gateway: dict[str, Any] = dataclasses.field(default_factory=dict)  # the gateway under test (kind, value, ...)
     reused_from: str = ""  # `bed run --reuse`: the run id of the stack kept by `bed up`
+    census: dict[str, Any] = dataclasses.field(default_factory=dict)  # every collected test's fate, counted
 
     @property
     def verdict(self) -> str:
@@ -129,6 +130,7 @@ class RunResult:
             "quarantine": list(self.quarantine),
             "gateway": dict(self.gateway),
             "reused_from": self.reused_from,
+            **({"census": dict(self.census)} if self.census else {}),
         }
 
     @classmethod
@@ -140,5 +142,5 @@ class RunResult:
             expect=tuple(data.get("expect", ())), notes=tuple(data.get("notes", ())),
             started_at=data.get("started_at", ""), repro=data.get("repro", {}),
             quarantine=tuple(data.get("quarantine", ())), gateway=dict(data.get("gateway", {})),
-            reused_from=data.get("reused_from", ""),
+            reused_from=data.get("reused_from", ""), census=dict(data.get("census") or {}),
         )

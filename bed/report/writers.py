@@ -57,6 +57,10 @@ def project_ready_md(result: RunResult) -> str:
         f"- shim from the host: `{result.bases.get('host', '')}`",
         f"- gateway under test: {result.gateway.get('describe', result.versions.get('litellm', '?'))}",
     ]
+    if result.census:
+        c = result.census
+        fates = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in c["fates"].items())
+        out.append(f"- census: **{c['collected']} collected, {c['accounted']} accounted for** ({fates})")
     if result.reused_from:
         out.append(f"- ran on the stack kept by `bed up` (run `{result.reused_from}`), reset first")
     if result.expect:
@@ -86,6 +90,7 @@ def project_ready_md(result: RunResult) -> str:
                 f"{q['since']} |" for q in result.quarantine]
         failing = [(c.name, n) for c in result.checks for n in c.quarantined]
         out += [f"- failed this run, not gating: `{n}` ({name})" for name, n in failing]
+    out += _census_lists(result)
     skips = [c for c in result.checks if c.status is Status.SKIPPED]
     if skips:
         out += ["", "## Skipped (with reasons)", ""] + [f"- **{c.name}**: {c.reason}" for c in skips]
@@ -97,6 +102,20 @@ def project_ready_md(result: RunResult) -> str:
         out.append(f"| {name} | `{image['tag']}` | `{str(image['id'])[7:19]}` | {image['size_mb']} |")
     out += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in result.versions.items()]
     return "\n".join(out) + "\n"
+
+
+def _census_lists(result: RunResult) -> list[str]:
+    """The tests the census could not account for, and those no tier runs."""
+    out: list[str] = []
+    lost, loose = result.census.get("unaccounted") or [], result.census.get("unmarked") or []
+    if lost:
+        out += ["", "## Unaccounted for (collected, yet bed cannot say what became of them)", ""]
+        out += [f"- `{nodeid}`: {why}" for nodeid, why in lost]
+    if loose:
+        out += ["", "## No tier runs these (no tier marker; the deploy gate fails on them)", ""]
+        out += [f"- `{nodeid}`" + (f" (unknown marker: {', '.join(unknown)})" if unknown else "")
+                for nodeid, unknown in loose]
+    return out
 
 
 def _only(result: RunResult, check: CheckResult) -> RunResult:

@@ -1,75 +1,73 @@
-"""bed's pytest plugin: what ran and how it ended, straight from pytest's own hooks.
+"""bed's pytest plugin: what was collected, what ran and how it ended, from pytest's own hooks.
 
-Loaded in the runner with ``-p bed_records``; it needs only the standard library and pytest.
-With ``BED_RECORDS=<file>`` set, it appends one JSON object per line:
+Loaded in the runner with ``-p bed_records``; it needs only the standard library, pytest and
+``bed_contract`` (the record format and the variables). With ``BED_RECORDS=<file>`` set it
+appends one record per line (``bed_contract`` documents the envelope: sid, pid, seq, worker):
 
-    {"kind": "start", "pytest": "9.2.0", "rootdir": "/bed/tiers", "tier": "nd"}
-    {"kind": "collect_error", "nodeid": "pkg/test_x.py", "location": "pkg/test_x.py:3", "message": "..."}
-    {"kind": "selection", "worker": null, "collected": 12, "tier_marked": null, "unmarked": [...],
-     "deselected": {"options": 0, "tier": 0, "select": 0, "shard": 6}, "missing": [], "selected": 6}
-    {"kind": "test", "nodeid": "...", "phase": "call", "outcome": "failed", "duration": 0.01,
-     "location": "nd/test_a.py:12", "message": "AssertionError: ...", "xfail": false}
-    {"kind": "finish", "exitstatus": 1}
+    start          the session began: pytest's and Python's versions, the rootdir, the tier
+    collected      every item pytest's collectors produced, before any selection, with its tier
+                   markers and the markers nobody registered: the census bed accounts against
+    collect_error  a file or package that could not be collected (where, and the error)
+    collect_skip   a module or package skipped while collecting (``importorskip`` at import), with
+                   the tier markers its source names, so a hermetic tier counts it as a skip
+    selection      what was selected, and each deselected node id with the reason (options: -k,
+                   -m, --deselect; tier; select: a re-run's exact ids; shard)
+    test           one phase of one test: outcome, duration, file:line, message; a failure's
+                   report and captured output (bounded); the test's user properties
+    finish         pytest's exit status, written after every other sessionfinish hook ran, with
+                   the error of one that raised
 
-Node ids are pytest's own (bed never rebuilds them from another format). Without the last
-record the session did not finish: bed treats that as a crash, whatever else was written.
+Node ids are pytest's own (bed never rebuilds them from another format). Without a finish record
+the session did not finish: bed treats that as a crash, whatever else was written.
 
-It also chooses what runs, in this order: a project's own suite runs only the tests marked
-for the tier (``BED_TIER_MARKER``); a re-run runs exactly the node ids listed in the JSON file
-``BED_SELECT``; a shard keeps its part (``BED_SHARD=I/N``, balanced by ``BED_DURATIONS``).
+It also chooses what runs, after pytest's own -k/-m: a project's own suite runs only the tests
+marked for the tier (BED_TIER_MARKER); a re-run runs exactly the node ids listed in BED_SELECT;
+a shard keeps its share (BED_SHARD=I/N, balanced by BED_DURATIONS).
 """
 
 from __future__ import annotations
 
+import ast
 import gc
 import json
 import os
 import platform
 import re
 import time
+import uuid
+from collections.abc import Generator
 from typing import Any
 
+import bed_contract as contract  # type: ignore[import-not-found]  # beside this module on PYTHONPATH
 import pytest
 
-TIER_MARKERS = {
-    "deterministic": "a hermetic readiness test: no network, no skips (bed's deterministic tier)",
-    "nd": "a readiness test through the proxy and the shim (bed's ND tier)",
-    "release": "a live-provider readiness test, opt-in with LIVE_PROVIDERS=1 (bed's release tier)",
-    "agents": "a readiness test that drives a real agent client through the gateway (bed's agent tier)",
-}
-OTHER_MARKERS = {
-    "needs_shim": "talks to the mini-agent shim on the bed network",
-    "needs_proxy": "talks to the LiteLLM proxy on the bed network",
-    "needs_bed_shim": "needs the bed shim's faults, scripts or journal (skipped loudly against your own agent)",
-}
+TIER_MARKERS = contract.TIER_MARKERS
+OTHER_MARKERS = contract.OTHER_MARKERS
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)|^\s*([^\s:"]+\.py):(\d+)', re.MULTILINE)
 
 
 class _Recorder:
     def __init__(self, config: pytest.Config, path: str) -> None:
         self.config = config
-        self.path = path
         self.worker = getattr(config, "workerinput", {}).get("workerid")
-        self.collected = 0
+        self.out = contract.Writer(path, self.worker)
+        self.census: list[dict[str, Any]] = []
+        self.registered: set[str] | None = None
+        self.deselected: dict[str, str] = {}  # node id -> why
+        self.missing: list[str] = []
         self.unmarked: list[str] = []
         self.tier_marked: int | None = None
-        self.deselected_total = 0
-        self.ours = {"tier": 0, "select": 0, "shard": 0}
-        self.missing: list[str] = []
-
-    def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, default=str) + "\n"
-        # One append per record, flushed at once: a runner killed mid-session keeps what it wrote.
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8", "replace"))
-        finally:
-            os.close(fd)
 
     @property
     def controller(self) -> bool:
         """The process that sees every test's outcome (not an xdist worker)."""
         return self.worker is None
+
+    def known_markers(self) -> set[str]:
+        if self.registered is None:
+            lines = self.config.getini("markers")
+            self.registered = {re.split(r"[:(]", str(line), maxsplit=1)[0].strip() for line in lines}
+        return self.registered
 
 
 _recorder: _Recorder | None = None
@@ -79,9 +77,11 @@ def pytest_configure(config: pytest.Config) -> None:
     global _recorder
     for name, text in {**TIER_MARKERS, **OTHER_MARKERS}.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    path = os.environ.get("BED_RECORDS")
+    path = os.environ.get(contract.RECORDS)
     if path:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        if not hasattr(config, "workerinput"):  # xdist's workers inherit it: one session, one id
+            os.environ.setdefault(contract.SESSION, uuid.uuid4().hex[:12])
     _recorder = _Recorder(config, path) if path else None
     if _recorder is not None:
         config.pluginmanager.register(_LateSelection(), "bed_records_late")
@@ -89,31 +89,48 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if _recorder is not None and _recorder.controller:
-        _recorder.write({"kind": "start", "pytest": pytest.__version__, "python": platform.python_version(),
-                         "rootdir": str(session.config.rootpath), "tier": os.environ.get("BED_TIER", ""),
-                         "time": time.time()})
+        _recorder.out.write(contract.START, pytest=pytest.__version__, python=platform.python_version(),
+                            rootdir=str(session.config.rootpath), tier=os.environ.get(contract.TIER, ""),
+                            args=[str(a) for a in session.config.invocation_params.args], time=time.time())
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Every item as the collectors make it, before any hook can reorder or drop it."""
+    if _recorder is None:
+        return
+    names = [m.name for m in item.iter_markers()]
+    known = _recorder.known_markers()
+    _recorder.census.append({"nodeid": item.nodeid, "tiers": sorted({n for n in names if n in TIER_MARKERS}),
+                             "unknown": sorted({n for n in names if n not in known})})
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if _recorder is None or not report.failed or not _recorder.controller:
+    if _recorder is None or report.passed:
         return
     text = report.longreprtext
-    _recorder.write({"kind": "collect_error", "nodeid": report.nodeid,
-                     "location": _location_in_text(text, report.nodeid), "message": _error_message(text)})
+    if report.failed:
+        _recorder.out.write(contract.COLLECT_ERROR, nodeid=report.nodeid,
+                            location=_location_in_text(text, report.nodeid), message=_error_message(text))
+        return
+    longrepr = report.longrepr
+    where, why = (f"{longrepr[0]}:{longrepr[1]}", str(longrepr[2])) if isinstance(longrepr, tuple) else ("", text)
+    _recorder.out.write(contract.COLLECT_SKIP, nodeid=report.nodeid, location=_relative(where),
+                        message=why.removeprefix("Skipped: ")[: contract.TEXT_LIMIT],
+                        tiers=_tiers_named_in(report.nodeid, _recorder.config))
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
     if _recorder is not None:
-        _recorder.deselected_total += len(items)
+        for item in items:
+            _recorder.deselected.setdefault(item.nodeid, "options")  # bed's own reasons are set first
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Before any selection: how many were collected, and which carry no tier marker."""
+    """Before any selection: which tests carry no tier marker, and how many carry this tier's."""
     if _recorder is None:
         return
-    _recorder.collected = len(items)
-    tier = os.environ.get("BED_TIER_MARKER")
+    tier = os.environ.get(contract.TIER_MARKER)
     if tier:
         _recorder.unmarked = [i.nodeid for i in items if not any(i.get_closest_marker(m) for m in TIER_MARKERS)]
         _recorder.tier_marked = sum(1 for i in items if i.get_closest_marker(tier))
@@ -123,19 +140,20 @@ def _keep(config: pytest.Config, items: list[pytest.Item], wanted: set[str], rea
     dropped = [i for i in items if i.nodeid not in wanted]
     if dropped:
         assert _recorder is not None
-        _recorder.ours[reason] += len(dropped)
+        for item in dropped:
+            _recorder.deselected[item.nodeid] = reason
         config.hook.pytest_deselected(items=dropped)
     items[:] = [i for i in items if i.nodeid in wanted]
 
 
 def _select_tier(config: pytest.Config, items: list[pytest.Item]) -> None:
-    tier = os.environ.get("BED_TIER_MARKER")
+    tier = os.environ.get(contract.TIER_MARKER)
     if tier:
         _keep(config, items, {i.nodeid for i in items if i.get_closest_marker(tier)}, "tier")
 
 
 def _select_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
-    path = os.environ.get("BED_SELECT")
+    path = os.environ.get(contract.SELECT)
     if not path:
         return
     with open(path, encoding="utf-8") as handle:
@@ -146,13 +164,13 @@ def _select_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 
 def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
-    spec = os.environ.get("BED_SHARD")
+    spec = os.environ.get(contract.SHARD)
     if not spec:
         return
     import bed_shards  # type: ignore[import-not-found]  # a sibling module on the runner's PYTHONPATH
 
     index, total = bed_shards.parse(spec)
-    durations = json.loads(os.environ.get("BED_DURATIONS") or "{}")
+    durations = json.loads(os.environ.get(contract.DURATIONS) or "{}")
     _keep(config, items, set(bed_shards.partition([i.nodeid for i in items], total, durations)[index - 1]), "shard")
 
 
@@ -164,12 +182,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _wait_for_services()
     if _recorder is None:
         return
-    _recorder.write({
-        "kind": "selection", "worker": _recorder.worker, "collected": _recorder.collected,
-        "tier_marked": _recorder.tier_marked, "unmarked": _recorder.unmarked[:200],
-        "deselected": {"options": _recorder.deselected_total - sum(_recorder.ours.values()), **_recorder.ours},
-        "missing": _recorder.missing, "selected": len(session.items),
-    })
+    rec = _recorder
+    rec.out.write(contract.COLLECTED, items=rec.census)
+    selected = [i.nodeid for i in session.items]
+    by_reason = {why: sorted(n for n, r in rec.deselected.items() if r == why) for why in contract.DESELECTED_BY}
+    rec.out.write(contract.SELECTION, collected=len(rec.census), tier_marked=rec.tier_marked,
+                  unmarked=rec.unmarked[:200], deselected={k: len(v) for k, v in by_reason.items()},
+                  deselected_ids=by_reason, missing=rec.missing, selected=len(selected), selected_ids=selected)
 
 
 def _wait_for_services() -> None:
@@ -179,8 +198,8 @@ def _wait_for_services() -> None:
     import urllib.error
     import urllib.request
 
-    urls = [u for u in os.environ.get("BED_WAIT_FOR", "").split(",") if u]
-    deadline = time.monotonic() + float(os.environ.get("BED_WAIT_BUDGET", "120"))
+    urls = [u for u in os.environ.get(contract.WAIT_FOR, "").split(",") if u]
+    deadline = time.monotonic() + float(os.environ.get(contract.WAIT_BUDGET, "120"))
     for url in urls:
         while time.monotonic() < deadline:
             try:
@@ -195,17 +214,34 @@ def _wait_for_services() -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if _recorder is None or not _recorder.controller:
         return
-    _recorder.write({
-        "kind": "test", "nodeid": report.nodeid, "phase": report.when, "outcome": report.outcome,
+    fields: dict[str, Any] = {
+        "nodeid": report.nodeid, "phase": report.when, "outcome": report.outcome,
         "duration": round(report.duration, 4), "location": _test_location(report),
         "message": _report_message(report), "xfail": hasattr(report, "wasxfail"),
-    })
+    }
+    if report.failed:
+        fields["longrepr"] = report.longreprtext[-contract.LONG_LIMIT:]
+        fields["output"] = {name: text[-contract.LONG_LIMIT:] for name, text in report.sections if text}
+    if report.user_properties:
+        fields["properties"] = [[str(k), str(v)] for k, v in report.user_properties]
+    _recorder.out.write(contract.TEST, **fields)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
+    """The finish record comes after every other sessionfinish hook, also when one raised."""
+    try:
+        yield
+    except BaseException as exc:
+        _finish(int(exitstatus), f"a pytest_sessionfinish hook raised {type(exc).__name__}: {exc}")
+        raise
+    _finish(int(exitstatus), "")
+
+
+def _finish(exitstatus: int, hook_error: str) -> None:
     if _recorder is not None and _recorder.controller:
-        _recorder.write({"kind": "finish", "exitstatus": int(exitstatus), "time": time.time()})
+        _recorder.out.write(contract.FINISH, exitstatus=exitstatus, hook_error=hook_error[: contract.TEXT_LIMIT],
+                            time=time.time())
 
 
 # A plugin has one implementation per hook; the selection that must come after pytest's own
@@ -218,6 +254,25 @@ class _LateSelection:
         _select_tier(config, items)
         _select_ids(config, items)
         _select_shard(config, items)
+
+
+def _tiers_named_in(nodeid: str, config: pytest.Config) -> list[str]:
+    """The tier markers a module's source names (``pytest.mark.deterministic``): a module skipped at
+    import never became items, so its markers can only be read from its text."""
+    path = config.rootpath / nodeid.split("::")[0]
+    try:
+        tree = ast.parse(path.read_bytes()) if path.is_file() and path.suffix == ".py" else None
+    except (OSError, SyntaxError, ValueError):
+        return []
+    if tree is None:
+        return []
+    names = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return sorted(names & set(TIER_MARKERS))
+
+
+def _relative(where: str) -> str:
+    root = str(_recorder.config.rootpath) + os.sep if _recorder is not None else ""
+    return where.removeprefix(root)
 
 
 def _test_location(report: pytest.TestReport) -> str:
@@ -238,11 +293,11 @@ def _report_message(report: pytest.TestReport) -> str:
         return ""
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
-        return str(longrepr[2]).removeprefix("Skipped: ")[:500]
+        return str(longrepr[2]).removeprefix("Skipped: ")[: contract.TEXT_LIMIT]
     crash: Any = getattr(longrepr, "reprcrash", None)
     message = str(getattr(crash, "message", "") or "")
     if message:
-        return " | ".join(ln.strip() for ln in message.splitlines() if ln.strip())[:500]
+        return " | ".join(ln.strip() for ln in message.splitlines() if ln.strip())[: contract.TEXT_LIMIT]
     return _error_message(report.longreprtext)
 
 
@@ -250,7 +305,7 @@ def _error_message(text: str) -> str:
     """The error's own lines (pytest marks them with "E"), else the last lines."""
     errors = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("E ")]
     lines = errors or [ln.strip() for ln in text.splitlines() if ln.strip()][-3:]
-    return " | ".join(lines[-4:])[:500]
+    return " | ".join(lines[-4:])[: contract.TEXT_LIMIT]
 
 
 def _location_in_text(text: str, nodeid: str) -> str:
@@ -269,4 +324,3 @@ def _location_in_text(text: str, nodeid: str) -> str:
 def _same_file(path: str, file: str) -> bool:
     path, file = path.replace("\\", "/"), file.replace("\\", "/")
     return bool(file) and (path == file or path.endswith("/" + file))
-

@@ -40,7 +40,7 @@ KINDS = {k.key: k for k in (
 
 def kind_of(tier: str, *, live: bool) -> str | None:
     """The warm runner a tier's session runs in; None: a fresh runner (live release smokes)."""
-    if tier == "deterministic" or (tier == "release" and not live):
+    if tier in ("deterministic", "census") or (tier == "release" and not live):
         return "hermetic"
     return {"nd": "served", "agents": "agents"}.get(tier)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bed.engine.fake import FakeEngine, Program
@@ -13,18 +14,40 @@ from bed.pipeline import tiers
 
 def raw_records(*tests: tuple[str, str], exitstatus: int | None = 0, start: bool = True,
                 selection: dict[str, Any] | None = None, collect_errors: tuple[str, ...] = (),
-                extra: str = "") -> bytes:
-    """Records as bed's plugin writes them: (nodeid, outcome) per test."""
+                extra: str = "", census: list[str] | None = None, sid: str = "s1", pid: int = 100) -> bytes:
+    """Records as bed's plugin writes them: (nodeid, outcome) per test. ``census``: the collected
+    node ids (default: the tests given); [] for none."""
     lines: list[dict[str, Any]] = [{"kind": "start", "python": "3.11.2"}] if start else []
     for path in collect_errors:
         lines.append({"kind": "collect_error", "nodeid": path, "location": f"{path}:3", "message": "SyntaxError"})
+    if not collect_errors:
+        ids = [n for n, _ in tests] if census is None else census
+        lines.append({"kind": "collected", "items": [{"nodeid": n, "tiers": [], "unknown": []} for n in ids]})
     if selection is not None:
         lines.append({"kind": "selection", **selection})
     for nodeid, outcome in tests:
         lines += _phases(nodeid, outcome)
     if exitstatus is not None:
         lines.append({"kind": "finish", "exitstatus": exitstatus})
-    return ("\n".join(json.dumps(x) for x in lines) + "\n" + extra).encode()
+    return ("".join(json.dumps(x) + "\n" for x in envelope(lines, sid, pid)) + extra).encode()
+
+
+def session_records(env: Mapping[str, str], every: Sequence[str], *tests: tuple[str, str],
+                    exitstatus: int | None = 0) -> bytes:
+    """What one session (BED_SESSION) of a tier writes when it collected ``every`` test and ran
+    ``tests``, the rest being another part's share (BED_SHARD)."""
+    ran = [n for n, _ in tests]
+    others = [n for n in every if n not in ran]
+    selection = {"collected": len(every), "selected": len(ran), "selected_ids": ran,
+                 "deselected": {"shard": len(others)}, "deselected_ids": {"shard": others}}
+    return raw_records(*tests, exitstatus=exitstatus, census=list(every), selection=selection,
+                       sid=env.get("BED_SESSION", "s1"))
+
+
+def envelope(records: list[dict[str, Any]], sid: str = "s1", pid: int = 100, worker: str | None = None,
+             first: int = 1) -> list[dict[str, Any]]:
+    """The fields bed's plugin adds to every record: session, process, sequence number."""
+    return [{**r, "sid": sid, "pid": pid, "seq": i, "worker": worker} for i, r in enumerate(records, first)]
 
 
 def _phases(nodeid: str, outcome: str) -> list[dict[str, Any]]:

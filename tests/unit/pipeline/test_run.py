@@ -81,7 +81,9 @@ def test_a_green_run_is_ready_and_leaves_nothing(tmp_path: Path, engine: FakeEng
     result, out = bed_run(tmp_path, engine)
     assert result.ready
     assert statuses(result) == {"all_smokes_core": "passed", "all_smokes_nd": "passed", "agent_clients": "passed",
-                                "release_smokes": "skipped"}
+                                "release_smokes": "skipped", "census": "passed"}
+    census = next(c for c in result.checks if c.name == "census")
+    assert census.reason == f"{census.tests} collected, {census.tests} accounted for"
     assert result.verdict_line().startswith("READY (1 check skipped: release_smokes")
     assert set(result.timings) >= {"prepare", "images", "stack", "tiers", "teardown", "judge", "total"}
     report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
@@ -249,7 +251,7 @@ def test_a_runner_over_its_budget_is_an_error_with_a_cause(tmp_path: Path, engin
 
 def test_the_dev_gate_needs_no_services(tmp_path: Path, engine: FakeEngine) -> None:
     result, _ = bed_run(tmp_path, engine, gate="dev")
-    assert statuses(result) == {"all_smokes_core": "passed"}
+    assert statuses(result) == {"all_smokes_core": "passed", "census": "passed"}
     assert not any("litellm" in c for c in engine.calls)
 
 

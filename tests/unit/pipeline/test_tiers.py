@@ -37,8 +37,8 @@ def test_runner_command_is_venv_python_never_bare_pytest(tmp_path: Path) -> None
     assert cmd[:4] == ["/opt/venv/bin/python", "-m", "pytest", "nd"]
     assert cmd[4:8] == ["-p", "bed_records", "-p", "no:cacheprovider"]
     assert cmd[-2:] == ["-n", "4"]
-    assert "junit_suite_name=all_smokes_nd" in cmd
-    assert f"--junitxml={COLD.junit}" in cmd
+    # bed writes the JUnit from its records: pytest's own writer crashes on a folder whose name is not UTF-8
+    assert not any(a.startswith(("--junitxml", "--junit-xml")) for a in cmd)
 
 
 def test_workers_are_capped_at_the_engine_s_cores(tmp_path: Path) -> None:

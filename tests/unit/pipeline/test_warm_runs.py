@@ -17,7 +17,7 @@ from bed.policy import budgets
 from bed.stack import warm
 from bed.stack.services import RUNNER_CPU_SHARES
 
-from ..fakes import bed_cli, engine_with_images, raw_records
+from ..fakes import bed_cli, engine_with_images, session_records
 
 DET = "deterministic/test_router_no_dns.py::test_sync"
 ND = "nd/test_proxy_routing.py::test_routes"
@@ -35,7 +35,7 @@ def session(*every: tuple[str, str], hang: bool = False):  # type: ignore[no-unt
         tests = every[index - 1::total]
         failed = any(o == "failed" for _, o in tests)
         code = None if hang else (1 if failed else 0 if tests else 5)
-        records = raw_records(*tests, exitstatus=code if code is not None else None)
+        records = session_records(env, [n for n, _ in every], *tests, exitstatus=code)
         return Program(exit_code=code, output="\n".join(f"{n} {o.upper()}" for n, o in tests),
                        files={env["BED_RECORDS"]: records})
     return behaviour
@@ -240,8 +240,9 @@ def crashed_part(argv: list[str], env: Mapping[str, str]) -> Program:
     index = int(env["BED_SHARD"].split("/")[0])
     test = (ND, ND2, ND3)[index - 1]
     if index == 3:
-        return Program(exit_code=137, files={env["BED_RECORDS"]: raw_records((test, "incomplete"), exitstatus=None)})
-    return Program(exit_code=0, files={env["BED_RECORDS"]: raw_records((test, "passed"))})
+        records = session_records(env, (ND, ND2, ND3), (test, "incomplete"), exitstatus=None)
+        return Program(exit_code=137, files={env["BED_RECORDS"]: records})
+    return Program(exit_code=0, files={env["BED_RECORDS"]: session_records(env, (ND, ND2, ND3), (test, "passed"))})
 
 
 def silent_part(argv: list[str], env: Mapping[str, str]) -> Program:
@@ -249,7 +250,8 @@ def silent_part(argv: list[str], env: Mapping[str, str]) -> Program:
     index = int(env["BED_SHARD"].split("/")[0])
     if index == 1:
         return Program(exit_code=0)
-    return Program(exit_code=0, files={env["BED_RECORDS"]: raw_records(((ND, ND2, ND3)[index - 1], "passed"))})
+    return Program(exit_code=0, files={env["BED_RECORDS"]: session_records(env, (ND, ND2, ND3),
+                                                                           ((ND, ND2, ND3)[index - 1], "passed"))})
 
 
 @pytest.mark.parametrize(("shape", "behaviour", "named"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bed.pipeline.evidence import Evidence
+from bed.model.evidence import Evidence
 from bed.policy.flakes import flaky, trustworthy, worth_rerunning
 
 from .test_verdict import A, B, records

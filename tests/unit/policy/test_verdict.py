@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bed.pipeline.evidence import Evidence, parse
+from bed.model.evidence import Evidence, parse
 from bed.policy.verdict import Case, Ending, Rules, judge, ready, required
 from bed.report.results import Cause, CheckResult, Status
 
@@ -173,8 +173,8 @@ EXACT = {
         'the evidence disagrees: pytest exited 0, yet 1 test(s) failed (nd/test_a.py::test_a)', '', (1, 1, 0)),
     'one-without-failures': ('the evidence disagrees: pytest exited 1 (tests failed), yet no failing test was recorded',
         'the evidence disagrees: pytest exited 1 (tests failed), yet no failing test was recorded', '', (1, 0, 0)),
-    'foreign-lines': ("the evidence disagrees: the records hold 1 line(s) bed's plugin did not write (line 6 is not a record)",  # noqa: E501 - exact messages
-        "the evidence disagrees: the records hold 1 line(s) bed's plugin did not write (line 6 is not a record)", '', (1, 0, 0)),  # noqa: E501 - exact messages
+    'foreign-lines': ("the evidence disagrees: the records hold 1 line(s) bed's plugin did not write (line 7 is not a record)",  # noqa: E501 - exact messages
+        "the evidence disagrees: the records hold 1 line(s) bed's plugin did not write (line 7 is not a record)", '', (1, 0, 0)),  # noqa: E501 - exact messages
     'collection-error': ('1 error(s) while collecting tests',
         'collection error: SyntaxError', 'nd/test_c.py:3', (0, 0, 0)),
     'interrupted': ('pytest was interrupted (exit 2): (no output)',

@@ -1,44 +1,97 @@
-"""JUnit for CI tools: the runner's own when it tells the truth, never green for a NOT READY check."""
+"""JUnit for CI tools, written from bed's records: one case per test, never green for a NOT READY check."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from bed.report.junit import for_check, synthetic
+import pytest
+
+from bed.model.evidence import CollectSkip, TestOutcome
+from bed.report.junit import clean, for_check, split
 from bed.report.results import Cause, CheckResult, Status
 
-PASSING = ('<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="all_smokes_core" tests="1" '
-           'failures="0"><testcase classname="t" name="ok"/></testsuite></testsuites>')
 FAILED = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.FAILED, duration_s=1.0,
                      cause=Cause("all_smokes_core", "", "the pytest session never finished", "tail line"))
 PASSED = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.PASSED, duration_s=1.0)
+OK = TestOutcome("tests/test_a.py::TestK::test_ok[x]", "passed", "tests/test_a.py:7", "", 0.25,
+                 properties=(("turn_seconds", "1.5"),))
+BAD = TestOutcome("tests/test_a.py::test_bad", "failed", "tests/test_a.py:12", "assert 1 == 2", 0.1,
+                  longrepr="def test_bad():\n>       assert 1 == 2\nE       assert 1 == 2",
+                  output=(("Captured stdout call", "hello"),))
 
 
-def _cases(text: str) -> list[tuple[str, bool]]:
-    root = ET.fromstring(text)  # noqa: S314 - test data
-    return [(c.get("name", ""), c.find("failure") is not None) for c in root.iter("testcase")]
+def _parse(text: str) -> ET.Element:
+    return ET.fromstring(text)  # noqa: S314 - written by the code under test
 
 
-def test_a_truthful_runner_junit_is_kept_as_it_is() -> None:
-    assert for_check(PASSED, PASSING) == PASSING
+def _cases(text: str) -> list[tuple[str, str]]:
+    """(name, what it holds: failure / error / skipped / "")."""
+    out = []
+    for case in _parse(text).iter("testcase"):
+        kind = next((c.tag for c in case if c.tag in ("failure", "error", "skipped")), "")
+        out.append((case.get("name", ""), kind))
+    return out
+
+
+def test_every_test_is_a_case_named_like_pytest_names_it() -> None:
+    failed = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.FAILED, duration_s=1.0,
+                         cause=Cause(BAD.nodeid, BAD.location, BAD.message))
+    text = for_check(failed, (OK, BAD))
+    root = _parse(text)
+    suite = next(root.iter("testsuite"))
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("all_smokes_core", "2", "1")
+    ok, bad = list(root.iter("testcase"))
+    assert (ok.get("classname"), ok.get("name"), ok.get("file"), ok.get("line")) == \
+        ("tests.test_a.TestK", "test_ok[x]", "tests/test_a.py", "7")
+    assert ok.find("properties/property").attrib == {"name": "turn_seconds", "value": "1.5"}  # type: ignore[union-attr]
+    failure = bad.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "assert 1 == 2"
+    assert "E       assert 1 == 2" in (failure.text or "")
+    assert "hello" in (bad.findtext("system-out") or "")
 
 
 def test_a_failed_check_never_leaves_a_green_junit() -> None:
-    out = for_check(FAILED, PASSING)
-    assert _cases(out) == [("ok", False), ("verdict", True)]
+    out = for_check(FAILED, (OK,))
+    assert _cases(out) == [("test_ok[x]", ""), ("verdict", "failure")]
     assert 'failures="1"' in out
     assert "the pytest session never finished" in out
 
 
-def test_a_junit_that_is_not_xml_is_replaced() -> None:
-    out = for_check(FAILED, "<<not xml")
-    assert _cases(out) == [("all_smokes_core", True)]
-    assert "was not XML" in out
-
-
-def test_no_runner_junit_gives_a_synthetic_one() -> None:
+def test_a_check_with_no_test_still_says_what_it_was() -> None:
     skipped = CheckResult(name="release_smokes", tier="release", status=Status.SKIPPED, duration_s=0.0,
                           reason="LIVE_PROVIDERS is not 1")
-    text = synthetic(skipped)
-    assert "<skipped message=\"LIVE_PROVIDERS is not 1\"/>" in text
-    assert _cases(for_check(FAILED, None)) == [("all_smokes_core", True)]
+    assert _cases(for_check(skipped)) == [("release_smokes", "skipped")]
+    assert _cases(for_check(FAILED)) == [("verdict", "failure")]
+    assert _cases(for_check(PASSED)) == [("all_smokes_core", "")]
+
+
+def test_flakes_pass_quarantined_failures_are_skipped_and_module_skips_are_cases() -> None:
+    check = CheckResult(name="all_smokes_nd", tier="nd", status=Status.PASSED, duration_s=1.0,
+                        flaky=(BAD.nodeid,))
+    assert _cases(for_check(check, (BAD,))) == [("test_bad", "")]
+    held = CheckResult(name="all_smokes_nd", tier="nd", status=Status.PASSED, duration_s=1.0,
+                       quarantined=(BAD.nodeid,))
+    assert _cases(for_check(held, (BAD,))) == [("test_bad", "skipped")]
+    skip = CollectSkip("tests/test_m.py", "tests/test_m.py:3", "could not import 'x'", ("nd",))
+    assert _cases(for_check(check, (), (skip,))) == [("test_m.py", "skipped")]
+
+
+@pytest.mark.parametrize("char", [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]]
+                         + ["\ud800", "\udcff", "\ufffe"])
+def test_any_control_character_or_lone_surrogate_still_makes_valid_xml(char: str) -> None:
+    text = f"before{char}after \x1b[31mred\x1b[0m"
+    test = TestOutcome(f"t.py::test[{char}]", "failed", "t.py:1", text, 0.0, longrepr=text,
+                       output=(("Captured stdout call", text),), properties=(("p", text),))
+    check = CheckResult(name="c", tier="nd", status=Status.FAILED, duration_s=0.0, cause=Cause("t", "", text, text))
+    for out in (for_check(check, (test,)), for_check(check)):
+        _parse(out.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))  # parses: valid XML 1.0
+        assert "\x1b" not in out
+        assert "red" in out
+
+
+def test_clean_keeps_what_xml_can_hold_and_shows_the_rest() -> None:
+    assert clean("tab\tnewline\nok é €") == "tab\tnewline\nok é €"
+    assert clean("a\x00b\x1b[1mc\x1b[0m") == "a\\x00bc"
+    assert split("a/b/test_c.py::TestD::test_e[1]") == ("a.b.test_c.TestD", "test_e[1]")
+    assert split("a/test_m.py") == ("a.test_m", "test_m.py")

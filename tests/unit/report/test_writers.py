@@ -8,7 +8,7 @@ import pytest
 
 import bed
 from bed.redact import Redactor
-from bed.report.junit import synthetic
+from bed.report.junit import for_check
 from bed.report.results import Cause, CheckResult, RunResult, Status
 from bed.report.writers import cause_lines, project_ready_md, write_all, write_text
 
@@ -75,7 +75,7 @@ def test_writers_redact_and_write_atomically(tmp_path: Path) -> None:
     redact = Redactor([secret])
     write_all(_result(check), report=tmp_path / "r/mvp_report.json", ready_md=tmp_path / "PROJECT_READY.md",
               redact=redact)
-    write_text(tmp_path / "junit.xml", synthetic(check), redact)
+    write_text(tmp_path / "junit.xml", for_check(check), redact)
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert secret not in path.read_text(), path

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import bed.runner
-from bed.pipeline.evidence import Evidence, parse
+from bed.model.evidence import Evidence, parse
 from bed.policy import flakes, verdict
 from bed.report.results import CheckResult, Status
 
