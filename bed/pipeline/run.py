@@ -497,8 +497,8 @@ def _repro_record(state: RunState) -> dict[str, Any]:
     config, environ = state.config, state.environ
     env = {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
            and not k.startswith("GITHUB_") and k != "DOCKER_HOST"}
-    failing = {name: list(state.outcomes[c.tier].first.evidence.failed)
-               for name, c in state.checks.items() if c.status in (Status.FAILED, Status.ERROR) and c.tier in state.outcomes}
+    failing = {name: list(state.outcomes[c.tier].first.evidence.failed) for name, c in state.checks.items()
+               if c.status in (Status.FAILED, Status.ERROR) and c.tier in state.outcomes}
     return {
         "command": f"bed repro {config.shown(config.report_path)}",
         "images": {n: {"tag": r.tag, "id": r.id} for n, r in state.images.items()},

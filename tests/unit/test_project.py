@@ -59,7 +59,8 @@ def test_image_tags_change_with_content_only() -> None:
 def test_the_runner_context_carries_the_plugin_and_the_tiers() -> None:
     runner = next(s for s in SPECS if s.name == "runner")
     context = build_context(runner, b"")
-    assert {"lib/bed_records.py", "lib/bed_contract.py", "lib/bed_shards.py", "tiers/pytest.ini", "Dockerfile"} <= set(context)
+    assert {"lib/bed_records.py", "lib/bed_contract.py", "lib/bed_shards.py", "tiers/pytest.ini",
+            "Dockerfile"} <= set(context)
     assert any(name.startswith("tiers/nd/test_") for name in context)
 
 
