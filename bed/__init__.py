@@ -30,8 +30,8 @@ from .errors import (
     PortInUseError,
     StackError,
 )
+from .model.results import Cause, CheckResult, RunResult, Status
 from .redact import Redactor
-from .report.results import Cause, CheckResult, RunResult, Status
 
 __all__ = [
     "ENV_VARS",

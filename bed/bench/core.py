@@ -16,12 +16,13 @@ from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import Engine
 from ..images.build import ImageRef, Recipe, ensure_images
-from ..pipeline import tiers
-from ..pipeline.run import RunState, new_master_key, release_smokes, run
-from ..report.results import RunResult
+from ..model.results import RunResult
+from ..pipeline.stages.prepare import Inputs, new_master_key, release_smokes
+from ..pipeline.workflow import run
 from ..stack.bringup import Plan, bring_up, proxy_spec
 from ..stack.owner import Stack
 from ..stack.services import PROXY
+from ..tiers import catalog, command
 from .common import bare_boot, out_dir, probe, stats
 
 WALL = "wall (in-process)"
@@ -46,7 +47,7 @@ def bench_core(root: Path, environ: Mapping[str, str], engine: Engine, console: 
 
 
 def timed_gates(configure: Callable[[], Config], environ: Mapping[str, str], engine: Engine, console: Console,
-                runs: int, gate: Callable[[RunState], RunResult] = run) -> tuple[dict[str, list[float]], list[str]]:
+                runs: int, gate: Callable[[Inputs], RunResult] = run) -> tuple[dict[str, list[float]], list[str]]:
     """The core gate run in-process `runs` times (each with a fresh Config: a fresh run id), phase by
     phase, and the verdict lines of the runs that were not READY (a bench of those means nothing)."""
     phases: dict[str, list[float]] = {}
@@ -54,7 +55,7 @@ def timed_gates(configure: Callable[[], Config], environ: Mapping[str, str], eng
     for i in range(runs):
         quiet = Console(out=io.StringIO(), redact=console.redact)
         started = time.monotonic()
-        result = gate(RunState(configure(), environ, quiet, lambda: engine, "core"))
+        result = gate(Inputs(configure(), environ, quiet, lambda: engine, "core"))
         wall = time.monotonic() - started
         console.step(f"run {i + 1}/{runs}: {result.verdict_line()} in {wall:.2f} s")
         if not result.ready:
@@ -85,7 +86,7 @@ def measure_floor(engine: Engine, config: Config, images: dict[str, ImageRef], c
     console.redact.add(key)
     router = _router.plan(None, config.group, config.bases.network, strict=True)
     quiet = Console(out=io.StringIO(), redact=console.redact)
-    ctx = tiers.Context(config=config, master_key=key, router_yaml=router.text, environ={},
+    ctx = command.Context(config=config, master_key=key, router_yaml=router.text, environ={},
                         cpus=engine.info().cpus, release=tuple(release_smokes(config, router, {})))
     with Stack(engine, config.run_id, quiet) as stack:
         stack.create_network()
@@ -93,21 +94,21 @@ def measure_floor(engine: Engine, config: Config, images: dict[str, ImageRef], c
         plan = Plan.of(config, images, router, key)
         # The very proxy container bed starts (router config, provider modules, environment), alone.
         proxy_s = bare_boot(stack, prober, PROXY, proxy_spec(stack, plan), config.wait_budget_s)
-        hermetic_s = _direct(stack, [tiers.TIERS[n] for n in ("deterministic", "release") if n in config.tiers],
+        hermetic_s = _direct(stack, [catalog.TIERS[n] for n in ("deterministic", "release") if n in config.tiers],
                              ctx, images)
         bring_up(stack, plan)
-        served_s = _direct(stack, [tiers.TIERS[n] for n in ("nd", "agents") if n in config.tiers], ctx, images)
+        served_s = _direct(stack, [catalog.TIERS[n] for n in ("nd", "agents") if n in config.tiers], ctx, images)
     # The gate's own schedule, without bed: the hermetic tiers overlap the proxy's boot; the
     # tiers through the proxy run after it, side by side, as bed runs them.
     return {"proxy_bare_s": round(proxy_s, 2), "hermetic_direct_s": round(hermetic_s, 2),
             "served_direct_s": round(served_s, 2), "floor_s": round(max(proxy_s, hermetic_s) + served_s, 2)}
 
 
-def _direct(stack: Stack, chosen: list[tiers.Tier], ctx: tiers.Context, images: dict[str, ImageRef]) -> float:
+def _direct(stack: Stack, chosen: list[catalog.Tier], ctx: command.Context, images: dict[str, ImageRef]) -> float:
     """The tiers' runners started together, straight from their images, until the last one ends."""
     started = time.monotonic()
     ids = [stack.start(f"floor-{tier.name}", "floor",
-                       dataclasses.replace(tiers.container_spec(tier, ctx, stack.network),
+                       dataclasses.replace(command.container_spec(tier, ctx, stack.network),
                                            image=images[tier.image].tag)).id for tier in chosen]
     for ref in ids:
         stack.engine.wait(ref, 600)

@@ -13,7 +13,7 @@ from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import Engine
 from ..images.build import Recipe, ensure_images
-from ..pipeline.run import new_master_key
+from ..pipeline.stages.prepare import new_master_key
 from ..stack.bringup import Plan, bring_up
 from ..stack.owner import Stack
 from ..stack.services import PROXY, SHIM

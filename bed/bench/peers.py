@@ -32,7 +32,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,14 +47,16 @@ from ..console import Console
 from ..engine.labels import RUN, here, run_labels
 from ..engine.protocol import Engine
 from ..errors import BedError, ConfigError, EngineError
+from ..exec import Done, Exec, Failed, Local
 from ..images.build import ImageRef, Recipe, ensure_images
-from ..pipeline import tiers
-from ..pipeline.run import RunState, new_master_key, prepare_router, run
+from ..pipeline.stages.prepare import Inputs, new_master_key, prepare_router
+from ..pipeline.workflow import run
 from ..redact import Redactor
 from ..report.writers import write_text
 from ..stack.bringup import proxy_files
 from ..stack.compose import render, write_providers
 from ..stack.services import PROXY, SHIM, VENV_PYTHON
+from ..tiers import catalog, command
 from . import testcontainers_peer
 from .common import out_dir
 
@@ -302,7 +303,7 @@ def _bed_round(s: Setup, index: int) -> Round:
     quiet = Console(out=io.StringIO(), redact=s.redact)
     started = s.clock()
     try:
-        result = run(RunState(config, s.environ, quiet, lambda: s.engine, "core"))
+        result = run(Inputs(config, s.environ, quiet, lambda: s.engine, "core"))
     except BedError as exc:
         return Round("bed", index, 0, 0, 0, s.clock() - started, None, exc.line(),
                      _sweep(s.engine, {RUN: config.run_id}))
@@ -330,16 +331,16 @@ def _compose_round(s: Setup, index: int) -> Round:
             error = f"`compose up --wait` exited {done.returncode}: {_tail(done)}"
         else:
             tests, done = _timed([*base, "run", "--rm", "runner", *ND_ARGV], env, s.config.nd_budget_s, s.clock)
-            counts = parse_counts(done.stdout)
+            counts = parse_counts(done.stdout.decode("utf-8", "replace"))
             if counts is None:
                 error = f"`compose run` exited {done.returncode} without a pytest summary: {_tail(done)}"
-    except subprocess.TimeoutExpired as exc:
-        error = f"`{' '.join(str(a) for a in exc.cmd[-4:])}` ran out of its {exc.timeout:.0f} s"
+    except Failed as exc:  # it ran out of its time
+        error = exc.what
     finally:
         mark = s.clock()
         try:
             _timed([*base, "down", "-v", "--remove-orphans"], env, TEARDOWN_BUDGET_S, s.clock)
-        except subprocess.TimeoutExpired:
+        except Failed:
             error = error or f"`compose down` ran out of its {TEARDOWN_BUDGET_S:.0f} s"
         teardown = s.clock() - mark
     return Round("compose", index, up, tests, teardown, s.clock() - started, counts, error,
@@ -355,10 +356,10 @@ def _testcontainers_round(s: Setup, index: int) -> Round:
         PROXY.alias, s.images["litellm"].tag, PROXY.port, PROXY.health,
         {**dict(PROXY.env), "LITELLM_MASTER_KEY": s.key, "CODEX_AGENT_API_BASE": NETWORK_BASE},
         proxy_files(s.router))
-    ctx = tiers.Context(config=s.config, master_key=s.key, router_yaml=s.router.text, environ={})
+    ctx = command.Context(config=s.config, master_key=s.key, router_yaml=s.router.text, environ={})
     plan = testcontainers_peer.Plan(
         services=(shim, proxy), runner_image=s.images["runner"].tag,
-        runner_env=tiers.env(tiers.TIERS["nd"], ctx), runner_argv=ND_ARGV, labels=labels,
+        runner_env=command.env(catalog.TIERS["nd"], ctx), runner_argv=ND_ARGV, labels=labels,
         name=f"bed-peer-{run_id}", tests_budget_s=s.config.nd_budget_s, docker_env=s.environ)
     started = s.clock()
     timing = testcontainers_peer.run_once(plan, s.clock)
@@ -373,6 +374,7 @@ def _testcontainers_round(s: Setup, index: int) -> Round:
                  _sweep(s.engine, {RUN: run_id}))
 
 
+LOCAL = Local()
 ROUNDS: dict[str, Callable[[Setup, int], Round]] = {
     "bed": _bed_round, "compose": _compose_round, "testcontainers": _testcontainers_round}
 
@@ -389,26 +391,22 @@ def _sweep(engine: Engine, labels: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(left)
 
 
-def _timed(argv: list[str], env: Mapping[str, str], timeout: float,
-           clock: Callable[[], float]) -> tuple[float, subprocess.CompletedProcess[str]]:
+def _timed(argv: list[str], env: Mapping[str, str], timeout: float, clock: Callable[[], float],
+           run: Exec = LOCAL) -> tuple[float, Done]:
+    """Any exit code is the caller's to read; running out of ``timeout`` is ``Failed``."""
     started = clock()
-    done = subprocess.run(argv, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
+    done = run.capture(argv, env=env, timeout=timeout, ok=None)
     return clock() - started, done
 
 
-def _tail(done: subprocess.CompletedProcess[str]) -> str:
-    text = (done.stdout + done.stderr).strip().splitlines()
-    return " | ".join(text[-3:])[:400]
+def _tail(done: Done) -> str:
+    return done.tail(3).replace("\n", " | ")[:400]
 
 
-def _compose_version(environ: Mapping[str, str]) -> str:
-    try:
-        done = subprocess.run(["docker", "compose", "version", "--short"], env=dict(environ), capture_output=True,
-                              text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EngineError(f"cannot run `docker compose version` ({exc}).",
-                          hint="install the docker CLI; `make bench-peers` installs Compose v2 itself.") from None
-    version = done.stdout.strip().lstrip("v")
+def _compose_version(environ: Mapping[str, str], run: Exec = LOCAL) -> str:
+    done = run.capture(["docker", "compose", "version", "--short"], env=environ, timeout=30, ok=None,
+                       error=EngineError, hint="install the docker CLI; `make bench-peers` installs Compose v2 itself.")
+    version = done.stdout.decode("utf-8", "replace").strip().lstrip("v")
     if done.returncode != 0 or not version.startswith("2."):
         raise EngineError(f"`docker compose` (v2) does not answer ({_tail(done) or 'no output'}).",
                           hint="run scripts/ensure-compose.sh (`make bench-peers` does), or install the plugin.")

@@ -25,13 +25,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..compare import bench, merge
+from ..compare import bench, legs, merge
 from ..compare.gateways import Wanted, wanted, wanted_all
 from ..compare.legs import LEG_FILE, Options, run_leg, shown
 from ..config.settings import GATES, TIERS, Config, project_table
 from ..console import Console
 from ..errors import EXIT_READY, ConfigError
-from ..pipeline.run import RunState
 from ..report import compare as report
 from . import common
 from .run import add_stack_arguments
@@ -155,7 +154,7 @@ def compare_here(args: argparse.Namespace, environ: Mapping[str, str], console: 
                  f"{shown(options.root, out)}/")
     started = time.monotonic()
 
-    def one(index: int, wanted_one: Wanted, folder: Path, registry: dict[str, RunState]) -> None:
+    def one(index: int, wanted_one: Wanted, folder: Path, registry: dict[str, legs.Observed]) -> None:
         label = f"leg {index}/{len(todo)} {wanted_one.name}"
         mine = console.labelled(wanted_one.name) if chosen.jobs > 1 else console
         console.step(f"{label}: started")
@@ -178,14 +177,14 @@ def compare_here(args: argparse.Namespace, environ: Mapping[str, str], console: 
 
 
 def in_parallel(todo: list[tuple[Wanted, Path]], jobs: int,
-                one: Callable[[int, Wanted, Path, dict[str, RunState]], None]) -> None:
+                one: Callable[[int, Wanted, Path, dict[str, legs.Observed]], None]) -> None:
     """The legs in threads, ``jobs`` at a time. The first error stops legs not yet started (it is
     raised once the running ones end); Ctrl-C / SIGTERM removes every running leg's stack at once.
 
     Daemon threads: an image build in flight cannot be cancelled, and must not keep an
     interrupted bed alive until it ends.
     """
-    registry: dict[str, RunState] = {}
+    registry: dict[str, legs.Observed] = {}
     errors: list[BaseException] = []
     slots = threading.Semaphore(jobs)
     stop = threading.Event()
@@ -210,9 +209,9 @@ def in_parallel(todo: list[tuple[Wanted, Path]], jobs: int,
                 thread.join(0.2)  # short joins: the main thread must stay able to take a signal
     except BaseException:
         stop.set()
-        for state in list(registry.values()):
-            if state.stack is not None:
-                state.stack.close()
+        for observed in list(registry.values()):
+            if observed.started is not None:
+                observed.started.close()
         deadline = time.monotonic() + JOIN_AFTER_INTERRUPT_S
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))

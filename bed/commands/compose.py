@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..console import Console
 from ..errors import EXIT_READY
-from ..pipeline.run import announce, new_master_key, prepare_router
+from ..pipeline.stages.prepare import announce, new_master_key, prepare_router
 from ..report.writers import write_text
 from ..stack.compose import render, write_providers
 from . import common

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..config.settings import ENV_VARS, Config
+from ..config.settings import ENV_VARS, TIERS, Config
 from ..console import Console
 from ..errors import EXIT_NOT_READY, EXIT_READY, ConfigError
 from ..images.build import recorded
-from ..pipeline.run import RunState
-from ..pipeline.run import run as run_pipeline
-from ..report.results import SCHEMA_VERSION
+from ..model.results import SCHEMA_VERSION
+from ..pipeline.stages.prepare import Inputs
+from ..pipeline.workflow import run as run_pipeline
 from ..report.writers import write_text
 from . import common
 from .run import summarise
@@ -55,8 +55,8 @@ def load(path: Path) -> dict[str, Any]:
 def plan(data: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     """The tiers to run and, per tier, the node ids to select (none: the whole tier)."""
     failing: dict[str, list[str]] = data["repro"]["failing"]
-    bad = [c for c in data["checks"] if c["status"] in ("failed", "error")]
-    if not bad:
+    bad = [c for c in data["checks"] if c["status"] in ("failed", "error") and c["tier"] in TIERS]
+    if not bad:  # all passed, or what failed was the run itself (its census, its set-up): all of it again
         return tuple(data["repro"]["tiers"]), {}
     select = {c["tier"]: tuple(failing[c["name"]]) for c in bad if failing.get(c["name"])}
     return tuple(dict.fromkeys(c["tier"] for c in bad)), select
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         console.banner("IMAGES DIFFER FROM THE REPORT", [
             "an image the report names is no longer on this engine",
             "reproducing with images built from the current source instead"])
-    result = run_pipeline(RunState(config, env, console, lambda: engine, data["gate"], select=select,
-                                   given_images=images))
+    result = run_pipeline(Inputs(config, env, console, lambda: engine, data["gate"], select=select,
+                                 given_images=images))
     summarise(result, config, console)
     return EXIT_READY if result.ready else EXIT_NOT_READY

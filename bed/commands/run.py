@@ -9,10 +9,10 @@ from .. import __version__
 from ..config.settings import GATES, TIERS, Config
 from ..console import Console
 from ..errors import EXIT_NOT_READY, EXIT_READY
-from ..pipeline.run import RunState
-from ..pipeline.run import run as run_pipeline
+from ..model.results import RunResult, Status
+from ..pipeline.stages.prepare import Inputs
+from ..pipeline.workflow import run as run_pipeline
 from ..report import ci
-from ..report.results import RunResult, Status
 from ..report.writers import cause_lines
 from . import common
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     config = common.config(args, environ)
     console.step(f"bed {__version__}: run {config.run_id}, gate {args.gate}, tiers {','.join(config.tiers)}, "
                  f"STRICT={int(config.strict)}")
-    result = run_pipeline(RunState(config, environ, console, lambda: common.engine(environ), args.gate))
+    result = run_pipeline(Inputs(config, environ, console, lambda: common.engine(environ), args.gate))
     summarise(result, config, console)
     ci.annotate(result, environ, console, config.root)
     return EXIT_READY if result.ready else EXIT_NOT_READY

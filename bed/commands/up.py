@@ -8,6 +8,7 @@ pointing at nothing, and name the shell to exec into.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import sys
 from collections.abc import Mapping
@@ -16,13 +17,10 @@ from pathlib import Path
 from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import EXIT_READY, ConfigError
-from ..images.build import Recipe, ensure_images
-from ..pipeline import run as pipeline
-from ..pipeline.tiers import Context
-from ..stack import warm
-from ..stack.bringup import Plan, bring_up
+from ..pipeline.stages import images, prepare, stack
+from ..pipeline.stages.prepare import Inputs
+from ..stack import bringup, warm
 from ..stack.kept import Kept
-from ..stack.owner import Stack
 from ..stack.services import PROXY, SHIM
 from . import common
 from .run import add_stack_arguments
@@ -35,32 +33,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
+    """The run's stages up to the stack, then the stack is kept: services ready, warm runners, a shell."""
     config = common.config(args, environ, keep=True)
-    pipeline.announce(config, console)
-    router = pipeline.prepare_router(config, console, environ)
+    engine: Engine | None = None
+    inputs = Inputs(config, environ, console, lambda: engine or common.engine(environ), "core", publish=True)
+    prepared = prepare.prepare(inputs)  # a bad input ends it here, before the engine is asked anything
     engine = common.engine(environ)
     _refuse_a_second(engine, config.root)
-    images = ensure_images(engine, Recipe.of(config), console)
-    key = pipeline.new_master_key()
-    console.redact.add(key)
-    stack = Stack(engine, config.run_id, console, keep=True)
-    try:
-        stack.create_network()
-        services = bring_up(stack, Plan.of(config, images, router, key, publish=True))
-        runners = warm.start(stack, images, config.runner_memory)  # they import meanwhile; nobody waits
-        ctx = Context(config=config, master_key=key, router_yaml=router.text, environ=environ)
-        shell = pipeline.start_shell(stack, ctx, images["runner"].tag)
-        proxy_port = engine.published_port(services.proxy.id, PROXY.port)
-        shim_port = engine.published_port(services.shim.id, SHIM.port)
-    except BaseException:
-        stack.close()
-        raise
+    built = images.build(inputs, prepared)
+    with contextlib.ExitStack() as owner:
+        running = stack.up(inputs, prepared, built, owner)
+        try:
+            booting = running.booting or bringup.start(running.stack, running.plan)
+            services = bringup.ready(running.stack, running.plan, booting)
+            runners = warm.start(running.stack, built.images, config.runner_memory)  # they import meanwhile
+            shell = stack.start_shell(running.stack, built.ctx, built.images["runner"].tag)
+            proxy_port = engine.published_port(services.proxy.id, PROXY.port)
+            shim_port = engine.published_port(services.shim.id, SHIM.port)
+        except BaseException:
+            running.stack.close()
+            raise
     key_file = config.root / ".artifacts" / "master_key"
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.write_text(key + "\n")
+    key_file.write_text(prepared.master_key + "\n")
     key_file.chmod(0o600)
-    assert stack.network is not None
-    Kept.of(config.run_id, stack.network, services, images, router.text, key_file, runners).save(config.root)
+    assert running.stack.network is not None
+    Kept.of(config.run_id, running.stack.network, services, built.images, prepared.router.text, key_file,
+            runners).save(config.root)
     shim_base = config.bases.host(shim_port)
     lines = [
         f"export BED_PROXY_URL=http://127.0.0.1:{proxy_port}",

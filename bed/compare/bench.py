@@ -19,7 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..bench import load
-from ..pipeline.run import RunState, local_engine, plan_of
+from ..pipeline.stages.images import Built
+from ..pipeline.stages.prepare import Inputs, Prepared
+from ..pipeline.stages.stack import Running
+from ..pipeline.stages.tiers import TierOutcomes
 from ..stack.bringup import bring_up
 from ..stack.services import PROXY
 
@@ -64,28 +67,28 @@ def measure(base_url: str, key: str, group: str, seconds: float) -> dict[str, di
     return out
 
 
-def stage(seconds: float, into: dict[str, Any]) -> Callable[[RunState], None]:
-    """The pipeline stage that benches the run's proxy into ``into`` (``latency`` or ``bench_note``)."""
+def stage(seconds: float, into: dict[str, Any]) -> Callable[[Inputs, Prepared, Built, Running, TierOutcomes], None]:
+    """A step run after the tiers, on the stack they used: it benches the run's proxy into ``into``
+    (``latency`` or ``bench_note``)."""
 
-    def bench(state: RunState) -> None:
+    def bench(inputs: Inputs, prepared: Prepared, built: Built, running: Running, tiers: TierOutcomes) -> None:
         if seconds <= 0:
             into["bench_note"] = "bench off (--bench-seconds 0)"
             return
-        if not local_engine(state.environ):
+        if not built.engine.info().local:
             into["bench_note"] = ("bench skipped: the engine is remote (DOCKER_HOST), so the proxy's published "
                                   "port is not on this machine's loopback")
             return
-        assert state.stack is not None
-        assert state.engine is not None
-        if state.services is None:  # a gate without the ND tier: bring the services up for the bench
-            state.services = bring_up(state.stack, plan_of(state))
-        port = state.engine.published_port(state.services.proxy.id, PROXY.port)
-        with _ONE_AT_A_TIME, state.console.progress("benching the proxy"):
-            state.console.step(f"bench: chat, responses, messages; plain and streamed; {seconds:g} s or "
-                               f"{MAX_REQUESTS} requests each, one at a time, through 127.0.0.1:{port}")
-            into["latency"] = measure(f"http://127.0.0.1:{port}", state.master_key, state.config.group, seconds)
+        # A gate without the ND tier started no services: bring them up for the bench.
+        services = tiers.services or bring_up(running.stack, running.plan)
+        port = built.engine.published_port(services.proxy.id, PROXY.port)
+        console = inputs.console
+        with _ONE_AT_A_TIME, console.progress("benching the proxy"):
+            console.step(f"bench: chat, responses, messages; plain and streamed; {seconds:g} s or "
+                         f"{MAX_REQUESTS} requests each, one at a time, through 127.0.0.1:{port}")
+            into["latency"] = measure(f"http://127.0.0.1:{port}", prepared.master_key, inputs.config.group, seconds)
         for surface, modes in into["latency"].items():
-            state.console.step("bench " + surface + ": " + "; ".join(
+            console.step("bench " + surface + ": " + "; ".join(
                 f"{mode} p50 {m['p50_ms']} p99 {m['p99_ms']} ms ({m['requests']} ok, {m['errors']} errors)"
                 for mode, m in modes.items()))
 

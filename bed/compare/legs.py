@@ -33,11 +33,11 @@ from ..engine.protocol import Engine
 from ..errors import BedError, ImageError, PortInUseError, StackError
 from ..images.build import ImageRef
 from ..images.gateway import FREEZE_PATH, parse_freeze
-from ..pipeline.run import RunState, local_engine
-from ..pipeline.run import run as run_pipeline
-from ..pipeline.stages import Stage
-from ..report.results import RunResult
+from ..model.results import RunResult
+from ..pipeline.stages.prepare import Inputs
+from ..pipeline.workflow import run as run_pipeline
 from ..report.writers import write_text
+from ..stack.owner import Stack
 from . import bench
 from .gateways import Wanted
 
@@ -80,8 +80,23 @@ def leg_config(environ: Mapping[str, str], one: Wanted, folder: Path, options: O
     return dataclasses.replace(config, gateway=one.gateway, outputs_dir=folder)
 
 
+class Observed:
+    """What a leg's run started: its images (for its document), its stack (removed at once when the
+    user interrupts a compare whose legs run side by side)."""
+
+    def __init__(self) -> None:
+        self.started: Stack | None = None
+        self.built: Mapping[str, ImageRef] = {}
+
+    def images(self, images: Mapping[str, ImageRef]) -> None:
+        self.built = images
+
+    def stack(self, stack: Stack) -> None:
+        self.started = stack
+
+
 def run_leg(one: Wanted, folder: Path, options: Options, environ: Mapping[str, str], engine: Engine,
-            console: Console, registry: dict[str, RunState] | None = None) -> dict[str, Any]:
+            console: Console, registry: dict[str, Observed] | None = None) -> dict[str, Any]:
     """Run one leg into ``folder`` and return what it wrote to leg.json."""
     started = time.monotonic()
     folder = folder.resolve()
@@ -91,21 +106,22 @@ def run_leg(one: Wanted, folder: Path, options: Options, environ: Mapping[str, s
     env = leg_environ(environ, one, folder, options.root)
     config = leg_config(env, one, folder, options)
     measured: dict[str, Any] = {}
-    state = RunState(config, env, console, lambda: engine, options.gate,
-                     publish=options.bench_seconds > 0 and local_engine(env))
+    observed = Observed()
+    inputs = Inputs(config, env, console, lambda: engine, options.gate,
+                    publish=options.bench_seconds > 0 and engine.info().local, observer=observed)
     if registry is not None:
-        registry[one.slug] = state
+        registry[one.slug] = observed
     console.step(f"leg {one.name}: {one.gateway.describe()} -> {shown(options.root, folder)}/")
     result: RunResult | None = None
     error: BedError | None = None
     try:
-        result = run_pipeline(state, after_tiers=(Stage("bench", bench.stage(options.bench_seconds, measured)),))
+        result = run_pipeline(inputs, after_tiers=(bench.stage(options.bench_seconds, measured),))
     except PortInUseError:
         raise  # the machine's doing, not the gateway's
     except (ImageError, StackError) as exc:
         error = exc
         console.banner(f"BROKEN: {one.name} could not be built or booted", [exc.line(), *exc.details.splitlines()[-8:]])
-    proxy = state.images.get("litellm")
+    proxy = observed.built.get("litellm")
     doc = leg_document(one, options, config, result, error, proxy, read_freeze(engine, proxy), measured,
                        round(time.monotonic() - started, 2))
     write_text(folder / LEG_FILE, json.dumps(doc, indent=2) + "\n", console.redact)

@@ -19,8 +19,8 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..images.gateway import diff_freezes
+from ..model.results import RunResult, Status
 from ..policy import regressions
-from ..report.results import RunResult, Status
 from .legs import LEG_FILE, LEG_SCHEMA_VERSION, shown
 
 SCHEMA_VERSION = 1

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import subprocess
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..exec import Exec, Local
 
 PINNED = "1.108.7"  # the release whose resolved dependencies are committed (requirements.lock)
 FORK_PACKAGE = "litellm"  # the part of a fork that is built in: its Python package
@@ -192,17 +192,11 @@ def fork_version(path: Path) -> str:
     return version.split("+")[0]
 
 
-def _git(path: Path, *args: str, check: bool = True) -> str:
-    try:
-        done = subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True, check=False,
-                              stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise ConfigError("git is not installed, and bed needs it to read a litellm checkout.",
-                          hint="install git (apt-get install -y git).") from None
-    if check and done.returncode != 0:
-        raise ConfigError(f"`git {' '.join(args)}` failed in {path}: {done.stderr.strip()[:200]}.",
-                          hint="check that the checkout is a healthy git repository (git status).")
-    return done.stdout
+def _git(path: Path, *args: str, check: bool = True, run: Exec | None = None) -> str:
+    done = (run or Local()).capture(["git", "-C", str(path), *args], ok=(0,) if check else None, error=ConfigError,
+                       hint="check that the litellm checkout is a healthy git repository (git status); "
+                            "bed needs git (apt-get install -y git) to read it.")
+    return done.stdout.decode("utf-8", "surrogateescape")
 
 
 def _split(nul_separated: str) -> list[str]:

@@ -75,6 +75,8 @@ SETTINGS = (
     Setting("repromote_after", "BED_REPROMOTE_AFTER", 5,
             "Consecutive clean runs that take a test out of quarantine. Default 5."),
     Setting("suite", "BED_SUITE", None, "Your own tests to run instead of bed's, by marker.", "--suite"),
+    Setting("suite_exclude", "BED_SUITE_EXCLUDE", (), "Glob patterns of the project's files that are not the "
+            "suite and stay out of the runner (data/*,*.parquet); VCS folders, virtualenvs and caches always do."),
     Setting("agent", "BED_AGENT", None, "Your agent instead of the bed shim: an image (in [tool.bed]: "
             "{ image = ..., port = 8788, health = \"/health\" }). Smokes that need the shim's faults skip loudly."),
     Setting("requirements", "BED_REQUIREMENTS", None, "Your suite's extra packages: a requirements file (or, in "
@@ -159,6 +161,7 @@ class Config:
     shard: tuple[int, int] | None = None  # ND shard I of N
     runner_memory: str = "2g"
     suite: Path | None = None  # a project's own tests, run by marker instead of bed's tiers
+    suite_exclude: tuple[str, ...] = ()  # glob patterns of the project's files left out of the runner
     flake_store: Path = Path("local/flakes.json")
     repromote_after: int = 5
     gateway: Gateway = PINNED_GATEWAY
@@ -268,6 +271,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         shard=_shard(shard),
         runner_memory=get("runner_memory", lambda w, r: values.memory(w, r, default="2g")),
         suite=suite,
+        suite_exclude=get("suite_exclude", values.patterns),
         flake_store=root / get("flake_store", values.path_value),
         repromote_after=get("repromote_after", lambda w, r: values.count(w, r, default=5)),
         gateway=get("litellm", lambda w, r: Gateway.parse(r, root=root, where=w)) or PINNED_GATEWAY,

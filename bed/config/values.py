@@ -85,6 +85,17 @@ def words(where: str, raw: object, *, allowed: tuple[str, ...]) -> tuple[str, ..
     return out
 
 
+def patterns(where: str, raw: object) -> tuple[str, ...]:
+    """A comma list (or a TOML list) of glob patterns, such as ``data/*,*.parquet``."""
+    items = raw if isinstance(raw, list | tuple) else text(where, raw).split(",")
+    out = tuple(dict.fromkeys(str(x).strip() for x in items if str(x).strip()))
+    for item in out:
+        if item in ("*", "**", ".") or item.startswith("/") or ".." in item.split("/"):
+            raise ConfigError(f"{where} pattern {item!r} would leave out the whole suite or reach outside it.",
+                              hint="name folders or files of the project, like data/* or *.parquet.")
+    return out
+
+
 def text(where: str, raw: object) -> str:
     if not isinstance(raw, str):
         raise ConfigError(f"{where}={raw!r} is not a string.", hint=f'quote it: {where.split()[-1]} = "..."')

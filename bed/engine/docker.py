@@ -27,6 +27,11 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 _TRANSPORT = (requests.RequestException, OSError)
 
 
+def is_local(host: str) -> bool:
+    """Whether DOCKER_HOST names this machine's own engine (its published ports are on our loopback)."""
+    return host in ("", DEFAULT_HOST, "unix:///run/docker.sock")
+
+
 def connect(environ: Mapping[str, str]) -> DockerEngine:
     """An engine that answered a ping, or an EngineError that says how to start one."""
     where = environ.get("DOCKER_HOST") or DEFAULT_HOST
@@ -81,7 +86,7 @@ class DockerEngine:
             info = self._client.info()
         return EngineInfo(version=str(version.get("Version", "?")), api_version=str(version.get("ApiVersion", "?")),
                           cpus=int(info.get("NCPU", 1)), host=self._host, name=str(info.get("Name", "")),
-                          root_dir=str(info.get("DockerRootDir", "")))
+                          root_dir=str(info.get("DockerRootDir", "")), local=is_local(self._host))
 
     # --- networks -----------------------------------------------------------------------------
 

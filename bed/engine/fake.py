@@ -75,6 +75,7 @@ class FakeContainer:
 class FakeEngine:
     def __init__(self, *, cpus: int = 2, images: tuple[str, ...] = ()) -> None:
         self.cpus = cpus
+        self.local = True  # its published ports count as this machine's (the kept shim's reset tries them)
         self.table: dict[str, FakeContainer] = {}
         self.network_labels: dict[str, dict[str, str]] = {}
         self.images: dict[str, ImageInfo] = {}
@@ -126,7 +127,7 @@ class FakeEngine:
     # --- Engine ---------------------------------------------------------------------------------
 
     def info(self) -> EngineInfo:
-        return EngineInfo("fake", "1.41", self.cpus, "fake://", "fake", "/nonexistent")
+        return EngineInfo("fake", "1.41", self.cpus, "fake://", "fake", "/nonexistent", local=self.local)
 
     def create_network(self, name: str, labels: Mapping[str, str]) -> None:
         self.calls.append(f"network+ {name}")

@@ -85,6 +85,9 @@ class EngineInfo:
     host: str  # DOCKER_HOST as given, or the default socket
     name: str  # the engine host's name
     root_dir: str
+    # The engine is this machine's: what it publishes on 127.0.0.1 is this machine's loopback (the
+    # default socket). Any other host (tcp://, ssh://, another socket: a namespaced or CI engine) is not.
+    local: bool = True
 
 
 @dataclasses.dataclass(frozen=True)

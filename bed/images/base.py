@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from ..config.settings import DEFAULT_BASE_IMAGE
 from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import ImageError
+from ..exec import Exec, Local
 
 # "-lean": the rootfs is pruned before import (see PRUNED); a machine that still holds the
 # unpruned "bed-base:bookworm" of an older bed bootstraps this one once and stops using it.
@@ -59,7 +59,7 @@ def known_base(engine: Engine, wanted: str) -> str | None:
     return found.id if found else None
 
 
-def bootstrap(engine: Engine, console: Console) -> str:
+def bootstrap(engine: Engine, console: Console, run: Exec | None = None) -> str:
     """Build ``bed-base:bookworm`` offline: debootstrap a minbase rootfs, then import it."""
     tool = shutil.which("debootstrap") or shutil.which("/usr/sbin/debootstrap")
     if tool is None:
@@ -75,16 +75,15 @@ def bootstrap(engine: Engine, console: Console) -> str:
         rootfs = Path(tmp) / "rootfs"
         argv = [tool, "--variant=minbase", "--include=python3,python3-venv", "bookworm", str(rootfs), mirror]
         console.step(f"$ {' '.join(argv)}")
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = " | ".join(done.stdout.strip().splitlines()[-3:] + done.stderr.strip().splitlines()[-3:])
-            raise ImageError(f"debootstrap from {mirror} failed (exit {done.returncode}): {tail[:300]}.",
-                             hint="check that the mirror answers (apt-get update), or `docker load` a "
-                                  "Debian bookworm image and set BED_BASE_IMAGE.")
+        run = run or Local()
+        run.stream(argv, lambda line: console.stream("debootstrap", line), timeout=1800, error=ImageError,
+                   hint=f"check that the mirror {mirror} answers (apt-get update), or `docker load` a Debian "
+                        "bookworm image and set BED_BASE_IMAGE.")
         freed = prune(rootfs)
         console.step(f"pruned {freed / 1e6:.0f} MB of apt caches, docs and translations from the rootfs")
         archive = Path(tmp) / "rootfs.tar"
-        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(archive), "."], check=True)
+        run.capture(["tar", "-C", str(rootfs), "-cf", str(archive), "."], timeout=600, error=ImageError,
+                    hint="check the free disk space of the temporary folder (TMPDIR).")
         repository, tag = OFFLINE_BASE.split(":")
         engine.import_rootfs(str(archive), repository, tag)
     image = engine.image(OFFLINE_BASE)

@@ -1,1 +1,1 @@
-"""One run as named stages: prepare, images, stack, tiers, teardown, judge, report."""
+"""One run as data flowing through named stages (``stages/``), composed by ``workflow.run``."""

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from ..model.census import Account, Fate
 from ..model.evidence import Evidence, Item
-from ..report.results import Cause, CheckResult, Status
+from ..model.results import Cause, CheckResult, Status
 
 CHECK = "census"
 TIER = "census"

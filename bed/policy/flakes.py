@@ -26,6 +26,7 @@ def trustworthy(evidence: Evidence) -> bool:
     """A session that finished normally and collected cleanly: its per-test outcomes can be used."""
     selection = evidence.selection
     return (evidence.finished and evidence.exitstatus in (0, 1) and not evidence.collect_errors
+            and not evidence.conflicts and not evidence.lost
             and not evidence.problems and (selection is None or not selection.missing))
 
 

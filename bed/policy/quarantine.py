@@ -3,7 +3,7 @@
 Two flakes of the same test within 7 days put it in quarantine: it still runs and is reported,
 in its own section, but its failures no longer gate. It is re-promoted after a number of
 consecutive clean runs (BED_REPROMOTE_AFTER, 5 by default); a failure resets that count. The
-book is plain data; ``bed.report.flakestore`` keeps it between runs.
+book is plain data (``bed.model.quarantine``); ``bed.report.flakestore`` keeps it between runs.
 """
 
 from __future__ import annotations
@@ -13,16 +13,10 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from ..model.quarantine import Book, Entry
+
 WINDOW = datetime.timedelta(days=7)
 THRESHOLD = 2
-
-
-@dataclasses.dataclass
-class Entry:
-    check: str
-    flakes: list[str] = dataclasses.field(default_factory=list)  # ISO times
-    quarantined_since: str | None = None
-    clean_runs: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,46 +25,33 @@ class Changes:
     repromoted: tuple[str, ...] = ()
 
 
-class Book:
-    """Every test with a flake history, by node id."""
-
-    def __init__(self, entries: dict[str, Entry] | None = None) -> None:
-        self.entries = entries if entries is not None else {}
-
-    def is_quarantined(self, nodeid: str) -> bool:
-        entry = self.entries.get(nodeid)
-        return bool(entry and entry.quarantined_since)
-
-    def quarantined(self) -> dict[str, Entry]:
-        return {k: v for k, v in self.entries.items() if v.quarantined_since}
-
-    def record(self, check: str, *, flaky: Iterable[str], failed: Iterable[str], passed: Iterable[str],
-               now: datetime.datetime, repromote_after: int) -> Changes:
-        """Apply one run's outcome: flaky tests (failed, then passed on re-run), tests that
-        failed for good, and tests that passed at once."""
-        newly: list[str] = []
-        back: list[str] = []
-        for nodeid in flaky:
-            entry = self.entries.setdefault(nodeid, Entry(check=check))
-            entry.flakes = [t for t in entry.flakes if now - _parse(t) <= WINDOW] + [now.isoformat()]
-            entry.clean_runs = 0
-            if not entry.quarantined_since and len(entry.flakes) >= THRESHOLD:
-                entry.quarantined_since = now.isoformat()
-                newly.append(nodeid)
-        for nodeid in failed:
-            if nodeid in self.entries:
-                self.entries[nodeid].clean_runs = 0
-        for nodeid in passed:
-            held = self.entries.get(nodeid)
-            if held is None or not held.quarantined_since:
-                continue
-            held.clean_runs += 1
-            if held.clean_runs >= repromote_after:
-                held.quarantined_since = None
-                held.flakes = []
-                held.clean_runs = 0
-                back.append(nodeid)
-        return Changes(tuple(newly), tuple(back))
+def record(book: Book, check: str, *, flaky: Iterable[str], failed: Iterable[str], passed: Iterable[str],
+           now: datetime.datetime, repromote_after: int) -> Changes:
+    """Apply one run's outcome to ``book``: flaky tests (failed, then passed on re-run), tests that
+    failed for good, and tests that passed at once."""
+    newly: list[str] = []
+    back: list[str] = []
+    for nodeid in flaky:
+        entry = book.entries.setdefault(nodeid, Entry(check=check))
+        entry.flakes = [t for t in entry.flakes if now - _parse(t) <= WINDOW] + [now.isoformat()]
+        entry.clean_runs = 0
+        if not entry.quarantined_since and len(entry.flakes) >= THRESHOLD:
+            entry.quarantined_since = now.isoformat()
+            newly.append(nodeid)
+    for nodeid in failed:
+        if nodeid in book.entries:
+            book.entries[nodeid].clean_runs = 0
+    for nodeid in passed:
+        held = book.entries.get(nodeid)
+        if held is None or not held.quarantined_since:
+            continue
+        held.clean_runs += 1
+        if held.clean_runs >= repromote_after:
+            held.quarantined_since = None
+            held.flakes = []
+            held.clean_runs = 0
+            back.append(nodeid)
+    return Changes(tuple(newly), tuple(back))
 
 
 def issue_text(nodeid: str, entry: Entry, repromote_after: int) -> str:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..model.evidence import CollectSkip, Evidence
-from ..report.results import Cause, CheckResult, Status
+from ..model.results import Cause, CheckResult, Status
 
 PYTEST_EXIT = {2: "was interrupted (exit 2)", 3: "hit an internal error (exit 3)",
                4: "refused its arguments (exit 4)"}

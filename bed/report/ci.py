@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..console import Console
-from .results import RunResult, Status
+from ..model.results import RunResult, Status
 from .writers import project_ready_md, write_text
 
 TIERS = Path(__file__).resolve().parents[1] / "runner" / "tiers"  # where bed's own smokes live

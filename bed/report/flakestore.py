@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..policy.quarantine import Book, Entry
+from ..model.quarantine import Book, Entry
 from ..redact import Redactor
 from .writers import write_text
 

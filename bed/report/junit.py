@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from ..model.evidence import CollectSkip, TestOutcome
-from .results import CheckResult, Status
+from ..model.results import CheckResult, Status
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 # Characters XML 1.0 cannot hold at all: C0 controls but tab, newline and return; surrogates; FFFE/FFFF.

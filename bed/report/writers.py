@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ArtifactError
+from ..model.results import CheckResult, RunResult, Status
 from ..redact import Redactor
-from .results import CheckResult, RunResult, Status
 
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
 
@@ -58,9 +58,9 @@ def project_ready_md(result: RunResult) -> str:
         f"- gateway under test: {result.gateway.get('describe', result.versions.get('litellm', '?'))}",
     ]
     if result.census:
-        c = result.census
-        fates = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in c["fates"].items())
-        out.append(f"- census: **{c['collected']} collected, {c['accounted']} accounted for** ({fates})")
+        counted = result.census
+        fates = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counted["fates"].items())
+        out.append(f"- census: **{counted['collected']} collected, {counted['accounted']} accounted for** ({fates})")
     if result.reused_from:
         out.append(f"- ran on the stack kept by `bed up` (run `{result.reused_from}`), reset first")
     if result.expect:

@@ -2,7 +2,7 @@
 
 `bed up` starts one runner per kind of session below, each running ``bed_warm serve``: it
 imports pytest and the heavy libraries once, then forks a fresh pytest session for every tier
-`bed run --reuse` sends it (``bed.pipeline.tiers`` runs them through ``docker exec``). A warm
+`bed run --reuse` sends it (``bed.tiers.run`` runs them through ``docker exec``). A warm
 runner has what the tier's fresh runner would have: the same image, the same network (none for
 the hermetic tiers), the same memory limit and CPU weight. A runner whose image changed since
 `bed up`, or that is no longer running, is started again, and that is said.

@@ -11,8 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ..console import Console
+from ..model.results import Cause
 from ..policy.deps import is_down
-from ..report.results import Cause
 from .owner import Service
 from .wait import LOG_TAIL_LINES
 

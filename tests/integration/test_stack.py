@@ -20,7 +20,7 @@ from bed.engine.docker import DockerEngine
 from bed.engine.protocol import ContainerSpec
 from bed.errors import PortInUseError
 from bed.images.build import ImageRef
-from bed.pipeline.run import new_master_key
+from bed.pipeline.stages.prepare import new_master_key
 from bed.stack.bringup import Plan, bring_up
 from bed.stack.owner import Stack
 from bed.stack.services import IDLE, RUNNER_CPU_SHARES

@@ -9,7 +9,7 @@ from typing import Any
 from bed.engine.fake import FakeEngine, Program
 from bed.engine.protocol import ContainerSpec
 from bed.images.specs import SPECS
-from bed.pipeline import tiers
+from bed.tiers.command import COLD
 
 
 def raw_records(*tests: tuple[str, str], exitstatus: int | None = 0, start: bool = True,
@@ -67,13 +67,13 @@ def tier_program(*tests: tuple[str, str], exit_code: int | None = None, **kwargs
     code = exit_code if exit_code is not None else (1 if failed else 0)
     status = kwargs.pop("exitstatus", code)
     return Program(exit_code=code, output="\n".join(f"{n} {o.upper()}" for n, o in tests),
-                   files={tiers.COLD.records: raw_records(*tests, exitstatus=status, **kwargs)})
+                   files={COLD.records: raw_records(*tests, exitstatus=status, **kwargs)})
 
 
 def selected(spec: ContainerSpec) -> list[str]:
     """The node ids a runner was asked to re-run (its select file), or [] for a whole tier."""
     files = dict(spec.files)
-    return json.loads(files[tiers.COLD.select]) if tiers.COLD.select in files else []
+    return json.loads(files[COLD.select]) if COLD.select in files else []
 
 
 def engine_with_images() -> FakeEngine:

@@ -11,15 +11,15 @@ from bed.bench.core import WALL, invalid, timed_gates
 from bed.config.settings import Config
 from bed.console import Console
 from bed.engine.fake import FakeEngine
-from bed.pipeline.run import RunState
-from bed.report.results import CheckResult, RunResult, Status
+from bed.model.results import CheckResult, RunResult, Status
+from bed.pipeline.stages.prepare import Inputs
 
 
-def _gate(verdicts: list[bool]) -> tuple[list[RunState], Callable[[RunState], RunResult]]:
-    seen: list[RunState] = []
+def _gate(verdicts: list[bool]) -> tuple[list[Inputs], Callable[[Inputs], RunResult]]:
+    seen: list[Inputs] = []
     ready = iter(verdicts)
 
-    def gate(state: RunState) -> RunResult:
+    def gate(state: Inputs) -> RunResult:
         seen.append(state)
         ok = next(ready)
         check = CheckResult("all_smokes_nd", "nd", Status.PASSED if ok else Status.FAILED, 1.5, tests=3,

@@ -242,13 +242,17 @@ def test_a_leg_run_alone_with_a_broken_gateway_still_writes_its_leg(engine: Gate
     assert json.loads((tmp_path / "leg" / "leg.json").read_text())["status"] == "broken"
 
 
-def test_a_stale_report_is_removed_when_a_leg_breaks(engine: GatewayEngine, tmp_path: Path) -> None:
+def test_a_broken_leg_replaces_the_last_report_with_its_own(engine: GatewayEngine, tmp_path: Path) -> None:
     bed_compare("--leg", OLD, "--out", "leg", "--bench-seconds", "0")
-    assert (tmp_path / "leg" / "mvp_report.json").is_file()
+    ran = json.loads((tmp_path / "leg" / "mvp_report.json").read_text())
+    assert "setup" not in [c["name"] for c in ran["checks"]]
     engine.failing_builds.add(OLD)
     engine.images = {k: v for k, v in engine.images.items() if not k.startswith("bed-litellm:")}
     bed_compare("--leg", OLD, "--out", "leg", "--bench-seconds", "0")
-    assert not (tmp_path / "leg" / "mvp_report.json").exists()
+    broken = json.loads((tmp_path / "leg" / "mvp_report.json").read_text())  # every run leaves its report
+    assert broken["verdict"] == "NOT READY"
+    assert [(c["name"], c["status"]) for c in broken["checks"]] == [("setup", "error")]
+    assert broken["checks"][0]["cause"]["message"].startswith("IMAGE_ERROR: ")
 
 
 def test_the_gateways_come_from_tool_bed_compare_when_no_flag_names_them(engine: GatewayEngine,
@@ -446,19 +450,19 @@ class _Stack:
         self.closed.set()
 
 
-class _State:
+class _Observed:
     def __init__(self) -> None:
-        self.stack = _Stack()
+        self.started = _Stack()
 
 
 def test_ctrl_c_with_legs_side_by_side_closes_every_running_legs_stack_at_once() -> None:
-    states: list[_State] = []
+    states: list[_Observed] = []
     todo = [(Wanted(Gateway("release", v), v, v), Path(v)) for v in ("1.0.0", "2.0.0", "3.0.0")]
 
     def one(index: int, wanted_one: Wanted, folder: Path, registry: dict[str, Any]) -> None:
-        state = registry[wanted_one.slug] = _State()
+        state = registry[wanted_one.slug] = _Observed()
         states.append(state)
-        state.stack.closed.wait(10)
+        state.started.closed.wait(10)
 
     threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
     started = time.monotonic()
@@ -466,7 +470,7 @@ def test_ctrl_c_with_legs_side_by_side_closes_every_running_legs_stack_at_once()
         command.in_parallel(todo, 2, one)  # type: ignore[arg-type]
     assert time.monotonic() - started < 3
     assert len(states) == 2  # the third leg never started
-    assert all(s.stack.closed.is_set() for s in states)
+    assert all(s.started.closed.is_set() for s in states)
 
 
 def test_the_first_error_side_by_side_stops_legs_not_yet_started() -> None:
@@ -550,6 +554,7 @@ def test_a_remote_engine_skips_the_bench_and_publishes_nothing(engine: GatewayEn
         return original(spec)
 
     engine.run = run  # type: ignore[method-assign]
+    engine.local = False  # what the docker adapter says of DOCKER_HOST=tcp://docker:2375
     code, out = bed_compare("--litellm", OLD, "--litellm", PIN, env={"DOCKER_HOST": "tcp://docker:2375"})
     assert code == 1, out
     doc = doc_at(tmp_path / COMPARE)

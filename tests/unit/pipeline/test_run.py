@@ -16,8 +16,9 @@ from bed.console import Console
 from bed.engine.fake import FakeEngine, Program
 from bed.engine.protocol import ContainerSpec
 from bed.errors import ConfigError, Interrupted, PortInUseError, StackError
-from bed.pipeline.run import RunState, run
-from bed.report.results import RunResult, Status
+from bed.model.results import RunResult, Status
+from bed.pipeline.stages.prepare import Inputs
+from bed.pipeline.workflow import run
 
 from ..fakes import engine_with_images, selected, tier_program
 
@@ -57,7 +58,7 @@ def bed_run(tmp_path: Path, engine: FakeEngine, env: dict[str, str] | None = Non
             **flags: object) -> tuple[RunResult, str]:
     out = io.StringIO()
     config = Config.from_env(env or {}, root=tmp_path, gate=gate, **flags)  # type: ignore[arg-type]
-    result = run(RunState(config, env or {}, Console(out=out), lambda: engine, gate))
+    result = run(Inputs(config, env or {}, Console(out=out), lambda: engine, gate))
     return result, out.getvalue()
 
 
@@ -201,7 +202,16 @@ def test_bed_s_own_setup_failures_end_the_run_never_a_skip(tmp_path: Path, engin
         bed_run(tmp_path, engine, env)
     assert says in caught.value.line()
     assert_nothing_left(engine)
-    assert not (tmp_path / "local/artifacts/mvp/mvp_report.json").exists()
+    # Every run past its configuration leaves its reports: NOT READY, the error as the cause.
+    report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    assert report["verdict"] == "NOT READY"
+    (check,) = report["checks"]
+    assert (check["name"], check["status"], check["required"]) == ("setup", "error", True)
+    assert check["cause"]["message"] == caught.value.line()
+    assert check["cause"]["log_tail"] == caught.value.details
+    assert "CAUSE setup: bed " in (tmp_path / "PROJECT_READY.md").read_text()
+    junit = (tmp_path / "local/artifacts/mvp/junit/setup.xml").read_text()
+    assert 'failures="1"' in junit
 
 
 def test_a_taken_shim_port_is_a_port_error_before_anything_starts(tmp_path: Path, engine: FakeEngine) -> None:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import datetime
 
-from bed.policy.quarantine import Book, as_report, issue_text
+from bed.model.quarantine import Book
+from bed.policy.quarantine import as_report, issue_text, record
 
 T0 = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
 DAY = datetime.timedelta(days=1)
@@ -10,7 +11,7 @@ TEST = "nd/test_a.py::test_x"
 
 
 def _flake(store: Book, when: datetime.datetime):  # type: ignore[no-untyped-def]
-    return store.record("all_smokes_nd", flaky=[TEST], failed=[], passed=[], now=when, repromote_after=3)
+    return record(store, "all_smokes_nd", flaky=[TEST], failed=[], passed=[], now=when, repromote_after=3)
 
 
 def test_two_flakes_within_seven_days_quarantine() -> None:
@@ -33,13 +34,13 @@ def test_repromotion_needs_consecutive_clean_runs() -> None:
     _flake(store, T0)
     _flake(store, T0 + DAY)
     ok = {"flaky": [], "failed": [], "passed": [TEST], "repromote_after": 3}
-    store.record("all_smokes_nd", now=T0 + 2 * DAY, **ok)  # type: ignore[arg-type]
-    store.record("all_smokes_nd", now=T0 + 2 * DAY, **ok)  # type: ignore[arg-type]
-    store.record("all_smokes_nd", flaky=[], failed=[TEST], passed=[], now=T0 + 2 * DAY, repromote_after=3)
+    record(store, "all_smokes_nd", now=T0 + 2 * DAY, **ok)  # type: ignore[arg-type]
+    record(store, "all_smokes_nd", now=T0 + 2 * DAY, **ok)  # type: ignore[arg-type]
+    record(store, "all_smokes_nd", flaky=[], failed=[TEST], passed=[], now=T0 + 2 * DAY, repromote_after=3)
     assert store.entries[TEST].clean_runs == 0  # a failure resets the count
     for _ in range(2):
-        assert store.record("all_smokes_nd", now=T0 + 3 * DAY, **ok).repromoted == ()  # type: ignore[arg-type]
-    assert store.record("all_smokes_nd", now=T0 + 3 * DAY, **ok).repromoted == (TEST,)  # type: ignore[arg-type]
+        assert record(store, "all_smokes_nd", now=T0 + 3 * DAY, **ok).repromoted == ()  # type: ignore[arg-type]
+    assert record(store, "all_smokes_nd", now=T0 + 3 * DAY, **ok).repromoted == (TEST,)  # type: ignore[arg-type]
     assert not store.is_quarantined(TEST)
 
 
@@ -47,7 +48,7 @@ def test_a_flake_resets_the_clean_count_and_old_flakes_age_out() -> None:
     book = Book()
     _flake(book, T0)
     _flake(book, T0 + DAY)
-    book.record("all_smokes_nd", flaky=[], failed=[], passed=[TEST], now=T0 + 2 * DAY, repromote_after=3)
+    record(book, "all_smokes_nd", flaky=[], failed=[], passed=[TEST], now=T0 + 2 * DAY, repromote_after=3)
     assert book.entries[TEST].clean_runs == 1
     _flake(book, T0 + 20 * DAY)
     assert book.entries[TEST].clean_runs == 0
@@ -56,7 +57,7 @@ def test_a_flake_resets_the_clean_count_and_old_flakes_age_out() -> None:
 
 def test_a_failure_of_an_unknown_test_records_nothing() -> None:
     book = Book()
-    book.record("all_smokes_nd", flaky=[], failed=[TEST], passed=[TEST + "2"], now=T0, repromote_after=3)
+    record(book, "all_smokes_nd", flaky=[], failed=[TEST], passed=[TEST + "2"], now=T0, repromote_after=3)
     assert book.entries == {}
 
 
@@ -80,7 +81,7 @@ def test_repromotion_clears_the_whole_history() -> None:
     _flake(book, T0)
     _flake(book, T0 + DAY)
     for _ in range(3):
-        book.record("all_smokes_nd", flaky=[], failed=[], passed=[TEST], now=T0 + 2 * DAY, repromote_after=3)
+        record(book, "all_smokes_nd", flaky=[], failed=[], passed=[TEST], now=T0 + 2 * DAY, repromote_after=3)
     entry = book.entries[TEST]
     assert (entry.quarantined_since, entry.flakes, entry.clean_runs) == (None, [], 0)
     assert book.quarantined() == {}
@@ -90,13 +91,13 @@ def test_a_passing_unknown_test_does_not_stop_the_others_from_counting() -> None
     book = Book()
     _flake(book, T0)
     _flake(book, T0 + DAY)
-    book.record("all_smokes_nd", flaky=[], failed=[], passed=["nd/other.py::t", TEST], now=T0 + 2 * DAY,
+    record(book, "all_smokes_nd", flaky=[], failed=[], passed=["nd/other.py::t", TEST], now=T0 + 2 * DAY,
                 repromote_after=3)
     assert book.entries[TEST].clean_runs == 1
 
 
 def test_a_book_starts_from_the_entries_it_is_given() -> None:
-    from bed.policy.quarantine import Entry
+    from bed.model.quarantine import Entry
 
     given = {TEST: Entry("all_smokes_nd", [T0.isoformat(), T0.isoformat()], T0.isoformat(), 1)}
     assert Book(given).is_quarantined(TEST)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bed.model.evidence import Evidence, parse
+from bed.model.results import Cause, CheckResult, Status
 from bed.policy.verdict import Case, Ending, Rules, judge, ready, required
-from bed.report.results import Cause, CheckResult, Status
 
 from ..fakes import raw_records
 

@@ -4,8 +4,8 @@ import io
 from pathlib import Path
 
 from bed.console import Console
+from bed.model.results import Cause, CheckResult, RunResult, Status
 from bed.report.ci import annotate, error_annotation
-from bed.report.results import Cause, CheckResult, RunResult, Status
 
 
 def test_annotation_has_file_line_and_escaped_message() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bed.errors import ConfigError
-from bed.policy.quarantine import Book
+from bed.model.quarantine import Book
+from bed.policy import quarantine
 from bed.redact import Redactor
 from bed.report import flakestore
 
@@ -20,8 +21,8 @@ def test_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "local" / "flakes.json"
     book = Book()
     for day in (0, 1):
-        book.record("all_smokes_nd", flaky=[TEST], failed=[], passed=[], now=T0 + datetime.timedelta(days=day),
-                    repromote_after=5)
+        quarantine.record(book, "all_smokes_nd", flaky=[TEST], failed=[], passed=[],
+                          now=T0 + datetime.timedelta(days=day), repromote_after=5)
     flakestore.save(book, path, Redactor())
     again = flakestore.load(path)
     assert again.is_quarantined(TEST)

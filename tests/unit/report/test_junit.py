@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bed.model.evidence import CollectSkip, TestOutcome
+from bed.model.results import Cause, CheckResult, Status
 from bed.report.junit import clean, for_check, split
-from bed.report.results import Cause, CheckResult, Status
 
 FAILED = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.FAILED, duration_s=1.0,
                      cause=Cause("all_smokes_core", "", "the pytest session never finished", "tail line"))

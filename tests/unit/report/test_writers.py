@@ -7,9 +7,9 @@ import jsonschema
 import pytest
 
 import bed
+from bed.model.results import Cause, CheckResult, RunResult, Status
 from bed.redact import Redactor
 from bed.report.junit import for_check
-from bed.report.results import Cause, CheckResult, RunResult, Status
 from bed.report.writers import cause_lines, project_ready_md, write_all, write_text
 
 SCHEMA = json.loads((Path(bed.__file__).parent / "report" / "report.schema.json").read_text())

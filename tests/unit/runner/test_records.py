@@ -19,8 +19,8 @@ import pytest
 
 import bed.runner
 from bed.model.evidence import Evidence, parse
+from bed.model.results import CheckResult, Status
 from bed.policy import flakes, verdict
-from bed.report.results import CheckResult, Status
 
 PLUGIN_DIR = Path(bed.runner.__file__).parent
 

@@ -4,7 +4,7 @@
     Warm    a session forked in a kept stack's warm runner (``bed_warm``), through ``docker exec``
 
 Both stream the session's output, wait for it within a budget, stop it, and read back the files
-it left (records, JUnit). The tier code (``bed.pipeline.tiers``) does not know which it has.
+it left (its records). The tier code (``bed.tiers.run``) does not know which it has.
 """
 
 from __future__ import annotations

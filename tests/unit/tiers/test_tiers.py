@@ -6,17 +6,8 @@ from pathlib import Path
 import pytest
 
 from bed.config.settings import Config
-from bed.pipeline.tiers import (
-    COLD,
-    TIERS,
-    Context,
-    argv,
-    check_name,
-    container_spec,
-    env,
-    required,
-    rules,
-)
+from bed.tiers.catalog import TIERS, check_name, required, rules
+from bed.tiers.command import COLD, Context, argv, container_spec, env
 
 
 def _config(tmp_path: Path, **env_: str) -> Config:
@@ -147,7 +138,7 @@ def test_one_definition_of_required(tmp_path: Path, env_: dict[str, str], tier: 
 
 
 def test_a_suite_copy_leaves_bed_s_own_outputs_behind(tmp_path: Path) -> None:
-    from bed.pipeline.suite import files
+    from bed.tiers.suite import files
 
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests/test_a.py").write_text("def test_a(): pass\n")
@@ -167,9 +158,9 @@ def followed(output: str, *, verbose: bool) -> str:
     from bed.console import Console
     from bed.engine.fake import FakeEngine, Program
     from bed.engine.protocol import ContainerSpec
-    from bed.pipeline.sessions import Fresh
-    from bed.pipeline.tiers import _follow
     from bed.stack.owner import Service
+    from bed.tiers.run import _follow
+    from bed.tiers.sessions import Fresh
 
     engine = FakeEngine(images=("img",))
     ref = engine.run(ContainerSpec(name="r", image="img", labels={}))

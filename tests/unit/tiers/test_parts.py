@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bed.model import evidence
-from bed.pipeline.parts import join_exit, join_records
+from bed.tiers.parts import join_exit, join_records
 
 from ..fakes import raw_records
 

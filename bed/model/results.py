@@ -1,6 +1,6 @@
 """Typed results: what each check did, and the run as a whole. Reports only read these.
 
-``RunResult.to_dict()`` is the ``mvp_report.json`` document (schema: bed/report.schema.json);
+``RunResult.to_dict()`` is the ``mvp_report.json`` document (schema: bed/report/report.schema.json);
 ``RunResult.from_dict()`` reads one back (for `bed repro` and the tests).
 """
 
