@@ -11,9 +11,10 @@ from pathlib import Path
 from ..config.settings import Config
 from ..engine.protocol import ContainerSpec, ExecResult
 from ..images.build import ImageRef
+from ..model.containers import VENV_PYTHON
 from ..stack import wait
 from ..stack.owner import Service, Stack
-from ..stack.services import IDLE, PROBE_ALIAS, VENV_PYTHON, ServiceSpec
+from ..stack.services import IDLE, PROBE_ALIAS, ServiceSpec
 
 
 def out_dir(config: Config) -> Path:

@@ -49,13 +49,14 @@ from ..engine.protocol import Engine
 from ..errors import BedError, ConfigError, EngineError
 from ..exec import Done, Exec, Failed, Local
 from ..images.build import ImageRef, Recipe, ensure_images
+from ..model.containers import VENV_PYTHON
 from ..pipeline.stages.prepare import Inputs, new_master_key, prepare_router
 from ..pipeline.workflow import run
 from ..redact import Redactor
 from ..report.writers import write_text
 from ..stack.bringup import proxy_files
 from ..stack.compose import render, write_providers
-from ..stack.services import PROXY, SHIM, VENV_PYTHON
+from ..stack.services import PROXY, SHIM
 from ..tiers import catalog, command
 from . import testcontainers_peer
 from .common import out_dir

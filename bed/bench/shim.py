@@ -14,8 +14,9 @@ from ..console import Console
 from ..engine.protocol import ContainerSpec, Engine
 from ..errors import StackError
 from ..images.build import Recipe, ensure_images
+from ..model.containers import VENV_PYTHON
 from ..stack.owner import Stack
-from ..stack.services import SHIM, VENV_PYTHON
+from ..stack.services import SHIM
 from . import load
 from .common import out_dir
 

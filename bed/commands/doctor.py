@@ -23,8 +23,8 @@ from ..engine.protocol import ContainerSpec, Engine
 from ..errors import EXIT_NOT_READY, EXIT_READY, BedError
 from ..images.build import Recipe, expected_tags
 from ..images.specs import SPECS
+from ..model.containers import VENV_PYTHON
 from ..stack.bringup import loopback_port_free
-from ..stack.services import VENV_PYTHON
 from . import common
 from .up import reachable
 

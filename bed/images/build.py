@@ -24,7 +24,7 @@ from ..console import Console
 from ..engine.labels import IMAGE
 from ..engine.protocol import Engine, ImageInfo
 from ..errors import ImageError
-from ..stack.services import ROUTER_PATH
+from ..model.containers import PROXY_PORT, ROUTER_PATH
 from . import gateway
 from .base import base_image, known_base
 from .specs import SPECS, ImageSpec
@@ -211,7 +211,7 @@ def _existing_gateway(engine: Engine, wanted: Gateway, python: ImageRef, ca: byt
     if adapter is None:
         console.step(f"building {tag} (FROM {wanted.value})")
         adapter = _build(engine, tag, context, {"BASE_IMAGE": found.id}, console, None)
-    command = tuple(gateway.proxy_command(facts, ROUTER_PATH, 4000))
+    command = tuple(gateway.proxy_command(facts, ROUTER_PATH, PROXY_PORT))
     return {"litellm": ImageRef("litellm", wanted.value, found.id, found.size_mb, False, command, described),
             "adapter": ImageRef("adapter", tag, adapter.id, adapter.size_mb, False)}
 

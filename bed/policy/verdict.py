@@ -74,9 +74,10 @@ class Case:
 
 def module_skips(evidence: Evidence, tier: str, *, suite: bool) -> tuple[CollectSkip, ...]:
     """Modules skipped at import that belong to the tier: in bed's own tiers every one (a tier is
-    a folder); in a project's suite those whose source names the tier's marker."""
+    a folder); in a project's suite those whose source names the tier's marker, and those whose
+    tier nothing names (they count in every tier: when in doubt, a hermetic tier fails on them)."""
     skips = evidence.collect_skips
-    return skips if not suite else tuple(s for s in skips if tier in s.tiers)
+    return skips if not suite else tuple(s for s in skips if tier in s.tiers or not s.tiers)
 
 
 def required(tier: str, needs: Iterable[str], *, strict: bool, expect: Iterable[str]) -> bool:

@@ -43,6 +43,7 @@ import pytest
 
 TIER_MARKERS = contract.TIER_MARKERS
 OTHER_MARKERS = contract.OTHER_MARKERS
+_SCANNED = 200  # modules of a skipped package read for their tier markers
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)|^\s*([^\s:"]+\.py):(\d+)', re.MULTILINE)
 
 
@@ -257,17 +258,24 @@ class _LateSelection:
 
 
 def _tiers_named_in(nodeid: str, config: pytest.Config) -> list[str]:
-    """The tier markers a module's source names (``pytest.mark.deterministic``): a module skipped at
-    import never became items, so its markers can only be read from its text."""
+    """The tier markers a skipped module's source names (``pytest.mark.deterministic``), or, for a
+    package skipped in its conftest, its modules' sources: what never became items can only be
+    read from its text."""
     path = config.rootpath / nodeid.split("::")[0]
-    try:
-        tree = ast.parse(path.read_bytes()) if path.is_file() and path.suffix == ".py" else None
-    except (OSError, SyntaxError, ValueError):
-        return []
-    if tree is None:
-        return []
-    names = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-    return sorted(names & set(TIER_MARKERS))
+    if path.is_dir():
+        sources = sorted(path.rglob("*.py"))[:_SCANNED]
+    elif path.name == "conftest.py":
+        sources = sorted(path.parent.rglob("*.py"))[:_SCANNED]
+    else:
+        sources = [path] if path.suffix == ".py" else []
+    found: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source.read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        found |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)} & set(TIER_MARKERS)
+    return sorted(found)
 
 
 def _relative(where: str) -> str:

@@ -22,9 +22,10 @@ from ..engine.labels import KEEP, PROJECT, ROLE, RUN
 from ..engine.protocol import ContainerSpec, Engine, ExecResult
 from ..errors import EngineError, PortInUseError, StackError
 from ..images.build import ImageRef
+from ..model.containers import ROUTER_PATH, VENV_PYTHON
 from . import wait
 from .owner import Service, Stack
-from .services import IDLE, MEMORY, PIDS, PROBE_ALIAS, PROXY, ROUTER_PATH, SHIM, VENV_PYTHON, ServiceSpec, upstream
+from .services import IDLE, MEMORY, PIDS, PROBE_ALIAS, PROXY, SHIM, ServiceSpec, upstream
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,10 +23,11 @@ from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import BedError, ConfigError, StackError
 from ..images.build import ImageRef
+from ..model.containers import VENV_PYTHON
 from . import warm
 from .bringup import Plan, Services, restart
 from .owner import Service, Stack
-from .services import SHIM, VENV_PYTHON
+from .services import SHIM
 
 RECORD = "kept.json"
 RESET = ("import urllib.request as u; "

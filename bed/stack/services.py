@@ -10,9 +10,8 @@ import dataclasses
 
 from ..config.agent import Agent
 from ..config.bases import SHIM_ALIAS, SHIM_PORT
+from ..model.containers import PROXY_PORT, VENV_PYTHON
 
-ROUTER_PATH = "/etc/bed/router.yaml"
-VENV_PYTHON = "/opt/venv/bin/python"
 MEMORY = "2g"
 PIDS = 1024
 # The runners yield the cores to the shim and the proxy when both want them: the proxy's boot and
@@ -38,7 +37,7 @@ class ServiceSpec:
 
 SHIM_SEED = "bed"  # the shim's answers are a function of the request and this seed
 SHIM = ServiceSpec("shim", SHIM_ALIAS, "shim", SHIM_PORT, "/health", (("MINI_AGENT_SEED", SHIM_SEED),))
-PROXY = ServiceSpec("proxy", "litellm", "litellm", 4000, "/health/liveliness",
+PROXY = ServiceSpec("proxy", "litellm", "litellm", PROXY_PORT, "/health/liveliness",
                     (("LITELLM_LOCAL_MODEL_COST_MAP", "True"),))
 SERVICES = (SHIM, PROXY)
 

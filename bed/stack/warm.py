@@ -15,8 +15,9 @@ from collections.abc import Mapping
 
 from ..engine.protocol import ContainerSpec
 from ..images.build import ImageRef
+from ..model.containers import VENV_PYTHON
 from .owner import Service, Stack
-from .services import RUNNER_CPU_SHARES, VENV_PYTHON
+from .services import RUNNER_CPU_SHARES
 
 SOCKET = "/tmp/bed-warm.sock"  # noqa: S108 - inside the warm runner
 RUNS = "/tmp/bed/runs"  # noqa: S108 - each session's records, JUnit and files, in a folder of its own

@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from ..config.router import bridge_group
 from ..config.settings import Config
 from ..engine.protocol import ContainerSpec
+from ..model.containers import VENV_PYTHON
 from ..policy import budgets
 from ..policy import release as release_policy
 from ..runner import bed_contract as contract
 from ..stack import warm
-from ..stack.services import PROXY, RUNNER_CPU_SHARES, VENV_PYTHON
+from ..stack.services import PROXY, RUNNER_CPU_SHARES
 from .catalog import CENSUS, Tier, networked, served
 
 

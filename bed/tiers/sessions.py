@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from ..engine.protocol import Engine, State
+from ..model.containers import VENV_PYTHON
 from ..stack import warm
 from ..stack.owner import Service
-from ..stack.services import VENV_PYTHON
 
 EXIT_SETTLE_S = 5.0  # after its output ended, how long the engine may take to report an exec's exit code
 

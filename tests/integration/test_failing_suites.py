@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from bed.images.build import ImageRef
+from tests.unit.runner import test_suite_shapes as shapes
 from tests.unit.runner.test_records import SHAPES
 
 from .conftest import bed_cli
@@ -91,3 +93,52 @@ def test_unmarked_tests_of_a_suite_are_named_in_a_banner(images: dict[str, Image
     assert "UNMARKED: 1 test(s) of your suite carry no tier marker and never run" in done.stdout
     assert "test_m.py::test_forgotten" in done.stdout
     assert "PytestUnknownMarkWarning" not in done.stdout  # bed's markers are registered for the suite
+
+
+# Shapes of the unit table (tests/unit/runner/test_suite_shapes.py) through the real stack: the suite
+# copied into a real runner, collected by the census there, run by tier, judged; fresh and on a kept stack.
+REAL = ["unknown-tier-markers", "conftest-hides-the-only-file", "bed-named-subfolder", "symlinked-module",
+        "deterministic-module-skipped-at-import", "package-skipped-in-its-conftest", "fork-that-keeps-running-pytest",
+        "conftest-drops-the-failing-test-silently", "a-test-removes-the-records-file",
+        "sessionfinish-raises-after-a-failure", "random-parametrize-ids", "collection-depends-on-the-tier"]
+SOUND = ["a-test-that-empties-tmp", "a-folder-whose-name-is-not-utf-8", "a-clean-suite"]
+
+
+def _shape_run(root: Path, name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    files, _, options = shapes.FAILING[name] if name in shapes.FAILING else (*shapes.CONTROLS[name][:1], "",
+                                                                             shapes.CONTROLS[name][1])
+    tiers = ",".join(options.get("tiers", ("deterministic", "nd")))  # type: ignore[arg-type]
+    shapes.write_project(root / "shapes" / name, files, options.get("links"))  # type: ignore[arg-type]
+    return bed_cli(["run", *extra, "--suite", f"shapes/{name}", "--tier", tiers], root, timeout=300)
+
+
+@pytest.mark.parametrize("name", REAL + SOUND)
+def test_a_shape_through_the_real_stack(images: dict[str, ImageRef], tmp_path: Path, name: str,
+                                        no_leftovers: None) -> None:
+    done = _shape_run(tmp_path, name)
+    out = done.stdout + done.stderr
+    if name in SOUND:
+        assert done.returncode == 0, out[-3000:]
+        assert "accounted for" in out
+        return
+    assert done.returncode == 1, out[-3000:]
+    assert "VERDICT: NOT READY" in out
+    assert shapes.FAILING[name][1] in out, out[-3000:]
+    report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    assert report["verdict"] == "NOT READY"
+    assert re.search(r"census: \*\*\d+ collected, \d+ accounted for\*\*", (tmp_path / "PROJECT_READY.md").read_text())
+
+
+def test_every_shape_on_a_kept_stack(images: dict[str, ImageRef], tmp_path: Path, no_leftovers: None) -> None:
+    up = bed_cli(["up"], tmp_path, timeout=300)
+    assert up.returncode == 0, (up.stdout + up.stderr)[-3000:]
+    try:
+        for name in REAL + SOUND:
+            done = _shape_run(tmp_path, name, "--reuse")
+            out = done.stdout + done.stderr
+            assert done.returncode == (0 if name in SOUND else 1), (name, out[-3000:])
+            if name in REAL:
+                assert shapes.FAILING[name][1] in out, (name, out[-3000:])
+    finally:
+        down = bed_cli(["down"], tmp_path, timeout=300)
+        assert down.returncode == 0, down.stdout[-2000:]

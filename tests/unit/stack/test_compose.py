@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 
 from bed.config.bases import NETWORK_BASE
+from bed.model.containers import ROUTER_PATH
 from bed.stack.bringup import providers
 from bed.stack.compose import render, write_providers
-from bed.stack.services import ROUTER_PATH
 
 
 def test_every_provider_module_is_mounted_next_to_the_router_config() -> None:
