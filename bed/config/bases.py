@@ -49,6 +49,36 @@ def normalise(raw: str) -> tuple[str, list[str]]:
         warnings.append(f"{shown!r} has no scheme; using http://")
         value = "http://" + value
     parts = urllib.parse.urlsplit(value)
+    host, port = _checked(parts, shown)
+    if host in LOOPBACK_NAMES and host != "127.0.0.1":
+        why = {"localhost": "avoids IPv6-first resolution",
+               "0.0.0.0": "a listening address; as a base it means this machine"}.get(  # noqa: S104
+            host, "bed publishes the shim on IPv4 loopback only")
+        warnings.append(f"{host} rewritten to 127.0.0.1 ({why})")
+        host = "127.0.0.1"
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    path = parts.path.rstrip("/")
+    if not path.endswith("/v1"):
+        path = path + "/v1"
+    bracketed = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{bracketed}:{port}{path}", warnings
+
+
+def _one_base(mini: str | None, codex: str | None, base: str, *, strict: bool) -> list[str]:
+    """The two variables name one base: what was forced to make it so (a CONFIG_ERROR under STRICT)."""
+    if mini is None:
+        return ["MINI_AGENT_API_BASE is unset; taking CODEX_AGENT_API_BASE as the one base"]
+    if codex is None or normalise(codex)[0] == base:
+        return []
+    if strict:
+        raise ConfigError(f"MINI_AGENT_API_BASE={mini} and CODEX_AGENT_API_BASE={codex} name different bases.",
+                          hint="export CODEX_AGENT_API_BASE=$MINI_AGENT_API_BASE (STRICT=1 refuses to pick one).")
+    return [f"CODEX_AGENT_API_BASE={codex} differs from MINI_AGENT_API_BASE; forced to {base}"]
+
+
+def _checked(parts: urllib.parse.SplitResult, shown: str) -> tuple[str, int | None]:
+    """The host and port of a base that can be one; a ConfigError naming what cannot."""
     if parts.scheme not in ("http", "https"):
         raise ConfigError(f"base {shown!r} has scheme {parts.scheme!r}.", hint="use http:// or https://.")
     try:
@@ -67,19 +97,7 @@ def normalise(raw: str) -> tuple[str, list[str]]:
                           hint="give a port from 1 to 65535, or leave the port out to let bed pick a free one.")
     if parts.query or parts.fragment:
         raise ConfigError(f"base {shown!r} has a query or fragment.", hint="give only scheme, host, port and path.")
-    if host in LOOPBACK_NAMES and host != "127.0.0.1":
-        why = {"localhost": "avoids IPv6-first resolution",
-               "0.0.0.0": "a listening address; as a base it means this machine"}.get(  # noqa: S104
-            host, "bed publishes the shim on IPv4 loopback only")
-        warnings.append(f"{host} rewritten to 127.0.0.1 ({why})")
-        host = "127.0.0.1"
-    if port is None:
-        port = 443 if parts.scheme == "https" else 80
-    path = parts.path.rstrip("/")
-    if not path.endswith("/v1"):
-        path = path + "/v1"
-    bracketed = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{bracketed}:{port}{path}", warnings
+    return host, port
 
 
 def resolve(environ: Mapping[str, str], *, strict: bool, group: str, port: int | None = None) -> Bases:
@@ -99,17 +117,7 @@ def resolve(environ: Mapping[str, str], *, strict: bool, group: str, port: int |
     assert raw is not None
     base, notes = normalise(raw)
     warnings += [f"{source}: {n}" for n in notes]
-    if mini is None:
-        warnings.append("MINI_AGENT_API_BASE is unset; taking CODEX_AGENT_API_BASE as the one base")
-    elif codex is not None:
-        other, _ = normalise(codex)
-        if other != base:
-            if strict:
-                raise ConfigError(
-                    f"MINI_AGENT_API_BASE={mini} and CODEX_AGENT_API_BASE={codex} name different bases.",
-                    hint="export CODEX_AGENT_API_BASE=$MINI_AGENT_API_BASE (STRICT=1 refuses to pick one).",
-                )
-            warnings.append(f"CODEX_AGENT_API_BASE={codex} differs from MINI_AGENT_API_BASE; forced to {base}")
+    warnings += _one_base(mini, codex, base, strict=strict)
     host = urllib.parse.urlsplit(base).hostname or ""
     port = urllib.parse.urlsplit(base).port
     if host == group or host.startswith("codex-agent"):

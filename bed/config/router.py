@@ -161,21 +161,25 @@ def _settings() -> dict[str, Any]:
 def named_modules(config: dict[str, Any], folder: Path) -> tuple[tuple[str, bytes], ...]:
     """The Python files next to the user's config that it names as a provider or a callback
     (``module.attribute``): LiteLLM's proxy loads them from its config's folder, so they go there too."""
-    settings = config.get("litellm_settings") or {}
-    names: list[str] = []
-    if isinstance(settings, dict):
-        for entry in settings.get("custom_provider_map") or []:
-            if isinstance(entry, dict) and isinstance(entry.get("custom_handler"), str):
-                names.append(entry["custom_handler"])
-        for key in ("callbacks", "success_callback", "failure_callback"):
-            value = settings.get(key)
-            names += [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
+    names = _module_names(config.get("litellm_settings") or {})
     found: dict[str, bytes] = {}
     for name in names:
         module = folder / (name.split(".")[0] + ".py")
         if "." in name and module.is_file() and module.stat().st_size <= MAX_MODULE_BYTES:
             found[module.name] = module.read_bytes()
     return tuple(sorted(found.items()))
+
+
+def _module_names(settings: object) -> list[str]:
+    """``module.attribute`` names the settings give as a provider handler or a callback."""
+    if not isinstance(settings, dict):
+        return []
+    names = [e["custom_handler"] for e in settings.get("custom_provider_map") or []
+             if isinstance(e, dict) and isinstance(e.get("custom_handler"), str)]
+    for key in ("callbacks", "success_callback", "failure_callback"):
+        value = settings.get(key)
+        names += [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
+    return names
 
 
 def _render(config: dict[str, Any], reason: str) -> str:

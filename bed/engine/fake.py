@@ -149,15 +149,7 @@ class FakeEngine:
             raise StackError(f"{spec.name}: image missing ({spec.image}).", hint="run `bed images` to build it.")
         if any(c.spec.name == spec.name for c in self.table.values()):
             raise StackError(f"the engine refused to start {spec.name}: the name is in use.", hint="")
-        with self._lock:
-            taken = {p for c in self.table.values() for p in c.ports.values()}
-            ports = {}
-            for port, host in spec.publish.items():
-                if host is not None and host in taken:
-                    raise PortInUseError(f"{spec.name} cannot publish its port: port is already allocated.",
-                                         hint="free the port.")
-                self._ports += 1
-                ports[port] = host or self._ports
+        ports = self._publish(spec)
         program = Program()
         for fragment, behaviour in self._behaviours:
             if fragment in spec.name:
@@ -170,6 +162,19 @@ class FakeEngine:
         if program.exit_code is not None:
             self._end(container, State("exited", program.exit_code))
         return container.id
+
+    def _publish(self, spec: ContainerSpec) -> dict[int, int]:
+        """Host ports for what the spec publishes: the one it names, or the next free one."""
+        with self._lock:
+            taken = {p for c in self.table.values() for p in c.ports.values()}
+            ports = {}
+            for port, host in spec.publish.items():
+                if host is not None and host in taken:
+                    raise PortInUseError(f"{spec.name} cannot publish its port: port is already allocated.",
+                                         hint="free the port.")
+                self._ports += 1
+                ports[port] = host or self._ports
+            return ports
 
     def _end(self, container: FakeContainer, state: State) -> None:
         container.state = state
@@ -212,13 +217,7 @@ class FakeEngine:
     def exec(self, ref: str, argv: list[str]) -> ExecResult:
         self._get(ref)
         if "bed_warm" in argv and "stop" in argv:
-            self.calls.append(f"exec {self._get(ref).spec.name} {' '.join(argv)}")
-            token = argv[-1]
-            for run in self.execs.values():
-                if run.ref == ref and token in run.argv and not run.done.is_set():
-                    run.exit_code = 137
-                    run.done.set()
-            return ExecResult(0, "")
+            return self._stop_session(ref, argv)
         if any("/_bed/reset" in a for a in argv):  # a kept shim's reset between runs
             return ExecResult(0, "")
         url = next((a for a in argv if a.startswith("http://")), "")
@@ -228,6 +227,15 @@ class FakeEngine:
             time.sleep(0.02)  # a real probe slice takes time; do not let a wait spin
             return ExecResult(1, f"no answer from {url}")
         return ExecResult(0, f"healthy {url}")
+
+    def _stop_session(self, ref: str, argv: list[str]) -> ExecResult:
+        """`bed_warm stop TOKEN`: the warm session TOKEN is killed."""
+        self.calls.append(f"exec {self._get(ref).spec.name} {' '.join(argv)}")
+        for run in self.execs.values():
+            if run.ref == ref and argv[-1] in run.argv and not run.done.is_set():
+                run.exit_code = 137
+                run.done.set()
+        return ExecResult(0, "")
 
     def exec_create(self, ref: str, argv: list[str], env: Mapping[str, str], workdir: str | None) -> str:
         container = self._get(ref)

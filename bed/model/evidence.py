@@ -234,28 +234,38 @@ def _tests(records: list[dict[str, Any]]) -> tuple[dict[str, TestOutcome], list[
 
 def _outcome(nodeid: str, seen: dict[str, dict[str, Any]]) -> TestOutcome:
     """One test's outcome from its phases, the way pytest's summary counts it."""
-    failing = next((seen[p] for p in PHASES if p in seen and seen[p].get("outcome") == "failed"), None)
-    skipping = next((seen[p] for p in ("setup", "call") if p in seen and seen[p].get("outcome") == "skipped"), None)
     duration = sum(float(r.get("duration") or 0) for r in seen.values())
-    properties = tuple((str(k), str(v)) for r in seen.values() for k, v in _pairs(r.get("properties")))
-    properties = tuple(dict.fromkeys(properties))
+    properties = _properties(seen.values())
+    failing = _phase_with(seen, PHASES, "failed")
     if failing is not None:
-        outcome = "failed" if failing.get("phase") == "call" else "error"
         output = tuple((str(k), str(v)) for k, v in (failing.get("output") or {}).items())
-        return TestOutcome(nodeid, outcome, str(failing.get("location", "")), str(failing.get("message", "")),
-                           duration, str(failing.get("longrepr") or ""), output, properties)
+        return _from(nodeid, "failed" if failing.get("phase") == "call" else "error", failing, duration,
+                     properties, longrepr=str(failing.get("longrepr") or ""), output=output)
+    skipping = _phase_with(seen, ("setup", "call"), "skipped")
     if skipping is not None:
-        outcome = "xfailed" if skipping.get("xfail") else "skipped"
-        return TestOutcome(nodeid, outcome, str(skipping.get("location", "")), str(skipping.get("message", "")),
-                           duration, properties=properties)
+        return _from(nodeid, "xfailed" if skipping.get("xfail") else "skipped", skipping, duration, properties)
     if "teardown" not in seen or "call" not in seen:
         # It started and never ended: the process died inside it (os._exit, a signal, the OOM killer).
-        last = seen.get("call") or seen.get("setup") or {}
-        return TestOutcome(nodeid, "incomplete", str(last.get("location", "")),
-                           "started but never finished: the test process ended inside it", duration,
-                           properties=properties)
-    call = seen["call"]
-    return TestOutcome(nodeid, "passed", str(call.get("location", "")), "", duration, properties=properties)
+        last = {**(seen.get("call") or seen.get("setup") or {}),
+                "message": "started but never finished: the test process ended inside it"}
+        return _from(nodeid, "incomplete", last, duration, properties)
+    return _from(nodeid, "passed", {**seen["call"], "message": ""}, duration, properties)
+
+
+def _properties(records: Iterable[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """The test's record_property() pairs, each once, from whichever phase carried them."""
+    pairs = [(str(k), str(v)) for r in records for k, v in _pairs(r.get("properties"))]
+    return tuple(dict.fromkeys(pairs))
+
+
+def _phase_with(seen: dict[str, dict[str, Any]], phases: Sequence[str], outcome: str) -> dict[str, Any] | None:
+    return next((seen[p] for p in phases if p in seen and seen[p].get("outcome") == outcome), None)
+
+
+def _from(nodeid: str, outcome: str, record: dict[str, Any], duration: float, properties: tuple[tuple[str, str], ...],
+          **more: Any) -> TestOutcome:
+    return TestOutcome(nodeid, outcome, str(record.get("location", "")), str(record.get("message", "")), duration,
+                       properties=properties, **more)
 
 
 def _census(records: list[dict[str, Any]]) -> tuple[Item, ...] | None:
@@ -302,29 +312,42 @@ def _joined(parts: Sequence[Evidence], sessions: int, problems: tuple[str, ...],
     if not parts:
         return dataclasses.replace(NONE, problems=problems)
     if len(parts) == 1 and sessions == 1:
-        one = parts[0]
-        return dataclasses.replace(one, problems=problems, conflicts=conflicts)
-    tests: dict[str, TestOutcome] = {}
-    clash = list(conflicts)
-    for part in parts:
-        for nodeid, outcome in part.tests.items():
-            if nodeid in tests:
-                clash.append(f"{nodeid} ran in two parts of the tier")
-            tests[nodeid] = outcome
+        return dataclasses.replace(parts[0], problems=problems, conflicts=conflicts)
+    tests, clash = _join_tests(parts)
     censuses = {p.census for p in parts if p.census is not None}
     if len(censuses) > 1:
         clash.append("the parts of the tier collected different tests")
     complete = len(parts) == sessions
     statuses = [p.exitstatus for p in parts]
-    exitstatus = _join_exit(statuses) if complete and all(s is not None for s in statuses) else None
-    return Evidence(
-        started=complete and all(p.started for p in parts), exitstatus=exitstatus, tests=tests,
-        collect_errors=_unique(e for p in parts for e in p.collect_errors),
+    joined = Evidence(
+        started=complete and all(p.started for p in parts),
+        exitstatus=_join_exit(statuses) if complete and None not in statuses else None, tests=tests,
         selection=_join_selection([p.selection for p in parts if p.selection is not None]), problems=problems,
-        python=next((p.python for p in parts if p.python), ""), census=next(iter(censuses), None),
-        collect_skips=_unique(s for p in parts for s in p.collect_skips), conflicts=tuple(clash),
-        hook_error=next((p.hook_error for p in parts if p.hook_error), ""),
-        lost=next((p.lost for p in parts if p.lost), ""))
+        census=next(iter(censuses), None), conflicts=(*conflicts, *clash))
+    return dataclasses.replace(joined, **_join_details(parts))
+
+
+def _join_details(parts: Sequence[Evidence]) -> dict[str, Any]:
+    """What any part found: its collection's errors and skips, the Python, a hook's error, lost records."""
+    return {"collect_errors": _unique(e for p in parts for e in p.collect_errors),
+            "collect_skips": _unique(s for p in parts for s in p.collect_skips),
+            "python": _first(p.python for p in parts), "hook_error": _first(p.hook_error for p in parts),
+            "lost": _first(p.lost for p in parts)}
+
+
+def _join_tests(parts: Sequence[Evidence]) -> tuple[dict[str, TestOutcome], list[str]]:
+    tests: dict[str, TestOutcome] = {}
+    clash = []
+    for part in parts:
+        for nodeid, outcome in part.tests.items():
+            if nodeid in tests:
+                clash.append(f"{nodeid} ran in two parts of the tier")
+            tests[nodeid] = outcome
+    return tests, clash
+
+
+def _first(texts: Iterable[str]) -> str:
+    return next((t for t in texts if t), "")
 
 
 def _join_exit(statuses: Sequence[int | None]) -> int | None:

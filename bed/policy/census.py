@@ -65,30 +65,39 @@ def _own_items(sessions: Mapping[str, Session]) -> list[tuple[Item, str]]:
 
 
 def _fate(item: Item, tier: str, sessions: Mapping[str, Session], run_tiers: Sequence[str]) -> Fate:
-    nodeid = item.nodeid
+    def fate(kind: str, why: str) -> Fate:
+        return Fate(item.nodeid, kind, why, item.unknown, tier)
+
     if tier not in run_tiers:
-        return Fate(nodeid, "not_in_run", f"marked {tier}, a tier this run does not run", item.unknown, tier)
+        return fate("not_in_run", f"marked {tier}, a tier this run does not run")
     session = sessions.get(tier)
-    ev = session.evidence if session is not None else None
-    if ev is None or not ev.started or not ev.finished:
-        return Fate(nodeid, "tier_ended", f"the {tier} tier's session ended before it could run", item.unknown, tier)
-    if nodeid in ev.tests:
-        outcome = ev.tests[nodeid].outcome
-        fate = "flaky" if session is not None and nodeid in session.flaky else RAN.get(outcome, "unaccounted")
-        return Fate(nodeid, fate, outcome, item.unknown, tier)
-    sel = ev.selection
-    why = sel.deselected.get(nodeid) if sel is not None else None
+    if session is None or not session.evidence.started or not session.evidence.finished:
+        return fate("tier_ended", f"the {tier} tier's session ended before it could run")
+    ev = session.evidence
+    if item.nodeid in ev.tests:
+        outcome = ev.tests[item.nodeid].outcome
+        return fate("flaky" if item.nodeid in session.flaky else RAN.get(outcome, "unaccounted"), outcome)
+    why = _why_out(item.nodeid, ev)
     if why in DESELECTED:
-        return Fate(nodeid, "deselected", DESELECTED[why], item.unknown, tier)
+        return fate("deselected", DESELECTED[why])
+    return fate("unaccounted", _lost(item.nodeid, tier, ev))
+
+
+def _why_out(nodeid: str, ev: Evidence) -> str:
+    """Why the tier's session did not run it, as bed's plugin recorded it ("" when it did not say)."""
+    return ev.selection.deselected.get(nodeid, "") if ev.selection is not None else ""
+
+
+def _lost(nodeid: str, tier: str, ev: Evidence) -> str:
+    """What bed can say of a collected test that neither ran nor was deselected for a reason it knows."""
     if ev.census is not None and nodeid not in {i.nodeid for i in ev.census}:
-        return Fate(nodeid, "unaccounted", f"the census collected it, the {tier} tier's session did not",
-                    item.unknown, tier)
-    if sel is not None and nodeid in sel.selected_ids:
-        return Fate(nodeid, "unaccounted", f"selected in the {tier} tier, yet it never ran", item.unknown, tier)
-    if why == "tier":
-        return Fate(nodeid, "unaccounted", f"marked {tier}, yet the {tier} tier deselected it", item.unknown, tier)
-    return Fate(nodeid, "unaccounted", f"collected in the {tier} tier, then dropped without a reason "
-                "(a collection hook removed it without pytest_deselected?)", item.unknown, tier)
+        return f"the census collected it, the {tier} tier's session did not"
+    if ev.selection is not None and nodeid in ev.selection.selected_ids:
+        return f"selected in the {tier} tier, yet it never ran"
+    if _why_out(nodeid, ev) == "tier":
+        return f"marked {tier}, yet the {tier} tier deselected it"
+    return (f"collected in the {tier} tier, then dropped without a reason (a collection hook removed it without "
+            "pytest_deselected?)")
 
 
 def judge(account_: Account, *, strict: bool, required: bool = True) -> CheckResult:

@@ -13,7 +13,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable
 
-from ..model.evidence import CollectSkip, Evidence
+from ..model.evidence import CollectSkip, Evidence, Selection
 from ..model.results import Cause, CheckResult, Status
 
 PYTEST_EXIT = {2: "was interrupted (exit 2)", 3: "hit an internal error (exit 3)",
@@ -230,20 +230,22 @@ def _empty(case: Case, base: CheckResult) -> CheckResult | None:
     ev, sel = case.evidence, case.evidence.selection
     if ev.tests or case.module_skips:
         return None
-    if sel is not None and sel.selected > 0:
-        why = f"{sel.selected} test(s) were selected, yet none ran"
-        return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
-    if sel is not None and case.rules.suite and sel.tier_marked == 0:
+    if sel is not None and case.rules.suite and sel.tier_marked == 0 and sel.selected == 0:
         return _not_run(case, base, case.rules.check, f"no test of the suite is marked {case.rules.tier}")
-    if sel is not None and case.rules.shard and sel.by_shard > 0:
+    if sel is not None and case.rules.shard and sel.by_shard > 0 and sel.selected == 0:
         return dataclasses.replace(base, status=Status.SKIPPED, reason="this shard has nothing left to run")
-    if sel is not None and sel.collected > 0 and sel.by_options > 0:
-        why = f"the selection (PYTEST_ADDOPTS: -k/-m) selects none of the {sel.collected} collected tests"
-    elif sel is not None and sel.collected == 0:
-        why = "no test was collected"
-    else:
-        why = "no test ran"
+    why = _nothing_ran(sel)
     return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+
+
+def _nothing_ran(sel: Selection | None) -> str:
+    if sel is None:
+        return "no test ran"
+    if sel.selected > 0:
+        return f"{sel.selected} test(s) were selected, yet none ran"
+    if sel.collected > 0 and sel.by_options > 0:
+        return f"the selection (PYTEST_ADDOPTS: -k/-m) selects none of the {sel.collected} collected tests"
+    return "no test was collected" if sel.collected == 0 else "no test ran"
 
 
 def _hermetic_skip(case: Case, base: CheckResult) -> CheckResult | None:

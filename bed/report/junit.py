@@ -41,25 +41,30 @@ def for_check(check: CheckResult, tests: Sequence[TestOutcome] = (),
         case = _element(suite, skip.nodeid, skip.location, 0.0, counts)
         ET.SubElement(case, "skipped", message=clean(f"skipped at import: {skip.message}"))
         counts["skipped"] += 1
-    failing = counts["failures"] + counts["errors"] > 0
-    if check.status in (Status.FAILED, Status.ERROR) and not failing:
+    if counts["failures"] + counts["errors"] == 0 or check.status not in (Status.FAILED, Status.ERROR):
+        _check_case(suite, check, counts, empty=not tests and not module_skips)
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _check_case(suite: ET.Element, check: CheckResult, counts: dict[str, int], *, empty: bool) -> None:
+    """The check itself as a case: its cause when it failed for a reason no test case shows; when no
+    test ran, what it was (skipped, or a pass with nothing behind it)."""
+    if check.status in (Status.FAILED, Status.ERROR):
         case = ET.SubElement(suite, "testcase", classname="bed", name="verdict", time="0")
         message = check.cause.message if check.cause else check.reason or check.status.value
         failure = ET.SubElement(case, "failure", message=clean(message))
         failure.text = clean(check.cause.log_tail if check.cause else "")
-        counts["tests"] += 1
         counts["failures"] += 1
-    elif check.status is Status.SKIPPED and not tests and not module_skips:
+    elif not empty:
+        return
+    else:
         case = ET.SubElement(suite, "testcase", classname="bed", name=clean(check.name), time="0")
-        ET.SubElement(case, "skipped", message=clean(check.reason or "skipped"))
-        counts["tests"] += 1
-        counts["skipped"] += 1
-    elif check.status is Status.PASSED and not tests and not module_skips:
-        ET.SubElement(suite, "testcase", classname="bed", name=clean(check.name), time="0")
-        counts["tests"] += 1
-    for key, value in counts.items():
-        suite.set(key, str(value))
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        if check.status is Status.SKIPPED:
+            ET.SubElement(case, "skipped", message=clean(check.reason or "skipped"))
+            counts["skipped"] += 1
+    counts["tests"] += 1
 
 
 def _as_judged(test: TestOutcome, check: CheckResult) -> TestOutcome:

@@ -27,6 +27,14 @@ SHARD = "BED_SHARD"  # I/N: run the I-th of N balanced shares
 DURATIONS = "BED_DURATIONS"  # JSON {node id: seconds}, what the shares are balanced by
 WAIT_FOR = "BED_WAIT_FOR"  # comma list of URLs the tests wait for after collection
 WAIT_BUDGET = "BED_WAIT_BUDGET"  # seconds, for all of them
+# ... and what the tiers' own smokes read (bed/runner/tiers/)
+GROUP = "BED_GROUP"  # the model group (codex-agent-1)
+PROXY_URL = "BED_PROXY_URL"  # the proxy on the bed network
+ROUTER_YAML = "BED_ROUTER_YAML"  # the router config this run's proxy loads (change control reads it)
+RELEASE_SMOKES = "BED_RELEASE_SMOKES"  # JSON: the release tier's smokes
+AGENT_IMAGE = "BED_AGENT_IMAGE"  # your agent stands where the shim would: shim-only smokes skip
+AGENT_GROUPS = "BED_AGENT_GROUPS"  # comma list: the groups each agent turn runs through
+EXPECT = "BED_EXPECT"  # READINESS_EXPECT, for the release tier's loud skips
 
 # --- paths inside the runner ------------------------------------------------------------------------
 LIB = "/bed/lib"  # this module, bed_records, bed_shards, bed_warm (on PYTHONPATH)

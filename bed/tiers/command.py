@@ -84,45 +84,64 @@ def argv(tier: Tier, ctx: Context, paths: Paths = COLD) -> list[str]:
 
 
 def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COLD) -> dict[str, str]:
+    """The session's environment: what every tier gets, then what its own kind of tier needs."""
     config = ctx.config
     out = {
         "PYTHONUNBUFFERED": "1",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "BED_TIER": tier.name,
-        "BED_GROUP": config.group,
-        "BED_RECORDS": paths.records,
+        contract.TIER: tier.name,
+        contract.GROUP: config.group,
+        contract.RECORDS: paths.records,
         "MINI_AGENT_API_BASE": config.bases.network,
         "CODEX_AGENT_API_BASE": config.bases.network,
     }
     if config.suite is not None and tier is not CENSUS:
         out[contract.TIER_MARKER] = tier.name
     if selecting:
-        out["BED_SELECT"] = paths.select
-    if tier.name == "deterministic":
-        out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
-        out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])  # live groups are covered
+        out[contract.SELECT] = paths.select
     if served(tier, config):  # the proxy and the shim
-        out["BED_PROXY_URL"] = PROXY.network_url()
-        out["LITELLM_MASTER_KEY"] = ctx.master_key
+        out |= {contract.PROXY_URL: PROXY.network_url(), "LITELLM_MASTER_KEY": ctx.master_key}
         if config.agent is not None:  # smokes that need the bed shim's faults or journal skip, saying so
-            out["BED_AGENT_IMAGE"] = config.agent.image
-    if tier.name == "agents":  # each agent runs through both ways LiteLLM serves its surface
-        out["BED_AGENT_GROUPS"] = f"{config.group},{bridge_group(config.group)}"
-    if tier.name == "nd":
-        if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
-            out["PYTEST_ADDOPTS"] = config.pytest_addopts
-        if config.shard is not None and not selecting:  # explicit node ids are the selection
-            out |= share(config.shard, ctx)
-    if tier.name == "release":  # no key ever reaches the runner: the smokes call through the proxy
-        out["LIVE_PROVIDERS"] = "1" if config.live_providers else "0"
-        out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])
-        out["BED_EXPECT"] = ",".join(config.expect)
+            out[contract.AGENT_IMAGE] = config.agent.image
+    extra = _BY_TIER.get(tier.name)
+    return out | (extra(ctx, selecting) if extra is not None else {})
+
+
+def _deterministic(ctx: Context, selecting: bool) -> dict[str, str]:
+    # Change control checks the mapping this run uses; live groups are covered too.
+    return {contract.ROUTER_YAML: ctx.router_yaml, contract.RELEASE_SMOKES: _smokes(ctx)}
+
+
+def _agents(ctx: Context, selecting: bool) -> dict[str, str]:
+    # Each agent runs through both ways LiteLLM serves its surface.
+    return {contract.AGENT_GROUPS: f"{ctx.config.group},{bridge_group(ctx.config.group)}"}
+
+
+def _nd(ctx: Context, selecting: bool) -> dict[str, str]:
+    config = ctx.config
+    out = {"PYTEST_ADDOPTS": config.pytest_addopts} if config.pytest_addopts else {}  # -k 'shard_b' lives here
+    if config.shard is not None and not selecting:  # explicit node ids are the selection
+        out |= share(config.shard, ctx)
     return out
+
+
+def _release(ctx: Context, selecting: bool) -> dict[str, str]:
+    # No key ever reaches the runner: the smokes call through the proxy.
+    return {"LIVE_PROVIDERS": "1" if ctx.config.live_providers else "0", contract.RELEASE_SMOKES: _smokes(ctx),
+            contract.EXPECT: ",".join(ctx.config.expect)}
+
+
+def _smokes(ctx: Context) -> str:
+    return json.dumps([smoke.to_dict() for smoke in ctx.release])
+
+
+_BY_TIER: dict[str, Callable[[Context, bool], dict[str, str]]] = {
+    "deterministic": _deterministic, "agents": _agents, "nd": _nd, "release": _release}
 
 
 def share(part: tuple[int, int], ctx: Context) -> dict[str, str]:
     """bed's plugin keeps the I-th of N shares of the tests, balanced by the recorded durations."""
-    return {"BED_SHARD": f"{part[0]}/{part[1]}", "BED_DURATIONS": json.dumps(dict(ctx.durations))}
+    return {contract.SHARD: f"{part[0]}/{part[1]}", contract.DURATIONS: json.dumps(dict(ctx.durations))}
 
 
 def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequence[str] = (),

@@ -77,7 +77,8 @@ def start(stack: Stack, tier: Tier, ctx: Context, console: Console, image: str, 
     token = f"{ctx.config.run_id}-{tier.name}" + ("-rerun" if select else "") + (f"-p{part[0]}" if part else "")
     paths = Paths.warm(token) if warm_runner is not None else COLD
     spec = dataclasses.replace(container_spec(tier, ctx, stack.network, select, paths), image=image)
-    extra = {"BED_WAIT_FOR": ",".join(wait_for), "BED_WAIT_BUDGET": str(ctx.config.wait_budget_s)} if wait_for else {}
+    extra = {contract.WAIT_FOR: ",".join(wait_for), contract.WAIT_BUDGET: str(ctx.config.wait_budget_s)} \
+        if wait_for else {}
     if part is not None:
         extra |= share(part, ctx)
     extra[contract.SESSION] = token

@@ -134,10 +134,8 @@ def _save_durations(inputs: Inputs, outcomes: Mapping[str, Any]) -> None:
 def _repro_record(inputs: Inputs, facts: Facts, found: Verdict) -> dict[str, Any]:
     """What `bed repro` needs: the images, the router config, the selection, the allow-listed
     environment (no secret: names that look like credentials are left out) and the failures."""
-    config, environ = inputs.config, inputs.environ
+    config = inputs.config
     outcomes = facts.tiers.outcomes if facts.tiers is not None else {}
-    env = {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
-           and not k.startswith("GITHUB_") and k != "DOCKER_HOST"}
     failing = {c.name: list(outcomes[c.tier].first.evidence.failed) for c in found.checks
                if c.status in (Status.FAILED, Status.ERROR) and c.tier in outcomes}
     images = facts.built.images if facts.built is not None else {}
@@ -149,9 +147,16 @@ def _repro_record(inputs: Inputs, facts: Facts, found: Verdict) -> dict[str, Any
         "shard": f"{config.shard[0]}/{config.shard[1]}" if config.shard else None,
         "shim_seed": SHIM_SEED,
         "suite": str(config.suite) if config.suite else None,
-        "env": env,
+        "env": repro_env(inputs.environ),
         "failing": {k: v for k, v in failing.items() if v},
     }
+
+
+def repro_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings a repro needs to run the same way: bed's own variables, never a secret, nothing of
+    the CI system's, and never the engine (a report is data, not engine configuration)."""
+    return {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
+            and not k.startswith("GITHUB_") and k != "DOCKER_HOST"}
 
 
 def _host_base(inputs: Inputs, served: bool) -> str:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from ...config.agent import Agent
 from ...console import Console
 from ...policy import budgets, flakes
 from ...stack import bringup, warm
@@ -54,35 +55,58 @@ class _Run:
     services: Services | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Which tiers run when: beside the services' boot, once they serve, or after the others."""
+
+    hermetic: tuple[str, ...]  # need neither the shim nor the proxy: they overlap the services' boot
+    served: tuple[str, ...]  # need both: started at once, their tests wait for the services
+    live: tuple[str, ...]  # live release smokes: once the services are up
+
+    @classmethod
+    def of(cls, tiers: Sequence[str], *, live_providers: bool) -> Schedule:
+        live = ("release",) if "release" in tiers and live_providers else ()
+        return cls(tuple(n for n in ("deterministic", "release") if n in tiers and n not in live),
+                   tuple(n for n in ("nd", "agents") if n in tiers), live)
+
+
 def run_tiers(inputs: Inputs, prepared: Prepared, built: Built, running: Running) -> TierOutcomes:
     config = inputs.config
-    hermetic: list[str] = [n for n in ("deterministic", "release") if n in config.tiers
-                and not (n == "release" and config.live_providers)]
-    served: list[str] = [n for n in ("nd", "agents") if n in config.tiers]  # they need the shim and the proxy
-    live = ["release"] if "release" in config.tiers and "release" not in hermetic else []
+    plan = Schedule.of(config.tiers, live_providers=config.live_providers)
     began = inputs.now().timestamp() - 1  # a second's margin for an engine whose clock is not quite ours
     run = _Run(inputs, built, running, running.attached.services if running.attached is not None else None)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     try:
-        early = {n: pool.submit(_with_rerun, run, catalog.TIERS[n]) for n in hermetic}
+        early = {n: pool.submit(_with_rerun, run, catalog.TIERS[n]) for n in plan.hermetic}
         census = pool.submit(_census, run) if config.suite is not None else None
-        shim = upstream(config.agent)
-        waits = (shim.network_url(shim.health), PROXY.network_url(PROXY.health))
-        started = {n: _start(run, catalog.TIERS[n], wait_for=waits) for n in served}
-        if running.booting is not None:  # a fresh run: the services the stack stage started
-            run = dataclasses.replace(run, services=bringup.ready(running.stack, running.plan, running.booting))
-            if config.bases.host_port is not None:
-                inputs.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
-        late = {n: pool.submit(_with_rerun, run, catalog.TIERS[n], started[n]) for n in served}
-        outcomes: dict[str, Outcome] = {name: future.result() for name, future in [*early.items(), *late.items()]}
-        for name in live:
-            outcomes[name] = _with_rerun(run, catalog.TIERS[name])
-        tail = ""
-        if run.services is not None:  # a kept proxy's log also holds earlier runs: only this one's lines
-            tail = run.services.proxy.log_tail(20, since=began if config.reuse else None)
+        started = {n: _start(run, catalog.TIERS[n], wait_for=_health_urls(config.agent)) for n in plan.served}
+        run = _services_ready(run)
+        late = {n: pool.submit(_with_rerun, run, catalog.TIERS[n], started[n]) for n in plan.served}
+        outcomes: dict[str, Outcome] = {n: f.result() for n, f in [*early.items(), *late.items()]}
+        outcomes |= {n: _with_rerun(run, catalog.TIERS[n]) for n in plan.live}
+        # A kept proxy's log also holds earlier runs: only this one's lines.
+        tail = run.services.proxy.log_tail(20, since=began if config.reuse else None) if run.services else ""
         return TierOutcomes(outcomes, census.result() if census is not None else None, run.services, tail)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _health_urls(agent: Agent | None) -> tuple[str, ...]:
+    """What the served tiers' tests wait for after collection: the upstream and the proxy."""
+    shim = upstream(agent)
+    return shim.network_url(shim.health), PROXY.network_url(PROXY.health)
+
+
+def _services_ready(run: _Run) -> _Run:
+    """A fresh run waits here for the services the stack stage started (a kept stack's serve already)."""
+    running = run.running
+    if running.booting is None:
+        return run
+    ready = dataclasses.replace(run, services=bringup.ready(running.stack, running.plan, running.booting))
+    config = run.inputs.config
+    if config.bases.host_port is not None:
+        run.inputs.console.step(f"shim from the host: {config.bases.host(config.bases.host_port)}")
+    return ready
 
 
 def _deps(run: _Run) -> list[Service]:
