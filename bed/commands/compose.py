@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         prepare_router(config, console, environ)  # the same rules and messages as a run
         for module in write_providers(config.stub_path.parent, console.redact):
             console.step(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
-        key = config.root / ".artifacts" / "master_key"
+        key = config.master_key_path
         if not key.is_file() or not key.read_text().strip():
             key.write_text(new_master_key() + "\n")
         key.chmod(0o600)

@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..config.settings import master_key_path
 from ..console import Console
 from ..errors import EXIT_READY
 from ..stack import cleanup, kept
@@ -24,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     engine = common.engine(environ)
-    record = kept.Kept.find(Path.cwd())
+    root = Path.cwd().resolve()  # the project's folder, as a run's Config takes it
+    record = kept.Kept.find(root)
     run_id = args.run or (record.run_id if record is not None else None)
     if run_id is None:
         others = cleanup.kept_runs(engine)
@@ -34,9 +36,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         return EXIT_READY
     removed = cleanup.down(engine, run_id)
     if record is None or record.run_id == run_id:  # another run's record stays
-        key_file = Path.cwd() / ".artifacts" / "master_key"
+        key_file = master_key_path(root)
         if key_file.exists():  # the kept stack's master key: useless (and a secret) once it is gone
             key_file.unlink()
-        kept.forget(Path.cwd())
+        kept.forget(root)
     console.step(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) of run {run_id}")
     return EXIT_READY

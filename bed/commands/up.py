@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         except BaseException:
             running.stack.close()
             raise
-    key_file = config.root / ".artifacts" / "master_key"
+    key_file = config.master_key_path
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(prepared.master_key + "\n")
     key_file.chmod(0o600)

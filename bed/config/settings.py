@@ -181,7 +181,12 @@ class Config:
 
     @property
     def stub_path(self) -> Path:
-        return (self.outputs_dir or self.root) / ".artifacts" / "router_stub.yaml"
+        return state_folder(self.outputs_dir or self.root) / "router_stub.yaml"
+
+    @property
+    def master_key_path(self) -> Path:
+        """A kept stack's master key (0600): `bed up` writes it, `bed down` removes it."""
+        return master_key_path(self.root)
 
     @property
     def report_path(self) -> Path:
@@ -229,6 +234,16 @@ class Config:
         config = build(Sources(flags, environ, file, file_name), root=root, gate=gate, tiers=tiers, keep=keep,
                        shard=shard)
         return dataclasses.replace(config, verbose=verbose, reuse=reuse)
+
+
+def state_folder(root: Path) -> Path:
+    """bed's own working files of a project (the router config it generated, a kept stack's record
+    and key): ``.artifacts/`` in the project's folder."""
+    return root / ".artifacts"
+
+
+def master_key_path(root: Path) -> Path:
+    return state_folder(root) / "master_key"
 
 
 def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | None, keep: bool,

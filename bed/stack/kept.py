@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..config.settings import Config
+from ..config.settings import Config, state_folder
 from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import BedError, ConfigError, StackError
@@ -46,7 +46,7 @@ class Kept:
 
     @classmethod
     def load(cls, root: Path) -> Kept:
-        path = root / ".artifacts" / RECORD
+        path = state_folder(root) / RECORD
         try:
             data = json.loads(path.read_text())
             return cls(data["run_id"], data["network"], data["ids"], data["images"], data["router_sha"],
@@ -67,7 +67,7 @@ class Kept:
             return None
 
     def save(self, root: Path) -> None:
-        path = root / ".artifacts" / RECORD
+        path = state_folder(root) / RECORD
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(dataclasses.asdict(self), indent=1) + "\n")
 
@@ -84,7 +84,7 @@ def sha(text: str) -> str:
 
 
 def forget(root: Path) -> None:
-    (root / ".artifacts" / RECORD).unlink(missing_ok=True)
+    (state_folder(root) / RECORD).unlink(missing_ok=True)
 
 
 @dataclasses.dataclass(frozen=True)
