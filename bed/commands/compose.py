@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..config.paths import read_text
 from ..console import Console
 from ..errors import EXIT_READY
 from ..pipeline.run import announce, new_master_key, prepare_router
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         for module in write_providers(config.stub_path.parent, console.redact):
             console.step(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
         key = config.root / ".artifacts" / "master_key"
-        if not key.is_file() or not key.read_text().strip():
+        if not os.path.lexists(key) or not read_text(key, 4096, "master key file", hint=(
+                f"remove {config.shown(key)}; `bed compose --prepare` writes a new one.")).strip():
             key.write_text(new_master_key() + "\n")
         key.chmod(0o600)
         console.step(f"master key: {config.shown(key)} (0600; the compose file reads LITELLM_MASTER_KEY)")

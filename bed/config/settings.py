@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from ..policy import release
 from ..runner import bed_shards
 from . import bases as _bases
-from . import values
+from . import paths, values
 from .agent import Agent
 from .gateway import PINNED, PINNED_GATEWAY, Gateway
 from .router import DEFAULT_GROUP
@@ -31,6 +31,7 @@ GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
 EXPECTABLE = (*TIERS, "shim", "proxy", *release.PROVIDERS)
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 MAX_PROJECT_FILE = 256 * 1024
+MAX_CA_BUNDLE = 16 * 1024 * 1024  # the host's bundle is about 200 KB
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,12 +240,12 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
     group = get("group", lambda w, r: values.name(w, r, example=DEFAULT_GROUP))
     router_raw = get("router_config", lambda w, r: None if r is None else values.path_value(w, r))
     ca_raw = get("ca_bundle", lambda w, r: None if r in (None, "") else values.path_value(w, r))
-    ca_bundle = Path(ca_raw).expanduser() if ca_raw else None
+    ca_bundle = root / Path(ca_raw).expanduser() if ca_raw else None
     agent = get("agent", lambda w, r: Agent.parse(r, w))
     suite = _suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r)))
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise ConfigError(f"BED_CA_BUNDLE={ca_raw} is not a readable file.",
-                          hint="point it at a PEM bundle, or unset it to use the host's.")
+    if ca_bundle is not None:  # read once here, so a FIFO, a device or a huge file is refused before anything starts
+        paths.read_bounded(ca_bundle, MAX_CA_BUNDLE, f"CA bundle ({get.seen['ca_bundle'].where})",
+                           hint="point it at a PEM bundle, or unset it to use the host's.")
     return Config(
         root=root,
         run_id=secrets.token_hex(4),
@@ -307,20 +308,21 @@ def _tiers(tiers: tuple[str, ...] | None, gate: str) -> tuple[str, ...]:
 def project_file(root: Path) -> tuple[str, dict[str, Any]]:
     """``[tool.bed]`` of ./pyproject.toml, else ./bed.toml, else nothing; unknown keys refused."""
     pyproject, standalone = root / "pyproject.toml", root / "bed.toml"
-    if pyproject.is_file():
+    if pyproject.exists():  # a FIFO or a folder by that name is refused by the reader, not skipped
         table = _toml(pyproject).get("tool", {}).get("bed")
         if table is not None:
             return "pyproject.toml", _checked(table, "[tool.bed]", pyproject)
-    if standalone.is_file():
+    if standalone.exists():
         return "bed.toml", _checked(_toml(standalone), "bed.toml", standalone)
     return "", {}
 
 
 def _toml(path: Path) -> dict[str, Any]:
-    raw = values.read_capped(path, MAX_PROJECT_FILE, "project file", hint="check the file's permissions.")
+    text = paths.read_text(path, MAX_PROJECT_FILE, "project file",
+                           hint="make it a readable TOML file, or move it aside.")
     try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}).", hint="fix the line it names.") from None
 
 

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from ..config.gateway import PINNED_GATEWAY, Gateway
-from ..config.settings import Config
+from ..config.paths import read_bounded
+from ..config.settings import MAX_CA_BUNDLE, Config
 from ..console import Console
 from ..engine.labels import IMAGE
 from ..engine.protocol import Engine, ImageInfo
@@ -67,8 +68,9 @@ class Recipe:
                    current=config.outputs_dir is None, agents="agents" in config.tiers)
 
     def ca(self) -> bytes:
-        if self.ca_bundle is not None:
-            return self.ca_bundle.read_bytes()
+        if self.ca_bundle is not None:  # checked when the config was read; read the same careful way again
+            return read_bounded(self.ca_bundle, MAX_CA_BUNDLE, "CA bundle (BED_CA_BUNDLE)",
+                                hint="point it at a PEM bundle, or unset it to use the host's.")
         if HOST_CA_BUNDLE.is_file():
             return HOST_CA_BUNDLE.read_bytes()
         import certifi  # docker's requests brings it; a host without a system bundle still has this

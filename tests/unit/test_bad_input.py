@@ -1,19 +1,78 @@
 """Bad input, as a table: each row is one line (``KIND: what. Hint: fix.``), a documented exit
 code, no traceback, and nothing started: every row is refused before bed asks the engine
-anything (the engine here does not exist, so reaching it would be ENGINE_ERROR, exit 3)."""
+anything. The engine here is a spy that hands out a fake engine: a row that reached it would be
+seen (``SPY.calls``), and nothing may be left behind (no report, no ``.artifacts/``).
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from bed.cli import main
+from bed.commands import common
+from bed.engine.fake import FakeEngine
+from bed.engine.protocol import Engine
 
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/bed-test.sock"}
 DEEP = b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n"
 FLAKE_STORE = "flakes.json"
+# What a planted file is, besides bytes: the non-regular files a user can name by mistake.
+FIFO, FOLDER, DEV_ZERO, HUGE = "<fifo>", "<folder>", "<dev-zero>", "<1 GB>"
+
+
+class Spy:
+    """common.engine, replaced: records every connection and hands out a fake engine."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, str]] = []
+        self.engines: list[FakeEngine] = []
+
+    def __call__(self, environ: Mapping[str, str]) -> Engine:
+        self.calls.append(dict(environ))
+        self.engines.append(FakeEngine())
+        return self.engines[-1]
+
+
+@pytest.fixture(autouse=True)
+def never_hang() -> Iterator[None]:
+    """A row that blocks (a FIFO opened for reading waits for a writer) fails instead of hanging the suite."""
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("bed blocked on bad input")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    found = Spy()
+    monkeypatch.setattr(common, "engine", found)
+    return found
+
+
+def plant(path: Path, what: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if what == FIFO:
+        os.mkfifo(path)
+    elif what == FOLDER:
+        path.mkdir()
+    elif what == DEV_ZERO:
+        path.symlink_to("/dev/zero")
+    elif what == HUGE:
+        with path.open("wb") as handle:  # sparse: its size says 1 GB, and costs nothing unless read
+            handle.truncate(2**30)
+    else:
+        assert isinstance(what, bytes)
+        path.write_bytes(what)
 
 
 ROWS = [
@@ -54,7 +113,7 @@ ROWS = [
     ("router-config-nested-20000", ["run", "--router-config", "r.yaml"], {}, {"r.yaml": DEEP}, 2,
      "nested too deeply"),
     ("router-config-50mb", ["run", "--router-config", "r.yaml"], {}, {"r.yaml": b"#" * (50 * 1024 * 1024)}, 2,
-     "over 1024 KB"),
+     "is 50 MB, over the 1 MB bed reads"),
     ("router-config-not-yaml", ["run", "--router-config", "r.yaml"], {}, {"r.yaml": b"model_list: [\n"}, 2,
      "not valid YAML"),
     ("router-entry-no-params", ["run", "--router-config", "r.yaml"], {},
@@ -81,15 +140,38 @@ ROWS = [
     ("pyproject-not-toml", ["run"], {}, {"pyproject.toml": b"[tool.bed\n"}, 2, "not valid TOML"),
 ]
 
+# Every file bed reads that a user names (or can put in bed's way), each as a FIFO, a folder,
+# /dev/zero and a 1 GB file: each refused at once, from its stat, before a byte is read.
+PROVIDER_CONFIG = (b"model_list: []\nlitellm_settings:\n"
+                   b"  custom_provider_map:\n    - {provider: mine, custom_handler: mod.h}\n")
+INPUTS = [
+    # (id, argv, environment, the path that gets the bad file, other files)
+    ("router-config-flag", ["run", "--router-config", "target"], {}, "target", {}),
+    ("router-config-env", ["run"], {"BED_ROUTER_CONFIG": "target"}, "target", {}),
+    ("provider-module", ["run", "--router-config", "r.yaml"], {}, "mod.py", {"r.yaml": PROVIDER_CONFIG}),
+    ("flake-store", ["run"], {"BED_FLAKE_STORE": "target"}, "target", {}),
+    ("ca-bundle", ["run"], {"BED_CA_BUNDLE": "target"}, "target", {}),
+    ("pyproject", ["run"], {}, "pyproject.toml", {}),
+    ("bed-toml", ["run"], {}, "bed.toml", {}),
+    ("compare-leg", ["compare", "--merge", "a", "b"], {}, "a/leg.json", {"b/leg.json": b"{}"}),
+    ("kept-record", ["run", "--reuse"], {}, ".artifacts/kept.json", {}),
+    ("init-makefile", ["init"], {}, "Makefile", {}),
+]
+KINDS = [(FIFO, "fifo", "is a FIFO (named pipe), not a regular file"), (FOLDER, "folder", "is a folder"),
+         (DEV_ZERO, "dev-zero", "is a character device"), (HUGE, "1gb", "is 1024 MB, over the")]
+ROWS += [(f"{name}-{tag}", argv, env, {**others, target: kind}, 2, says)
+         for name, argv, env, target, others in INPUTS for kind, tag, says in KINDS]
+
 
 @pytest.mark.parametrize(("argv", "env", "files", "code", "says"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
 def test_bad_input_is_one_line_and_a_documented_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str], argv: list[str],
-                                                    env: dict[str, str], files: dict[str, bytes], code: int,
+                                                    capsys: pytest.CaptureFixture[str], spy: Spy, argv: list[str],
+                                                    env: dict[str, str], files: dict[str, bytes | str], code: int,
                                                     says: str) -> None:
     monkeypatch.chdir(tmp_path)
     for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
+        plant(tmp_path / name, data)
+    before = sorted(tmp_path.rglob("*"))
     started = time.monotonic()
     got = main(argv, {**NO_ENGINE, **env})
     took = time.monotonic() - started
@@ -104,7 +186,8 @@ def test_bad_input_is_one_line_and_a_documented_code(tmp_path: Path, monkeypatch
     assert "Traceback" not in text
     assert "s3cr3t-pw" not in text  # a password in a base is never echoed
     assert took < 3.0, f"took {took:.2f} s to refuse"  # the point: at once, not after 77 s (a loaded CI is slow)
-    assert not (tmp_path / "local").exists()  # nothing was started, no report written
+    assert spy.calls == []  # the engine was never asked: nothing started, built or pulled
+    assert sorted(tmp_path.rglob("*")) == before  # nothing left: no report, no .artifacts/, no half-written file
 
 
 def test_a_corrupt_flake_store_is_kept_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
