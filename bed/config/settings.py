@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ EXPECTABLE = (*TIERS, "shim", "proxy", *release.PROVIDERS)
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 MAX_PROJECT_FILE = 256 * 1024
 MAX_CA_BUNDLE = 16 * 1024 * 1024  # the host's bundle is about 200 KB
+MAX_REQUIREMENTS = 256 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,30 +361,55 @@ def _release_models(where: str, raw: Any) -> Mapping[str, str] | str:
 
 
 def _requirements(root: Path, suite: Path | None, given: tuple[str, Any] | None) -> tuple[str, ...]:
-    """Requirement lines: a list in [tool.bed], a file named by the setting, or requirements.txt beside the suite."""
+    """Requirement lines: a list in [tool.bed], a file named by the setting, or requirements.txt beside the suite.
+    Both forms follow one rule (``_requirement``)."""
     if given is None:
         beside = suite / "requirements.txt" if suite is not None else None
-        return _requirement_file(beside, str(beside)) if beside is not None and beside.is_file() else ()
+        return _requirement_file(beside, str(beside)) if beside is not None and beside.exists() else ()
     where, raw = given
     if isinstance(raw, list):
         if not all(isinstance(x, str) and x.strip() and "\n" not in x for x in raw):
             raise ConfigError(f"{where} must list requirement strings.", hint='write requirements = ["httpx>=0.28"].')
-        return tuple(x.strip() for x in raw)
+        return tuple(_requirement(x.strip(), where) for x in raw)
     return _requirement_file(root / values.path_value(where, raw), where)
 
 
 def _requirement_file(path: Path, where: str) -> tuple[str, ...]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read {path} ({exc}).",
-                          hint="point it at a pip requirements file.") from None
-    lines = tuple(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#"))
-    for line in lines:
-        if line.startswith(("-e", "--editable", "-r", "--requirement", "-c", "file:")) or line.startswith("."):
-            raise ConfigError(f"{path}: {line!r} refers to local files, which the runner image cannot see.",
-                              hint="list packages from an index (name==version); vendor local code into the suite.")
-    return lines
+    what = "requirements file" if where == str(path) else f"requirements file ({where})"
+    text = paths.read_text(path, MAX_REQUIREMENTS, what,
+                           hint="point it at a pip requirements file (name==version lines).")
+    joined = re.sub(r"\\\r?\n", " ", text)  # pip's line continuation
+    lines = (re.sub(r"(^|\s)#.*", "", ln).strip() for ln in joined.splitlines())  # pip's comments
+    return tuple(_requirement(line, where if where == str(path) else f"{where} ({path})") for line in lines if line)
+
+
+_LOCAL_OPTIONS = ("-e", "--editable", "-r", "--requirement", "-c", "--constraint")
+_HASH = re.compile(r"--hash=[a-z0-9]+:[0-9a-fA-F]+")
+
+
+def _requirement(line: str, where: str) -> str:
+    """One requirement line, from the list or the file alike: a package from the index the runner image
+    uses (``name==version``, extras, markers, ``--hash``; a URL), never a pip option nor a local path.
+    An option changes where pip fetches from or what it trusts (``--index-url``, ``--trusted-host``), and
+    a path (``-e /etc``, ``./pkg``, ``file:``) names this machine's files, which the image build cannot see."""
+    head, *options = line.split()
+    if head.split("=")[0] in _LOCAL_OPTIONS:
+        raise ConfigError(f"{where}: {line!r} refers to local files, which the runner image cannot see.",
+                          hint="list packages from an index (name==version); vendor local code into the suite.")
+    if head.startswith("-"):
+        raise ConfigError(f"{where}: {line!r} is a pip option, not a requirement.",
+                          hint="list packages as name==version lines; the runner image's pip uses bed's index "
+                               "and CA bundle, and vendor local code into the suite.")
+    local = head.startswith((".", "/", "~", "file:")) or re.search(r"@\s*file:", line) \
+        or ("/" in head and "://" not in line)
+    if local:
+        raise ConfigError(f"{where}: {line!r} refers to local files, which the runner image cannot see.",
+                          hint="list packages from an index (name==version); vendor local code into the suite.")
+    bad = next((o for o in options if o.startswith("-") and not _HASH.fullmatch(o)), None)
+    if bad is not None:
+        raise ConfigError(f"{where}: {line!r} carries the pip option {bad!r}; only --hash=ALGO:HEX may follow a "
+                          "requirement.", hint="list packages as name==version lines, with --hash if you pin hashes.")
+    return line
 
 
 def project_table(root: Path, name: str) -> tuple[str, dict[str, Any]]:
