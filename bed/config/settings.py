@@ -106,6 +106,14 @@ OTHER_VARS: dict[str, str] = {
     "GITHUB_STEP_SUMMARY": "Set by GitHub Actions: PROJECT_READY.md is appended to the job summary.",
 }
 ENV_VARS: dict[str, str] = {**{s.env: s.doc for s in SETTINGS if s.env}, **OTHER_VARS}
+# What a report's repro record may carry, and all `bed repro` takes from one: the settings that shape
+# the run. A report is data, never this machine's configuration: the engine (DOCKER_HOST), where
+# reports, the flake book and the CA bundle are, and secrets stay the user's own; the router config
+# and the suite come from the report's own fields (router_yaml, suite).
+REPRO_ENV = ("STRICT", "LIVE_PROVIDERS", "READINESS_EXPECT", "READINESS_DISABLE_TIMEOUT",
+             "PYTEST_XDIST_AUTO_NUM_WORKERS", "ALL_SMOKES_ND_TIMEOUT", "PYTEST_ADDOPTS", "BED_ROUTER_GROUP",
+             "BED_BASE_IMAGE", "BED_WAIT_TIMEOUT", "BED_RUNNER_MEMORY", "BED_AGENT", "BED_REQUIREMENTS",
+             "BED_RELEASE_MODELS", "BED_LITELLM", "MINI_AGENT_API_BASE", "CODEX_AGENT_API_BASE")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Any
 from .. import __version__
 from ..config import paths
 from ..config import router as _router
-from ..config.settings import ENV_VARS, Config
+from ..config.settings import REPRO_ENV, Config
 from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import ArtifactError, ConfigError
@@ -449,8 +449,7 @@ def _repro_record(state: RunState) -> dict[str, Any]:
     """What `bed repro` needs: the images, the router config, the selection, the allow-listed
     environment (no secret: names that look like credentials are left out) and the failures."""
     config, environ = state.config, state.environ
-    env = {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
-           and not k.startswith("GITHUB_") and k != "DOCKER_HOST"}
+    env = {k: environ[k] for k in REPRO_ENV if k in environ and not SECRET_NAME.search(k)}
     failing = {name: [n for n in state.outcomes[c.tier].first.evidence.failed]
                for name, c in state.checks.items() if c.status in (Status.FAILED, Status.ERROR)}
     return {

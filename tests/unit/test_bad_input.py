@@ -6,11 +6,13 @@ seen (``SPY.calls``), and nothing may be left behind (no report, no ``.artifacts
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from bed.cli import main
 from bed.commands import common
 from bed.engine.fake import FakeEngine
 from bed.engine.protocol import Engine
+from bed.errors import EngineError
 
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/bed-test.sock"}
 DEEP = b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n"
@@ -73,6 +76,36 @@ def plant(path: Path, what: bytes | str) -> None:
     else:
         assert isinstance(what, bytes)
         path.write_bytes(what)
+
+
+def report(**changes: Any) -> bytes:
+    """A report as bed writes it (schema version 2), with ``changes`` (dotted paths; None removes)."""
+    data: dict[str, Any] = {
+        "schema_version": 2, "run_id": "0123abcd", "gate": "core", "verdict": "NOT READY",
+        "verdict_line": "NOT READY (1 check failed)", "ready": False, "strict": False, "expect": [],
+        "started_at": "2026-12-04T00:00:00+00:00",
+        "bases": {"MINI_AGENT_API_BASE": "http://mini-agent:8788/v1", "CODEX_AGENT_API_BASE": "http://mini-agent:8788/v1",
+                  "host": "(not published)", "source": "default"},
+        "checks": [{"name": "all_smokes_nd", "tier": "nd", "status": "failed", "duration_s": 2.0, "tests": 3,
+                    "failures": 1, "skipped": 0, "reason": "", "cause": None, "junit": "j.xml", "required": True,
+                    "flaky": [], "quarantined": []}],
+        "images": {}, "timings": {}, "versions": {}, "notes": [], "quarantine": [],
+        "repro": {"command": "bed repro r.json", "images": {"shim": {"tag": "bed-shim:abc", "id": "sha256:0123"}},
+                  "router_yaml": "model_list: []\n", "tiers": ["nd"], "shard": None, "shim_seed": "bed",
+                  "suite": None, "env": {"STRICT": "1"}, "failing": {"all_smokes_nd": ["nd/test_x.py::test_bad"]}},
+    }
+    for dotted, value in changes.items():
+        *parents, last = dotted.split("__")
+        node = data
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if value is None:
+            del node[last]
+        elif isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return json.dumps(data).encode()
 
 
 ROWS = [
@@ -138,6 +171,30 @@ ROWS = [
     ("pyproject-unknown-key", ["run"], {}, {"pyproject.toml": b"[tool.bed]\nstrikt = true\n"}, 2,
      "did you mean 'strict'"),
     ("pyproject-not-toml", ["run"], {}, {"pyproject.toml": b"[tool.bed\n"}, 2, "not valid TOML"),
+    # bed repro of a report bed did not write: the first field that breaks report.schema.json is named
+    ("repro-no-checks", ["repro", "r.json"], {}, {"r.json": report(checks=None)}, 2, "checks: is missing"),
+    ("repro-other-shape", ["repro", "r.json"], {}, {"r.json": report(repro={"command": "bed repro", "steps": []})}, 2,
+     "repro.images: is missing"),
+    ("repro-env-not-an-object", ["repro", "r.json"], {}, {"r.json": report(repro__env=["STRICT=1"])}, 2,
+     'repro.env: ["STRICT=1"] is not an object'),
+    ("repro-env-value-not-text", ["repro", "r.json"], {}, {"r.json": report(repro__env={"STRICT": 1})}, 2,
+     "repro.env.STRICT: 1 is not a string"),
+    ("repro-status-wrong-type", ["repro", "r.json"], {}, {"r.json": report(checks__0__status=3)}, 2,
+     "checks[0].status: 3 is not one of"),
+    ("repro-image-id-wrong-type", ["repro", "r.json"], {}, {"r.json": report(repro__images__shim__id=5)}, 2,
+     "repro.images.shim.id: 5 is not a string"),
+    ("repro-tiers-unknown", ["repro", "r.json"], {}, {"r.json": report(repro__tiers=["nd", "smoke"])}, 2,
+     'repro.tiers[1]: "smoke" is not one of'),
+    ("repro-unknown-field", ["repro", "r.json"], {}, {"r.json": report(surprise=True)}, 2,
+     "surprise: is not a field"),
+    # a report is data, never this machine's configuration: only REPRO_ENV is taken from it
+    ("repro-env-docker-host", ["repro", "r.json"], {},
+     {"r.json": report(repro__env={"DOCKER_HOST": "tcp://203.0.113.9:2375", "STRICT": "1"})}, 2,
+     "repro.env names DOCKER_HOST"),
+    ("repro-env-artifacts-dir", ["repro", "r.json"], {}, {"r.json": report(repro__env={"BED_ARTIFACTS_DIR": "/etc"})},
+     2, "repro.env names BED_ARTIFACTS_DIR"),
+    ("repro-env-ld-preload", ["repro", "r.json"], {}, {"r.json": report(repro__env={"LD_PRELOAD": "/tmp/x.so"})}, 2,
+     "repro.env names LD_PRELOAD"),
     # requirements: one rule for the list in [tool.bed] and the file
     ("requirements-list-editable", ["run"], {}, {"pyproject.toml": b'[tool.bed]\nrequirements = ["-e /etc"]\n'}, 2,
      "refers to local files"),
@@ -168,6 +225,7 @@ INPUTS = [
     ("requirements-file", ["run"], {"BED_REQUIREMENTS": "target"}, "target", {}),
     ("requirements-beside-suite", ["run", "--suite", "s"], {}, "s/requirements.txt", {"s/test_x.py": b""}),
     ("ca-bundle", ["run"], {"BED_CA_BUNDLE": "target"}, "target", {}),
+    ("repro-report", ["repro", "target"], {}, "target", {}),
     ("pyproject", ["run"], {}, "pyproject.toml", {}),
     ("bed-toml", ["run"], {}, "bed.toml", {}),
     ("compare-leg", ["compare", "--merge", "a", "b"], {}, "a/leg.json", {"b/leg.json": b"{}"}),
@@ -205,6 +263,24 @@ def test_bad_input_is_one_line_and_a_documented_code(tmp_path: Path, monkeypatch
     assert took < 3.0, f"took {took:.2f} s to refuse"  # the point: at once, not after 77 s (a loaded CI is slow)
     assert spy.calls == []  # the engine was never asked: nothing started, built or pulled
     assert sorted(tmp_path.rglob("*")) == before  # nothing left: no report, no .artifacts/, no half-written file
+
+
+def test_a_report_never_chooses_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spy: Spy) -> None:
+    """A report that bed wrote is reproduced with this machine's engine: the report's settings
+    (REPRO_ENV) come from it, DOCKER_HOST and where reports go from the user's own environment."""
+    def refuse(environ: Mapping[str, str]) -> Engine:
+        spy(environ)
+        raise EngineError("stopped here by the test.", hint="none.")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(common, "engine", refuse)
+    plant(tmp_path / "r.json", report(repro__env={"STRICT": "1", "BED_WAIT_TIMEOUT": "33"}))
+    mine = {"DOCKER_HOST": "unix:///mine.sock", "BED_ARTIFACTS_DIR": "out", "STRICT": "0"}
+    assert main(["repro", "r.json"], mine) == 3
+    (seen,) = spy.calls
+    assert seen["DOCKER_HOST"] == "unix:///mine.sock"
+    assert seen["BED_ARTIFACTS_DIR"] == "out"  # where reports go stays the user's
+    assert (seen["STRICT"], seen["BED_WAIT_TIMEOUT"]) == ("1", "33")  # what shaped the run is the report's
 
 
 def test_a_corrupt_flake_store_is_kept_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
