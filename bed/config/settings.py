@@ -21,8 +21,8 @@ from typing import Any
 from ..errors import ConfigError
 from ..policy import release
 from ..runner import bed_shards
+from . import addopts, paths, values
 from . import bases as _bases
-from . import paths, values
 from .agent import Agent
 from .gateway import PINNED, PINNED_GATEWAY, Gateway
 from .router import DEFAULT_GROUP
@@ -34,6 +34,7 @@ DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 MAX_PROJECT_FILE = 256 * 1024
 MAX_CA_BUNDLE = 16 * 1024 * 1024  # the host's bundle is about 200 KB
 MAX_REQUIREMENTS = 256 * 1024
+MAX_SHARDS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,7 +269,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         det_budget_s=600.0,
         nd_budget_s=get("nd_timeout", lambda w, r: values.seconds(w, r, default=1200)),
         wait_budget_s=get("wait_timeout", lambda w, r: values.seconds(w, r, default=120)),
-        pytest_addopts=get("pytest_addopts", values.text),
+        pytest_addopts=get("pytest_addopts", lambda w, r: addopts.check(values.text(w, r), suite=suite is not None)),
         bases=_bases.resolve(sources.environ, strict=is_strict, group=group, port=agent.port if agent else None),
         group=group,
         router_config=(root / router_raw) if router_raw else None,
@@ -442,7 +443,13 @@ def _suite(root: Path, raw: str | None) -> Path | None:
 def _shard(spec: str | None) -> tuple[int, int] | None:
     if spec is None:
         return None
+    if not re.fullmatch(r"\s*[0-9]+\s*/\s*[0-9]+\s*", spec):  # ASCII digits: str.isdigit takes superscripts
+        raise ConfigError(f"--shard {spec!r} is not I/N.", hint="write it as I/N, for example --shard 1/2.")
     try:
-        return bed_shards.parse(spec)
+        index, total = bed_shards.parse(spec)
     except ValueError as exc:
         raise ConfigError(f"--shard: {exc}.", hint="write it as I/N, for example --shard 1/2.") from None
+    if total > MAX_SHARDS:  # each shard is a runner and a share of the suite: beyond this it is a typo
+        raise ConfigError(f"--shard {spec}: {total} shards is more than bed splits a tier into (at most {MAX_SHARDS}).",
+                          hint="split the ND tier into as many shards as your CI has jobs, like --shard 1/4.")
+    return index, total

@@ -195,6 +195,13 @@ ROWS = [
      2, "repro.env names BED_ARTIFACTS_DIR"),
     ("repro-env-ld-preload", ["repro", "r.json"], {}, {"r.json": report(repro__env={"LD_PRELOAD": "/tmp/x.so"})}, 2,
      "repro.env names LD_PRELOAD"),
+    # bounds and options checked up front, not by an OOM-killed runner or a traceback from it
+    ("shard-1-of-100000000000", ["run", "--shard", "1/100000000000"], {}, {}, 2, "(at most 1000)"),
+    ("shard-superscript", ["run", "--shard", "\u00b2/3"], {}, {}, 2, "is not I/N"),
+    ("addopts-open-quote", ["run"], {"PYTEST_ADDOPTS": "-k 'not slow"}, {}, 2, "cannot be split into arguments"),
+    ("addopts-unknown-option", ["run"], {"PYTEST_ADDOPTS": "-x --maxfial=2"}, {}, 2,
+     "names --maxfial, an option the runner's pytest"),
+    ("addopts-missing-value", ["run"], {"PYTEST_ADDOPTS": "-v -k"}, {}, 2, "-k: expected one argument"),
     # requirements: one rule for the list in [tool.bed] and the file
     ("requirements-list-editable", ["run"], {}, {"pyproject.toml": b'[tool.bed]\nrequirements = ["-e /etc"]\n'}, 2,
      "refers to local files"),
