@@ -116,6 +116,31 @@ class SizeBudget:
                            f"with {size(self.used)} already taken.", hint=self.hint)
 
 
+def working_folder() -> Path:
+    """The working folder, when bed can use it: it reads ``pyproject.toml`` and ``.artifacts/``
+    there and writes its reports there. A folder the user cannot search or read (``sudo -u
+    nobody`` in root's home, ``chmod 000``), or one deleted under the shell, is one CONFIG_ERROR."""
+    hint = "cd to a folder you own (or run bed as the user who owns this one), then run bed again."
+    try:
+        here = Path.cwd()
+    except OSError as exc:
+        raise ConfigError(f"the working folder is gone ({_reason(exc)}).", hint=hint) from None
+    try:
+        os.stat(here / "pyproject.toml")
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"cannot search the working folder {here} ({_reason(exc)}): bed reads its project "
+                          "file and writes its reports there.", hint=hint) from None
+    try:
+        with os.scandir(here) as entries:
+            next(entries, None)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the working folder {here} ({_reason(exc)}): bed lists it to find the "
+                          "project's files.", hint=hint) from None
+    return here
+
+
 def _too_big(path: Path, what: str, limit: int, count: int, hint: str) -> ConfigError:
     return ConfigError(f"{what} {path} is {size(count)}, over the {size(limit)} bed reads.", hint=hint)
 

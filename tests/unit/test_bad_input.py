@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -288,6 +291,44 @@ def test_a_report_never_chooses_the_engine(tmp_path: Path, monkeypatch: pytest.M
     assert seen["DOCKER_HOST"] == "unix:///mine.sock"
     assert seen["BED_ARTIFACTS_DIR"] == "out"  # where reports go stays the user's
     assert (seen["STRICT"], seen["BED_WAIT_TIMEOUT"]) == ("1", "33")  # what shaped the run is the report's
+
+
+def test_an_unsearchable_working_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str], spy: Spy) -> None:
+    """`sudo -u nobody bed run` in root's home: bed cannot stat its project file there (exit 70 before)."""
+    real_stat = os.stat
+
+    def denied(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(os, "stat", denied)
+    assert main(["run"], NO_ENGINE) == 2
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"CONFIG_ERROR: cannot search the working folder {tmp_path} (permission denied)")
+    assert " Hint: cd to a folder you own" in line
+    assert spy.calls == []
+
+
+@pytest.mark.skipif(not shutil.which("setpriv") and os.geteuid() == 0, reason="root reads any folder without setpriv")
+def test_an_unsearchable_working_folder_for_real(tmp_path: Path) -> None:
+    """The same with the kernel's own permission check: a folder mode 000 (as root, with the
+    capabilities that bypass permissions dropped, as a `sudo -u nobody` would lack them)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0)
+    drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+    try:
+        done = subprocess.run([*drop, sys.executable, "-m", "bed", "run"], cwd=folder, capture_output=True, text=True,
+                              env={**os.environ, **NO_ENGINE, "PYTHONPATH": str(Path(__file__).parents[2])},
+                              timeout=60, check=False)
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout.startswith("CONFIG_ERROR: cannot search the working folder"), done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
 
 
 def test_a_corrupt_flake_store_is_kept_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

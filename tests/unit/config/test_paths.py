@@ -141,6 +141,15 @@ def test_the_suite_budget_refuses_a_fifo(tmp_path: Path) -> None:
         paths.SizeBudget(1000, "the project", hint=HINT).read(_fifo(tmp_path / "pipe"))
 
 
+def test_a_working_folder_deleted_under_the_shell_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(ConfigError, match="the working folder is gone"):
+        paths.working_folder()
+
+
 def test_the_forks_pyproject_is_read_safely(tmp_path: Path) -> None:
     _fifo(tmp_path / "pyproject.toml")
     with pytest.raises(ConfigError, match=r"the fork's pyproject .* is a FIFO"):
