@@ -2,6 +2,8 @@
 code, no traceback, and nothing started: every row is refused before bed asks the engine
 anything. The engine here is a spy that hands out a fake engine: a row that reached it would be
 seen (``SPY.calls``), and nothing may be left behind (no report, no ``.artifacts/``).
+
+docs/bad-input.md is the same table for people; tests/unit/test_project.py keeps the two in step.
 """
 
 from __future__ import annotations
