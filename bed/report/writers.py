@@ -25,7 +25,8 @@ def write_text(path: Path, text: str, redact: Callable[[str], str]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(redact(text))
+        # UTF-8 whatever the locale (the JUnit says so); a lone surrogate from a record is escaped, not a crash
+        tmp.write_text(redact(text), encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, path)
     except OSError as exc:
         raise ArtifactError(f"cannot write {path}: {exc.strerror}.",
