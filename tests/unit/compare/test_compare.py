@@ -246,7 +246,7 @@ def test_a_stale_report_is_removed_when_a_leg_breaks(engine: GatewayEngine, tmp_
     bed_compare("--leg", OLD, "--out", "leg", "--bench-seconds", "0")
     assert (tmp_path / "leg" / "mvp_report.json").is_file()
     engine.failing_builds.add(OLD)
-    engine.images = {k: v for k, v in engine.images.items() if not k.startswith("bed-litellm:")}
+    engine.stored = {k: v for k, v in engine.stored.items() if not k.startswith("bed-litellm:")}
     bed_compare("--leg", OLD, "--out", "leg", "--bench-seconds", "0")
     assert not (tmp_path / "leg" / "mvp_report.json").exists()
 
@@ -420,7 +420,7 @@ def test_the_freeze_of_an_image_used_as_is_comes_from_its_interpreter() -> None:
     asked: list[list[str]] = []
     answer = ExecResult(0, "litellm==1.80.17\nFastAPI==0.1\n")
     engine.once = lambda image, argv: asked.append(argv) or answer  # type: ignore[method-assign,func-returns-value]
-    ref = ImageRef("litellm", "gw:1", engine.images["gw:1"].id, 1.0, False, command=("/app/bin/python", "-m", "x"))
+    ref = ImageRef("litellm", "gw:1", engine.stored["gw:1"].id, 1.0, False, command=("/app/bin/python", "-m", "x"))
     assert read_freeze(engine, ref) == {"litellm": "1.80.17", "fastapi": "0.1"}
     assert asked == [["/app/bin/python", "-c", DISTRIBUTIONS]]
     engine.once = lambda image, argv: ExecResult(1, "no")  # type: ignore[method-assign]
@@ -583,6 +583,6 @@ def test_a_local_engine_benches_the_legs_own_proxy_before_the_teardown(engine: G
 
 
 def test_legs_leave_the_current_tags_compose_runs_alone(engine: GatewayEngine) -> None:
-    before = {ref: info.id for ref, info in engine.images.items() if ref.endswith(":current")}
+    before = {ref: info.id for ref, info in engine.stored.items() if ref.endswith(":current")}
     bed_compare("--litellm", OLD, "--litellm", PIN, "--bench-seconds", "0")
-    assert {ref: info.id for ref, info in engine.images.items() if ref.endswith(":current")} == before
+    assert {ref: info.id for ref, info in engine.stored.items() if ref.endswith(":current")} == before
