@@ -135,7 +135,10 @@ lock: $(DEV_STAMP) ## re-pin constraints.txt from the current venv
 COMPOSE_PROJECT ?= bed
 COMPOSE := docker compose -f compose/bed.yaml -p $(COMPOSE_PROJECT)
 # `bed compose --prepare` writes the compose file, the router config exactly as a run would (same
-# BED_ROUTER_CONFIG / STRICT / MINI_AGENT_API_BASE rules) and, when missing, the 0600 master key file.
+# BED_ROUTER_CONFIG / STRICT / MINI_AGENT_API_BASE rules), when missing the 0600 master key file, and
+# compose/.env: the content-hash tags of the images this stack runs (a later build cannot move them).
+# `down` needs no image, so it works also without compose/.env.
+COMPOSE_ANY_IMAGE := BED_SHIM_IMAGE=unused BED_LITELLM_IMAGE=unused BED_RUNNER_IMAGE=unused
 compose-up: $(STAMP) images ## docker compose: bring compose/bed.yaml up (--wait); COMPOSE_PROJECT=bed
 	@scripts/ensure-compose.sh $(PY)
 	@$(PY) -m bed compose --prepare
@@ -148,7 +151,7 @@ compose-up: $(STAMP) images ## docker compose: bring compose/bed.yaml up (--wait
 
 compose-down: $(STAMP) ## docker compose: remove the compose/bed.yaml stack (containers, network, volumes)
 	@scripts/ensure-compose.sh $(PY)
-	@LITELLM_MASTER_KEY=unused $(COMPOSE) down -v --remove-orphans
+	@$(COMPOSE_ANY_IMAGE) LITELLM_MASTER_KEY=unused $(COMPOSE) down -v --remove-orphans
 
 # --- a second, "remote" Docker engine (its own network namespace), as CI's dind is ---------------
 REMOTE_ENGINE_DIR ?= /tmp/bed-remote-engine

@@ -21,6 +21,7 @@ from typing import NoReturn
 
 from . import __version__, signals
 from .commands import bench, compare, compose, doctor, down, env, gc, images, init, repro, run, up
+from .config import paths
 from .console import Console
 from .errors import EXIT_BUG, EXIT_PIPE, BedError, ConfigError, Interrupted
 from .redact import Redactor
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     console = Console(redact=Redactor.from_env(environ))
     try:
         args = parser().parse_args(argv)
+        paths.working_folder()  # every command reads the project file and writes here: said once, up front
         with signals.interruptible():
             code: int = args.handler(args, environ, console)
         return code

@@ -55,7 +55,7 @@ from ..pipeline.workflow import run
 from ..redact import Redactor
 from ..report.writers import write_text
 from ..stack.bringup import proxy_files
-from ..stack.compose import render, write_providers
+from ..stack.compose import IMAGE_VARS, render, write_providers
 from ..stack.services import PROXY, SHIM
 from ..tiers import catalog, command
 from . import testcontainers_peer
@@ -320,7 +320,10 @@ def _bed_round(s: Setup, index: int) -> Round:
 def _compose_round(s: Setup, index: int) -> Round:
     project = f"bed-peer-{s.config.run_id}-{index}"
     base = ["docker", "compose", "-f", str(s.compose_file), "-f", str(s.override), "-p", project]
-    env = {**s.environ, "LITELLM_MASTER_KEY": s.key}
+    # compose/bed.yaml names its images by variable (what `bed compose --prepare` writes to compose/.env):
+    # this run's images, which the override pins too
+    images = {var: s.images[name].tag for name, var in IMAGE_VARS.items()}
+    env = {**s.environ, "LITELLM_MASTER_KEY": s.key, **images}
     started = s.clock()
     up = tests = 0.0
     counts: Counts | None = None

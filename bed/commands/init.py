@@ -31,7 +31,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from .. import __version__
-from ..config.values import read_capped
+from ..config.paths import read_bounded
 from ..console import Console
 from ..errors import EXIT_READY, ArtifactError, ConfigError
 from ..report.writers import write_text
@@ -109,7 +109,7 @@ def plan(root: Path, suite: str, *, force: bool) -> list[Step]:
 def settings(root: Path, suite: str, *, force: bool) -> Step:
     pyproject, standalone = root / "pyproject.toml", root / "bed.toml"
     body = _template("bed_settings.toml", suite)
-    if pyproject.is_file():
+    if pyproject.exists():  # a FIFO or a folder by that name is refused by the reader
         text = _read(pyproject)
         tool = _toml(pyproject, text).get("tool", {})
         if not isinstance(tool, dict):
@@ -288,7 +288,7 @@ def _suite_dir(root: Path, raw: str) -> str:
 
 
 def _read(path: Path) -> str:
-    raw = read_capped(path, MAX_FILE, "file", hint="check the file's permissions.")
+    raw = read_bounded(path, MAX_FILE, "file", hint="make it a readable text file, or move it aside.")
     try:
         return raw.decode("utf-8")  # bytes, not text mode: a CRLF file stays CRLF
     except UnicodeDecodeError as exc:

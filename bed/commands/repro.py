@@ -15,19 +15,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..config.settings import ENV_VARS, TIERS, Config
+from ..config.paths import read_bounded
+from ..config.settings import REPRO_ENV, TIERS, Config
 from ..console import Console
 from ..errors import EXIT_NOT_READY, EXIT_READY, ConfigError
 from ..images.build import recorded
 from ..model.results import SCHEMA_VERSION
 from ..pipeline.stages.prepare import Inputs
 from ..pipeline.workflow import run as run_pipeline
+from ..report import schema
 from ..report.writers import write_text
 from . import common
 from .run import summarise
 
 HELP = "re-run exactly the failing tests of a report (same images, router config, node ids)"
 MAX_BYTES = 16 * 1024 * 1024
+DECIDED_BY_REPORT = ("BED_ROUTER_CONFIG", "BED_SUITE")  # the report's router_yaml and suite fields
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,19 +39,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load(path: Path) -> dict[str, Any]:
+    """The report at ``path``, when it is one bed wrote: JSON, schema version 2, every field as the
+    schema bed ships says, and a repro record whose environment holds only what a repro takes."""
+    hint = "pass the mvp_report.json of the run to reproduce, as bed wrote it."
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ConfigError(f"{path} is over {MAX_BYTES // 2**20} MB: not a bed report.",
-                              hint="pass the mvp_report.json of the run to reproduce.")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read report {path}: {exc.strerror}.",
-                          hint="pass the mvp_report.json of the run to reproduce.") from None
+        data = json.loads(read_bounded(path, MAX_BYTES, "report", hint=hint,
+                                       too_big="a bed report is a few hundred KB; pass mvp_report.json."))
     except (ValueError, UnicodeDecodeError):
         raise ConfigError(f"{path} is not JSON.", hint="pass an mvp_report.json written by bed.") from None
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION or not data.get("repro"):
         raise ConfigError(f"{path} is not a bed report of schema version {SCHEMA_VERSION} with a repro record.",
                           hint="re-run the gate with this bed version to get one.")
+    problem = schema.first_error(data, schema.load("report.schema.json"))
+    if problem is not None:
+        raise ConfigError(f"{path} is not a bed report as bed writes it: {problem}.", hint=hint)
+    foreign = sorted(set(data["repro"]["env"]) - set(REPRO_ENV))
+    if foreign:
+        raise ConfigError(f"{path}: repro.env names {', '.join(foreign)}, which a repro never takes from a report "
+                          "(a report is data, not this machine's configuration).",
+                          hint=f"remove {'them' if len(foreign) > 1 else 'it'} from the report; set what is yours "
+                               "(the engine: DOCKER_HOST) in your own environment.")
     return data
 
 
@@ -66,7 +76,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     data = load(Path(args.report))
     record = data["repro"]
     tiers, select = plan(data)
-    env = {**{k: v for k, v in environ.items() if k not in ENV_VARS or k == "DOCKER_HOST"}, **record["env"]}
+    # The run's settings come from the report (only REPRO_ENV, checked by load); this machine's own
+    # (the engine, where reports and the flake book go, the CA bundle) from the user's environment.
+    env = {**{k: v for k, v in environ.items() if k not in (*REPRO_ENV, *DECIDED_BY_REPORT)}, **record["env"]}
+    if record["env"]:
+        console.step("from the report: " + " ".join(f"{k}={v}" for k, v in sorted(record["env"].items())))
     config = Config.from_env(env, tiers=tiers, gate=data["gate"], keep=args.keep, shard=record["shard"],
                              suite=record.get("suite"))
     router_file = config.stub_path.with_name("repro_router.yaml")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..config.paths import read_bounded
 from ..errors import ConfigError
 from ..images.gateway import diff_freezes
 from ..model.results import RunResult, Status
@@ -55,11 +56,7 @@ class Loaded:
 
 def _json(path: Path) -> Any:
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ConfigError(f"{path} is over {MAX_BYTES // 2**20} MB: not written by bed compare.", hint=HINT)
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}.", hint=HINT) from None
+        return json.loads(read_bounded(path, MAX_BYTES, "compare leg file", hint=HINT))
     except (ValueError, UnicodeDecodeError):
         raise ConfigError(f"{path} is not JSON.", hint=HINT) from None
 
@@ -74,7 +71,10 @@ def load(folder: Path) -> Loaded:
                           hint="run every leg and the merge with one bed version.")
     result = None
     if leg.get("report"):
-        data = _json(folder / leg["report"])
+        report = leg["report"]
+        if not isinstance(report, str) or not (folder / report).resolve().is_relative_to(folder.resolve()):
+            raise ConfigError(f"{folder / LEG_FILE} names a report outside its folder ({report!r}).", hint=HINT)
+        data = _json(folder / report)
         try:
             result = RunResult.from_dict(data)
         except (KeyError, TypeError, ValueError) as exc:

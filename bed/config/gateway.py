@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from ..errors import ConfigError
 from ..exec import Exec, Local
+from . import paths
 
 PINNED = "1.108.7"  # the release whose resolved dependencies are committed (requirements.lock)
 FORK_PACKAGE = "litellm"  # the part of a fork that is built in: its Python package
@@ -38,6 +39,7 @@ FORK_PACKAGE = "litellm"  # the part of a fork that is built in: its Python pack
 FORK_INCLUDES_UNTRACKED = True
 
 Kind = Literal["release", "path", "image"]
+MAX_PYPROJECT = 1024 * 1024  # litellm's own is about 10 KB
 _VERSION = re.compile(r"^\d+\.\d+\.\d+(\.\d+)?((a|b|rc|\.post|\.dev)\d+)*$")  # litellm releases are X.Y.Z
 
 
@@ -180,9 +182,10 @@ def checkout(gateway: Gateway) -> Checkout:
 def fork_version(path: Path) -> str:
     """The release a fork builds on: its pyproject's version, less any local label (+acme)."""
     pyproject = path / "pyproject.toml"
+    hint = 'name the release to build on: { path = "...", base = "1.108.7" }.'
     try:
-        data = tomllib.loads(pyproject.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(paths.read_text(pyproject, MAX_PYPROJECT, "the fork's pyproject", hint=hint))
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read the fork's version from {pyproject}: {exc}.",
                           hint='name the release to build on: { path = "...", base = "1.108.7" }.') from None
     version = data.get("project", {}).get("version") or data.get("tool", {}).get("poetry", {}).get("version")

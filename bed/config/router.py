@@ -9,13 +9,14 @@ loudly) or, under STRICT, a CONFIG_ERROR.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import ConfigError
-from . import values
+from . import paths
 from .bases import normalise
 
 DEFAULT_GROUP = "codex-agent-1"
@@ -165,8 +166,9 @@ def named_modules(config: dict[str, Any], folder: Path) -> tuple[tuple[str, byte
     found: dict[str, bytes] = {}
     for name in names:
         module = folder / (name.split(".")[0] + ".py")
-        if "." in name and module.is_file() and module.stat().st_size <= MAX_MODULE_BYTES:
-            found[module.name] = module.read_bytes()
+        if "." in name and os.path.lexists(module):  # absent: LiteLLM may import it from an installed package
+            found[module.name] = paths.read_bounded(module, MAX_MODULE_BYTES, "provider module", hint=(
+                f"the router config names {name}; make {module.name} beside it a Python file (or remove it)."))
     return tuple(sorted(found.items()))
 
 
@@ -233,7 +235,7 @@ def _nesting(text: str) -> int:
 
 
 def _read(path: Path) -> bytes:
-    return values.read_capped(path, MAX_BYTES, "router config",
+    return paths.read_bounded(path, MAX_BYTES, "router config",
                               hint="check the path given with --router-config / BED_ROUTER_CONFIG (a YAML file).",
                               too_big="point it at your LiteLLM config.yaml (a few KB), not a data file.")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
@@ -20,8 +21,8 @@ from typing import Any
 from ..errors import ConfigError
 from ..policy import release
 from ..runner import bed_shards
+from . import addopts, paths, values
 from . import bases as _bases
-from . import values
 from .agent import Agent
 from .gateway import PINNED, PINNED_GATEWAY, Gateway
 from .router import DEFAULT_GROUP
@@ -31,6 +32,9 @@ GATES = {"dev": ("deterministic",), "core": TIERS, "deploy": TIERS}
 EXPECTABLE = (*TIERS, "shim", "proxy", *release.PROVIDERS)
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 MAX_PROJECT_FILE = 256 * 1024
+MAX_CA_BUNDLE = 16 * 1024 * 1024  # the host's bundle is about 200 KB
+MAX_REQUIREMENTS = 256 * 1024
+MAX_SHARDS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +109,14 @@ OTHER_VARS: dict[str, str] = {
     "GITHUB_STEP_SUMMARY": "Set by GitHub Actions: PROJECT_READY.md is appended to the job summary.",
 }
 ENV_VARS: dict[str, str] = {**{s.env: s.doc for s in SETTINGS if s.env}, **OTHER_VARS}
+# What a report's repro record may carry, and all `bed repro` takes from one: the settings that shape
+# the run. A report is data, never this machine's configuration: the engine (DOCKER_HOST), where
+# reports, the flake book and the CA bundle are, and secrets stay the user's own; the router config
+# and the suite come from the report's own fields (router_yaml, suite).
+REPRO_ENV = ("STRICT", "LIVE_PROVIDERS", "READINESS_EXPECT", "READINESS_DISABLE_TIMEOUT",
+             "PYTEST_XDIST_AUTO_NUM_WORKERS", "ALL_SMOKES_ND_TIMEOUT", "PYTEST_ADDOPTS", "BED_ROUTER_GROUP",
+             "BED_BASE_IMAGE", "BED_WAIT_TIMEOUT", "BED_RUNNER_MEMORY", "BED_AGENT", "BED_REQUIREMENTS",
+             "BED_RELEASE_MODELS", "BED_LITELLM", "MINI_AGENT_API_BASE", "CODEX_AGENT_API_BASE")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,12 +269,12 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
     group = get("group", lambda w, r: values.name(w, r, example=DEFAULT_GROUP))
     router_raw = get("router_config", lambda w, r: None if r is None else values.path_value(w, r))
     ca_raw = get("ca_bundle", lambda w, r: None if r in (None, "") else values.path_value(w, r))
-    ca_bundle = Path(ca_raw).expanduser() if ca_raw else None
+    ca_bundle = root / Path(ca_raw).expanduser() if ca_raw else None
     agent = get("agent", lambda w, r: Agent.parse(r, w))
     suite = _suite(root, get("suite", lambda w, r: None if r is None else values.path_value(w, r)))
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise ConfigError(f"BED_CA_BUNDLE={ca_raw} is not a readable file.",
-                          hint="point it at a PEM bundle, or unset it to use the host's.")
+    if ca_bundle is not None:  # read once here, so a FIFO, a device or a huge file is refused before anything starts
+        paths.read_bounded(ca_bundle, MAX_CA_BUNDLE, f"CA bundle ({get.seen['ca_bundle'].where})",
+                           hint="point it at a PEM bundle, or unset it to use the host's.")
     return Config(
         root=root,
         run_id=secrets.token_hex(4),
@@ -275,7 +287,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         det_budget_s=600.0,
         nd_budget_s=get("nd_timeout", lambda w, r: values.seconds(w, r, default=1200)),
         wait_budget_s=get("wait_timeout", lambda w, r: values.seconds(w, r, default=120)),
-        pytest_addopts=get("pytest_addopts", values.text),
+        pytest_addopts=get("pytest_addopts", lambda w, r: addopts.check(values.text(w, r), suite=suite is not None)),
         bases=_bases.resolve(sources.environ, strict=is_strict, group=group, port=agent.port if agent else None),
         group=group,
         router_config=(root / router_raw) if router_raw else None,
@@ -326,20 +338,21 @@ def _tiers(tiers: tuple[str, ...] | None, gate: str) -> tuple[str, ...]:
 def project_file(root: Path) -> tuple[str, dict[str, Any]]:
     """``[tool.bed]`` of ./pyproject.toml, else ./bed.toml, else nothing; unknown keys refused."""
     pyproject, standalone = root / "pyproject.toml", root / "bed.toml"
-    if pyproject.is_file():
+    if pyproject.exists():  # a FIFO or a folder by that name is refused by the reader, not skipped
         table = _toml(pyproject).get("tool", {}).get("bed")
         if table is not None:
             return "pyproject.toml", _checked(table, "[tool.bed]", pyproject)
-    if standalone.is_file():
+    if standalone.exists():
         return "bed.toml", _checked(_toml(standalone), "bed.toml", standalone)
     return "", {}
 
 
 def _toml(path: Path) -> dict[str, Any]:
-    raw = values.read_capped(path, MAX_PROJECT_FILE, "project file", hint="check the file's permissions.")
+    text = paths.read_text(path, MAX_PROJECT_FILE, "project file",
+                           hint="make it a readable TOML file, or move it aside.")
     try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}).", hint="fix the line it names.") from None
 
 
@@ -376,30 +389,55 @@ def _release_models(where: str, raw: Any) -> Mapping[str, str] | str:
 
 
 def _requirements(root: Path, suite: Path | None, given: tuple[str, Any] | None) -> tuple[str, ...]:
-    """Requirement lines: a list in [tool.bed], a file named by the setting, or requirements.txt beside the suite."""
+    """Requirement lines: a list in [tool.bed], a file named by the setting, or requirements.txt beside the suite.
+    Both forms follow one rule (``_requirement``)."""
     if given is None:
         beside = suite / "requirements.txt" if suite is not None else None
-        return _requirement_file(beside, str(beside)) if beside is not None and beside.is_file() else ()
+        return _requirement_file(beside, str(beside)) if beside is not None and beside.exists() else ()
     where, raw = given
     if isinstance(raw, list):
         if not all(isinstance(x, str) and x.strip() and "\n" not in x for x in raw):
             raise ConfigError(f"{where} must list requirement strings.", hint='write requirements = ["httpx>=0.28"].')
-        return tuple(x.strip() for x in raw)
+        return tuple(_requirement(x.strip(), where) for x in raw)
     return _requirement_file(root / values.path_value(where, raw), where)
 
 
 def _requirement_file(path: Path, where: str) -> tuple[str, ...]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read {path} ({exc}).",
-                          hint="point it at a pip requirements file.") from None
-    lines = tuple(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#"))
-    for line in lines:
-        if line.startswith(("-e", "--editable", "-r", "--requirement", "-c", "file:")) or line.startswith("."):
-            raise ConfigError(f"{path}: {line!r} refers to local files, which the runner image cannot see.",
-                              hint="list packages from an index (name==version); vendor local code into the suite.")
-    return lines
+    what = "requirements file" if where == str(path) else f"requirements file ({where})"
+    text = paths.read_text(path, MAX_REQUIREMENTS, what,
+                           hint="point it at a pip requirements file (name==version lines).")
+    joined = re.sub(r"\\\r?\n", " ", text)  # pip's line continuation
+    lines = (re.sub(r"(^|\s)#.*", "", ln).strip() for ln in joined.splitlines())  # pip's comments
+    return tuple(_requirement(line, where if where == str(path) else f"{where} ({path})") for line in lines if line)
+
+
+_LOCAL_OPTIONS = ("-e", "--editable", "-r", "--requirement", "-c", "--constraint")
+_HASH = re.compile(r"--hash=[a-z0-9]+:[0-9a-fA-F]+")
+
+
+def _requirement(line: str, where: str) -> str:
+    """One requirement line, from the list or the file alike: a package from the index the runner image
+    uses (``name==version``, extras, markers, ``--hash``; a URL), never a pip option nor a local path.
+    An option changes where pip fetches from or what it trusts (``--index-url``, ``--trusted-host``), and
+    a path (``-e /etc``, ``./pkg``, ``file:``) names this machine's files, which the image build cannot see."""
+    head, *options = line.split()
+    if head.split("=")[0] in _LOCAL_OPTIONS:
+        raise ConfigError(f"{where}: {line!r} refers to local files, which the runner image cannot see.",
+                          hint="list packages from an index (name==version); vendor local code into the suite.")
+    if head.startswith("-"):
+        raise ConfigError(f"{where}: {line!r} is a pip option, not a requirement.",
+                          hint="list packages as name==version lines; the runner image's pip uses bed's index "
+                               "and CA bundle, and vendor local code into the suite.")
+    local = head.startswith((".", "/", "~", "file:")) or re.search(r"@\s*file:", line) \
+        or ("/" in head and "://" not in line)
+    if local:
+        raise ConfigError(f"{where}: {line!r} refers to local files, which the runner image cannot see.",
+                          hint="list packages from an index (name==version); vendor local code into the suite.")
+    bad = next((o for o in options if o.startswith("-") and not _HASH.fullmatch(o)), None)
+    if bad is not None:
+        raise ConfigError(f"{where}: {line!r} carries the pip option {bad!r}; only --hash=ALGO:HEX may follow a "
+                          "requirement.", hint="list packages as name==version lines, with --hash if you pin hashes.")
+    return line
 
 
 def project_table(root: Path, name: str) -> tuple[str, dict[str, Any]]:
@@ -424,7 +462,13 @@ def _suite(root: Path, raw: str | None) -> Path | None:
 def _shard(spec: str | None) -> tuple[int, int] | None:
     if spec is None:
         return None
+    if not re.fullmatch(r"\s*[0-9]+\s*/\s*[0-9]+\s*", spec):  # ASCII digits: str.isdigit takes superscripts
+        raise ConfigError(f"--shard {spec!r} is not I/N.", hint="write it as I/N, for example --shard 1/2.")
     try:
-        return bed_shards.parse(spec)
+        index, total = bed_shards.parse(spec)
     except ValueError as exc:
         raise ConfigError(f"--shard: {exc}.", hint="write it as I/N, for example --shard 1/2.") from None
+    if total > MAX_SHARDS:  # each shard is a runner and a share of the suite: beyond this it is a typo
+        raise ConfigError(f"--shard {spec}: {total} shards is more than bed splits a tier into (at most {MAX_SHARDS}).",
+                          hint="split the ND tier into as many shards as your CI has jobs, like --shard 1/4.")
+    return index, total

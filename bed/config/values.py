@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 from ..errors import ConfigError
 
@@ -109,18 +108,3 @@ def path_value(where: str, raw: object) -> str:
     if "\x00" in value:
         raise ConfigError(f"{where} contains a NUL byte.", hint="give a plain path.")
     return value
-
-
-def read_capped(path: Path, limit: int, what: str, *, hint: str, too_big: str = "is this the right file?") -> bytes:
-    """A small input file's bytes, or one CONFIG_ERROR line: unreadable, or over ``limit`` bytes
-    (read only up to the limit, so a huge file fails at once)."""
-    try:
-        if path.is_dir():
-            raise ConfigError(f"{what} {path} is a folder.", hint=hint)
-        with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}.", hint=hint) from None
-    if len(raw) > limit:
-        raise ConfigError(f"{path}: {what} is over {limit // 1024} KB.", hint=too_big)
-    return raw

@@ -284,6 +284,28 @@ class DockerEngine:
             raise ImageError(f"the engine failed while building {tag}: {_reason(exc)}.",
                              hint="check free disk space and `docker info`.") from None
 
+    def images(self, label: str, *, dangling: bool = False) -> list[ImageInfo]:
+        filters: dict[str, object] = {"label": [label], **({"dangling": True} if dangling else {})}
+        with _mapped("list images"):
+            found = self._client.api.images(filters=filters)
+        return [ImageInfo(str(i["Id"]), tuple(t for t in i.get("RepoTags") or () if t != "<none>:<none>"),
+                          round(float(i.get("Size", 0)) / 1e6, 1), dict(i.get("Labels") or {}),
+                          float(i.get("Created", 0))) for i in found]
+
+    def remove_image(self, ref: str) -> bool:
+        try:
+            self._client.api.remove_image(ref)
+        except docker.errors.NotFound:
+            return False
+        except (docker.errors.APIError, *_TRANSPORT):
+            return False  # in use by a container, or a child of another image: it stays
+        return True
+
+    def used_images(self) -> set[str]:
+        with _mapped("list containers"):
+            found = self._client.api.containers(all=True)
+        return {str(c.get("ImageID", "")) for c in found} - {""}
+
     def pull(self, ref: str) -> ImageInfo:
         try:
             image = self._client.images.pull(ref)

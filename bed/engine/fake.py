@@ -78,13 +78,15 @@ class FakeEngine:
         self.local = True  # its published ports count as this machine's (the kept shim's reset tries them)
         self.table: dict[str, FakeContainer] = {}
         self.network_labels: dict[str, dict[str, str]] = {}
-        self.images: dict[str, ImageInfo] = {}
+        self.stored: dict[str, ImageInfo] = {}  # every image, by each tag and by id
         self.calls: list[str] = []
         self.builds: list[str] = []
         self._behaviours: list[tuple[str, Behaviour]] = []
         self._lock = threading.Lock()
         self._ports = 40000
         self.fail_start: dict[str, Exception] = {}  # name fragment -> error raised by run()
+        self.fail_build: dict[str, str] = {}  # tag fragment -> why its build fails (after a step ran)
+        self.contexts: dict[str, bytes] = {}  # tag -> the build context it was built from
         self.execs: dict[str, FakeExec] = {}
         self._exec_behaviours: list[tuple[str, ExecBehaviour]] = []
         for ref in images:
@@ -118,10 +120,14 @@ class FakeEngine:
     def pause(self, fragment: str) -> None:
         self.named(fragment).state = State("paused")
 
-    def add_image(self, ref: str, size_mb: float = 100.0) -> ImageInfo:
-        info = ImageInfo("sha256:" + hashlib.sha256(ref.encode()).hexdigest(), (ref,), size_mb)
-        self.images[ref] = info
-        self.images[info.id] = info
+    def add_image(self, ref: str, size_mb: float = 100.0, *, labels: Mapping[str, str] | None = None,
+                  created: float | None = None) -> ImageInfo:
+        """An image tagged ``ref``; ``ref`` "sha256:..." alone is an untagged (dangling) one."""
+        digest = ref if ref.startswith("sha256:") else "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
+        tags = () if ref.startswith("sha256:") else (ref,)
+        info = ImageInfo(digest, tags, size_mb, dict(labels or {}), time.time() if created is None else created)
+        self.stored[ref] = info
+        self.stored[info.id] = info
         return info
 
     # --- Engine ---------------------------------------------------------------------------------
@@ -145,7 +151,7 @@ class FakeEngine:
         for fragment, error in self.fail_start.items():
             if fragment in spec.name:
                 raise error
-        if spec.image not in self.images:
+        if spec.image not in self.stored:
             raise StackError(f"{spec.name}: image missing ({spec.image}).", hint="run `bed images` to build it.")
         if any(c.spec.name == spec.name for c in self.table.values()):
             raise StackError(f"the engine refused to start {spec.name}: the name is in use.", hint="")
@@ -302,17 +308,43 @@ class FakeEngine:
         return self._get(ref).ports[port]
 
     def image(self, ref: str) -> ImageInfo | None:
-        return self.images.get(ref)
+        return self.stored.get(ref)
 
     def build(self, context: bytes, tag: str, buildargs: Mapping[str, str],
               labels: Mapping[str, str]) -> Iterator[str]:
         self.builds.append(tag)
+        self.contexts[tag] = context
         parent = buildargs.get("BASE_IMAGE")
-        if parent is not None and parent not in self.images:
+        if parent is not None and parent not in self.stored:
             raise ImageError(f"building {tag} failed: no such image {parent}", hint="")
         yield f"Step 1/1 : FROM {parent}"
-        self.add_image(tag)
+        failing = next((f for f in self.fail_build if f in tag), None)
+        if failing is not None:  # the steps that ran are left as an untagged image, labelled as its Dockerfile says
+            self.add_image("sha256:" + hashlib.sha256(b"failed " + tag.encode()).hexdigest(), 689.0,
+                           labels=_labels_in(context))
+            raise ImageError(f"building {tag} failed: {self.fail_build[failing]}", hint="")
+        self.add_image(tag, labels=labels)
         yield f"Successfully tagged {tag}"
+
+    def images(self, label: str, *, dangling: bool = False) -> list[ImageInfo]:
+        found = {i.id: dataclasses.replace(i, tags=tuple(self._tags_of(i.id))) for i in self.stored.values()
+                 if label in i.labels}
+        return [i for i in found.values() if not (dangling and i.tags)]
+
+    def remove_image(self, ref: str) -> bool:
+        info = self.stored.get(ref)
+        if info is None or info.id in self.used_images():
+            return False
+        self.calls.append(f"rmi {ref}")
+        for key in [k for k, v in self.stored.items() if v.id == info.id]:
+            del self.stored[key]
+        return True
+
+    def used_images(self) -> set[str]:
+        return {self.stored[c.spec.image].id for c in self.table.values() if c.spec.image in self.stored}
+
+    def _tags_of(self, image_id: str) -> list[str]:
+        return [k for k, v in self.stored.items() if v.id == image_id and k != image_id]
 
     def pull(self, ref: str) -> ImageInfo:
         raise ImageError(f"cannot pull {ref} (no registry in the fake engine).", hint="")
@@ -321,12 +353,12 @@ class FakeEngine:
         self.add_image(f"{repository}:{tag}")
 
     def tag(self, image_id: str, repository: str, tag: str) -> None:
-        info = self.images[image_id]
-        self.images[f"{repository}:{tag}"] = info
+        info = self.stored[image_id]
+        self.stored[f"{repository}:{tag}"] = info
 
     def run_once(self, image: str, argv: list[str], labels: Mapping[str, str],
                  entrypoint: list[str] | None = None) -> ExecResult:
-        if image not in self.images:
+        if image not in self.stored:
             raise ImageError(f"image {image} is not on this engine.", hint="")
         return self.once(image, [*(entrypoint or []), *argv])
 
@@ -337,3 +369,21 @@ class FakeEngine:
 
 def _match(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
     return all((k in have) if not v else have.get(k) == v for k, v in want.items())
+
+
+def _labels_in(context: bytes) -> dict[str, str]:
+    """The LABELs of a context's Dockerfile: what an image of its first steps carries."""
+    import io
+    import json
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(context)) as tar:
+        member = tar.extractfile("Dockerfile")
+        text = member.read().decode() if member else ""
+    labels: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("LABEL "):
+            for pair in line[6:].split():
+                key, _, value = pair.partition("=")
+                labels[key] = json.loads(value) if value.startswith('"') else value
+    return labels

@@ -75,6 +75,8 @@ class ImageInfo:
     id: str
     tags: tuple[str, ...]
     size_mb: float
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+    created: float = 0.0  # seconds since the epoch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +169,19 @@ class Engine(Protocol):
     def build(self, context: bytes, tag: str, buildargs: Mapping[str, str],
               labels: Mapping[str, str]) -> Iterator[str]:
         """Build from a tar context; yields the build's output lines. Raises ImageError."""
+        ...
+
+    def images(self, label: str, *, dangling: bool = False) -> list[ImageInfo]:
+        """The images carrying ``label`` (any value); with ``dangling``, only those with no tag
+        and no child (what a failed build leaves)."""
+        ...
+
+    def remove_image(self, ref: str) -> bool:
+        """Remove it, and the untagged parents only it used; False when it is gone or in use."""
+        ...
+
+    def used_images(self) -> set[str]:
+        """The ids of the images every container on the engine (running or not) was created from."""
         ...
 
     def pull(self, ref: str) -> ImageInfo: ...

@@ -13,13 +13,15 @@ import dataclasses
 import functools
 import hashlib
 import io
+import json
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from ..config.gateway import PINNED_GATEWAY, Gateway
-from ..config.settings import Config
+from ..config.paths import read_bounded
+from ..config.settings import MAX_CA_BUNDLE, Config
 from ..console import Console
 from ..engine.labels import IMAGE
 from ..engine.protocol import Engine, ImageInfo
@@ -67,8 +69,9 @@ class Recipe:
                    current=config.outputs_dir is None, agents="agents" in config.tiers)
 
     def ca(self) -> bytes:
-        if self.ca_bundle is not None:
-            return self.ca_bundle.read_bytes()
+        if self.ca_bundle is not None:  # checked when the config was read; read the same careful way again
+            return read_bounded(self.ca_bundle, MAX_CA_BUNDLE, "CA bundle (BED_CA_BUNDLE)",
+                                hint="point it at a PEM bundle, or unset it to use the host's.")
         if HOST_CA_BUNDLE.is_file():
             return HOST_CA_BUNDLE.read_bytes()
         import certifi  # docker's requests brings it; a host without a system bundle still has this
@@ -173,12 +176,17 @@ class _Background:
         return self._result
 
 
-def _with_suite(engine: Engine, runner: ImageRef, requirements: tuple[str, ...], console: Console) -> ImageRef:
-    """A runner plus your suite's packages, content-hashed (the requirements and the runner's id)."""
+def suite_tag(runner: ImageRef, requirements: tuple[str, ...]) -> tuple[str, dict[str, bytes]]:
+    """The tag of a runner plus a suite's packages (the requirements and the runner's id), and its context."""
     context = {"Dockerfile": (PACKAGE / "images/context/suite/Dockerfile").read_bytes(),
                "requirements.txt": ("\n".join(requirements) + "\n").encode()}
     repository = "bed-suite" if runner.name == "runner" else f"bed-suite-{runner.name}"
-    tag = f"{repository}:{digest(context, runner.id)}"
+    return f"{repository}:{digest(context, runner.id)}", context
+
+
+def _with_suite(engine: Engine, runner: ImageRef, requirements: tuple[str, ...], console: Console) -> ImageRef:
+    """A runner plus your suite's packages, content-hashed (the requirements and the runner's id)."""
+    tag, context = suite_tag(runner, requirements)
     image, built = _ensure(engine, tag, context, {"BASE_IMAGE": runner.tag}, console,
                            f"building {tag} (FROM {runner.tag}): {len(requirements)} package(s) your suite needs")
     return ImageRef(runner.name, tag, image.id, image.size_mb, built)
@@ -278,6 +286,17 @@ def build_context(spec: ImageSpec, ca: bytes, root: Path = PACKAGE) -> dict[str,
     return files
 
 
+def labelled(context: Mapping[str, bytes], source: str) -> dict[str, bytes]:
+    """The context with bed's image label set right after each FROM, so every step's image carries
+    it: a build that fails leaves its last step as an untagged image, and `bed gc` finds it by that
+    label (the label given to the build lands on the final image only). The tag still hashes the
+    context as written."""
+    lines = context["Dockerfile"].decode().splitlines()
+    label = f"LABEL {IMAGE}={json.dumps(source)}"
+    out = [x for line in lines for x in ((line, label) if line.strip().upper().startswith("FROM ") else (line,))]
+    return {**context, "Dockerfile": ("\n".join(out) + "\n").encode()}
+
+
 def digest(context: Mapping[str, bytes], parent_id: str) -> str:
     h = hashlib.sha256(parent_id.encode())
     for name in sorted(context):
@@ -303,7 +322,7 @@ def _build(engine: Engine, tag: str, context: Mapping[str, bytes], args: Mapping
     tail: list[str] = []
     try:
         # Not bed.project: containers inherit image labels, and that one marks what a run started.
-        for line in engine.build(tar(context), tag, args, {IMAGE: source}):
+        for line in engine.build(tar(labelled(context, source)), tag, args, {IMAGE: source}):
             tail = [*tail, line][-12:]
             console.stream(f"build {source}", line)
     except ImageError as exc:

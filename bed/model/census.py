@@ -50,6 +50,6 @@ class Account:
         counts = collections.Counter(f.kind for f in self.fates)
         return {
             "collected": self.collected, "accounted": self.accounted, "fates": dict(sorted(counts.items())),
-            "unaccounted": [[f.nodeid, f.why] for f in self.unaccounted[:shown]],
-            "unmarked": [[f.nodeid, list(f.unknown)] for f in self.unmarked[:shown]],
+            "unaccounted": [{"nodeid": f.nodeid, "why": f.why} for f in self.unaccounted[:shown]],
+            "unmarked": [{"nodeid": f.nodeid, "unknown": list(f.unknown)} for f in self.unmarked[:shown]],
         }

@@ -5,13 +5,17 @@ Only active when GITHUB_ACTIONS=true; everything goes through the redactor like 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..config.paths import read_text
 from ..console import Console
+from ..errors import ConfigError
 from ..model.results import RunResult, Status
 from .writers import project_ready_md, write_text
 
+SUMMARY_BYTES = 8 * 1024 * 1024  # GitHub shows at most 1 MiB of a step's summary
 TIERS = Path(__file__).resolve().parents[1] / "runner" / "tiers"  # where bed's own smokes live
 
 
@@ -30,7 +34,12 @@ def annotate(result: RunResult, environ: Mapping[str, str], console: Console, ro
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         path = Path(summary)
-        existing = path.read_text() if path.exists() else ""
+        try:  # GitHub's summary is a small regular file; anything else is said, never waited on
+            existing = read_text(path, SUMMARY_BYTES, "GITHUB_STEP_SUMMARY", hint="leave it to GitHub Actions.") \
+                if os.path.lexists(path) else ""
+        except ConfigError as exc:
+            console.plain(f"WARNING: the job summary was not written: {exc.line()}")
+            return
         write_text(path, existing + project_ready_md(result) + "\n", console.redact)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from ..config.paths import read_bounded
 from ..errors import ConfigError
 from ..model.quarantine import Book, Entry
 from ..redact import Redactor
@@ -21,15 +23,11 @@ MAX_BYTES = 8 * 1024 * 1024
 
 
 def load(path: Path) -> Book:
-    if not path.exists():
+    if not os.path.lexists(path):
         return Book()
     fix = f"fix it, or move it aside (mv {path} {path}.bak) to start a new history"
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ConfigError(f"flake store {path} is over {MAX_BYTES // 2**20} MB.", hint=fix)
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read flake store {path}: {exc.strerror}.", hint=fix) from None
+        raw = json.loads(read_bounded(path, MAX_BYTES, "flake store", hint=fix))
     except (ValueError, UnicodeDecodeError):
         raise ConfigError(f"flake store {path} is not JSON.", hint=fix) from None
     return Book(_entries(raw, path, fix))

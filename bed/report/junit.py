@@ -6,28 +6,21 @@ its outcome with message, report and captured output, its ``record_property`` pa
 module skipped at import, and a ``bed::verdict`` case with the cause whenever the check failed
 for a reason no test case shows (the session never finished, the records disagree, a budget ran
 out), so a CI tool that reads only JUnit can never show green for a run bed judged NOT READY.
-Every text is made XML 1.0-safe first: ANSI escapes go, other control characters become ``\\xNN``.
+Every text goes through ``bed.text.xml_safe`` first: a log tail carries ANSI colours (LiteLLM's
+banner) and any control character a test printed; one of those made the file invalid XML.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from ..model.evidence import CollectSkip, TestOutcome
 from ..model.results import CheckResult, Status
+from ..text import xml_safe
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-# Characters XML 1.0 cannot hold at all: C0 controls but tab, newline and return; surrogates; FFFE/FFFF.
-_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FAILED = {"failed": "failure", "incomplete": "failure", "error": "error"}
-
-
-def clean(text: str) -> str:
-    """Text an XML 1.0 document can hold: ANSI escapes removed, other forbidden characters shown."""
-    return _INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                        _ANSI.sub("", text))
+clean = xml_safe  # every text bed puts into the XML
 
 
 def for_check(check: CheckResult, tests: Sequence[TestOutcome] = (),

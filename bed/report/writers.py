@@ -25,7 +25,8 @@ def write_text(path: Path, text: str, redact: Callable[[str], str]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(redact(text))
+        # UTF-8 whatever the locale (the JUnit says so); a lone surrogate from a record is escaped, not a crash
+        tmp.write_text(redact(text), encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, path)
     except OSError as exc:
         raise ArtifactError(f"cannot write {path}: {exc.strerror}.",
@@ -110,11 +111,11 @@ def _census_lists(result: RunResult) -> list[str]:
     lost, loose = result.census.get("unaccounted") or [], result.census.get("unmarked") or []
     if lost:
         out += ["", "## Unaccounted for (collected, yet bed cannot say what became of them)", ""]
-        out += [f"- `{nodeid}`: {why}" for nodeid, why in lost]
+        out += [f"- `{row['nodeid']}`: {row['why']}" for row in lost]
     if loose:
         out += ["", "## No tier runs these (no tier marker; the deploy gate fails on them)", ""]
-        out += [f"- `{nodeid}`" + (f" (unknown marker: {', '.join(unknown)})" if unknown else "")
-                for nodeid, unknown in loose]
+        out += [f"- `{row['nodeid']}`" + (f" (unknown marker: {', '.join(row['unknown'])})" if row["unknown"] else "")
+                for row in loose]
     return out
 
 

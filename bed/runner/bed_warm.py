@@ -14,12 +14,15 @@ Standard library only; the runner image carries it as ``bed_warm`` beside ``bed_
 Each session is forked from the server, which never imports a test, a conftest or bed's plugin:
 every run starts from the same clean state, exactly as a fresh interpreter would, only without
 paying for the imports again. A manager process sits between the server and each session: it
-reports the session's end to the client, and kills the session's process group when the client
-goes away (bed stops a tier at its budget that way) or when the session ends (nothing it started
-outlives it). When idle, the server imports the library modules (standard library and installed
-packages only) that the last sessions imported and it had not, and builds the pydantic models
-they built (the SDKs defer building thousands of models to their first use, so every session paid
-for the ones it touched again), so the next session starts warmer.
+reports the session's end to the client, and kills the session with everything it started when
+the client goes away (bed stops a tier at its budget that way) or when the session ends. The
+manager is a child subreaper (``PR_SET_CHILD_SUBREAPER``), so a process that left the session's
+process group or session (``setsid``, a double fork) is still below it, never adopted by init: at
+the end it kills the process group, then every process below it in /proc, and reaps them.
+When idle, the server imports the library modules (standard library and installed packages
+only) that the last sessions imported and it had not, and builds the pydantic models they built
+(the SDKs defer building thousands of models to their first use, so every session paid for the
+ones it touched again), so the next session starts warmer.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ WAIT_S = float(os.environ.get("BED_WARM_WAIT", "300"))  # how long a client wait
 POLL_S = 0.05
 NO_ANSWER = 70  # the session's manager died without saying how the session ended
 IDLE_S = 0.5
+END_S = 5.0  # how long a manager keeps killing what its session left before it gives up
+PR_SET_CHILD_SUBREAPER = 36  # prctl(2)
 KEEP_RUNS = 40  # session folders kept (bed reads each as soon as its session ends)
 LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 _deferred: list[type] = []  # the server's pydantic models not built yet; a session says which it built
@@ -113,6 +118,7 @@ def _receive(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
 def _manage(conn: socket.socket, request: dict[str, object], fds: list[int]) -> None:
     """The manager: fork the session, watch it and its client, report how it ended."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _become_subreaper()  # what the session orphans (a setsid'd daemon, a double fork) is adopted here
     pid = os.fork()
     if pid == 0:
         conn.close()
@@ -126,8 +132,7 @@ def _manage(conn: socket.socket, request: dict[str, object], fds: list[int]) -> 
     with open(pidfile, "w") as out:
         out.write(str(pid))
     status = _watch(conn, pid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)  # whatever the session started goes with it
+    _end_everything(pid)  # whatever the session started goes with it, in its group or not
     with contextlib.suppress(FileNotFoundError):
         os.unlink(pidfile)
     if status is not None:
@@ -135,6 +140,62 @@ def _manage(conn: socket.socket, request: dict[str, object], fds: list[int]) -> 
         with contextlib.suppress(OSError):
             conn.sendall(json.dumps(answer).encode() + b"\n")
     os._exit(0)
+
+
+def _become_subreaper() -> None:
+    with contextlib.suppress(Exception):  # Linux only; elsewhere the process group is all that is killed
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _end_everything(group: int) -> None:
+    """Kill the session's process group, then every process still below this manager (a subreaper,
+    so the processes that left the group or the session are below it too), until none is left;
+    reap them all."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
+    deadline = time.monotonic() + END_S
+    while time.monotonic() < deadline:
+        alive = [pid for pid, state in _below(os.getpid()) if state != "Z"]
+        for pid in alive:  # a process forking meanwhile: its child is found on the next pass
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        _reap()
+        if not alive:
+            return
+        time.sleep(0.005)
+
+
+def _below(root: int) -> list[tuple[int, str]]:
+    """Every process below ``root`` (pid, state letter), from /proc's parent links."""
+    children: dict[int, list[tuple[int, str]]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()  # after "pid (comm)", which may hold spaces
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append((int(name), fields[0].decode()))
+    found: list[tuple[int, str]] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child[0])
+    return found
+
+
+def _reap() -> None:
+    while True:
+        try:
+            done, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not done:
+            return
 
 
 def _watch(conn: socket.socket, pid: int) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,17 @@ HEADER = """\
 #   make compose-down   # removes the stack (containers, network, volumes)
 #   # the ND tier: docker compose -f compose/bed.yaml run --rm runner /opt/venv/bin/python -m pytest nd
 #
-# The router config and bed's provider modules (LiteLLM loads them from the config's folder)
-# are mounted from .artifacts/, and the proxy reads LITELLM_MASTER_KEY; `bed compose --prepare`
-# writes those files and a key file for the key.
+# `bed compose --prepare` chooses the images (their content-hash tags, for the gateway and suite of
+# its config) and writes them to .env beside this file, which compose reads: the stack runs what
+# that prepare chose, whatever another checkout or a fork's build tags since. It also writes the
+# router config and bed's provider modules (LiteLLM loads them from the config's folder), mounted
+# from .artifacts/, and a key file for LITELLM_MASTER_KEY. Before it has run, compose refuses to
+# start: the image names are unset, and a missing file to mount is an error, never a folder
+# docker creates in its place.
 """
+# The variables compose/.env sets: each service's image, as `bed compose --prepare` chose it.
+IMAGE_VARS = {"shim": "BED_SHIM_IMAGE", "litellm": "BED_LITELLM_IMAGE", "runner": "BED_RUNNER_IMAGE"}
+ENV_FILE = ".env"  # beside the compose file: compose reads it from the project folder
 
 
 # Not bed.run: a compose stack is not a bed run, so `bed gc` and `bed down` leave it to compose.
@@ -39,10 +46,21 @@ def _healthcheck(spec: ServiceSpec) -> dict[str, Any]:
             "retries": 120}
 
 
+def _image(name: str) -> str:
+    return f"${{{IMAGE_VARS[name]}:?run `bed compose --prepare` (make compose-up) first: it chooses the images}}"
+
+
+def _bind(source: str, target: str) -> dict[str, Any]:
+    """A read-only bind mount whose source must exist: docker never makes a folder in its place
+    (the short syntax did, where bed's file belongs, and the next prepare could not write it)."""
+    return {"type": "bind", "source": source, "target": target, "read_only": True,
+            "bind": {"create_host_path": False}}
+
+
 def _service(spec: ServiceSpec) -> dict[str, Any]:
     env = dict(spec.env)
     out: dict[str, Any] = {
-        "image": f"bed-{spec.image}:current",
+        "image": _image(spec.image),
         "init": True,
         "mem_limit": MEMORY,
         "pids_limit": PIDS,
@@ -57,9 +75,21 @@ def _service(spec: ServiceSpec) -> dict[str, Any]:
         env["LITELLM_MASTER_KEY"] = "${LITELLM_MASTER_KEY:?export LITELLM_MASTER_KEY first}"
         env["CODEX_AGENT_API_BASE"] = NETWORK_BASE  # set before the proxy imports litellm, as in bed's runs
         folder = ROUTER_PATH.rsplit("/", 1)[0]
-        out["volumes"] = [f"../.artifacts/router_stub.yaml:{ROUTER_PATH}:ro",
-                          *(f"../.artifacts/{name}:{folder}/{name}:ro" for name in sorted(providers()))]
+        out["volumes"] = [_bind("../.artifacts/router_stub.yaml", ROUTER_PATH),
+                          *(_bind(f"../.artifacts/{name}", f"{folder}/{name}") for name in sorted(providers()))]
     return out
+
+
+def mounted(artifacts: Path) -> list[Path]:
+    """The files of ``artifacts`` (.artifacts/) the compose file mounts."""
+    return [artifacts / "router_stub.yaml", *(artifacts / name for name in sorted(providers()))]
+
+
+def env_file(images: Mapping[str, str]) -> str:
+    """compose/.env: the image each service runs (``images``: shim, litellm, runner -> tag)."""
+    lines = ["# Written by `bed compose --prepare`: the images this compose stack runs. Do not edit;",
+             "# run `bed compose --prepare` again to choose again."]
+    return "\n".join([*lines, *(f"{var}={images[name]}" for name, var in IMAGE_VARS.items())]) + "\n"
 
 
 def write_providers(folder: Path, redact: Callable[[str], str]) -> list[Path]:
@@ -75,7 +105,7 @@ def write_providers(folder: Path, redact: Callable[[str], str]) -> list[Path]:
 def render() -> str:
     services = {spec.alias: _service(spec) for spec in SERVICES}
     services["runner"] = {
-        "image": "bed-runner:current",
+        "image": _image("runner"),
         "init": True,
         "mem_limit": MEMORY,
         "pids_limit": PIDS,

@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..config.paths import read_bounded, read_text
 from ..config.settings import Config, state_folder
 from ..console import Console
 from ..engine.protocol import Engine
@@ -30,6 +32,7 @@ from .owner import Service, Stack
 from .services import SHIM
 
 RECORD = "kept.json"
+MAX_RECORD = 1024 * 1024  # bed writes a few hundred bytes
 RESET = ("import urllib.request as u; "
          "u.urlopen(u.Request('{url}/_bed/reset', data=b'{{}}', method='POST'), timeout=5).read()")
 
@@ -47,16 +50,16 @@ class Kept:
     @classmethod
     def load(cls, root: Path) -> Kept:
         path = state_folder(root) / RECORD
+        if not os.path.lexists(path):
+            raise ConfigError(f"no stack kept by `bed up` here ({path} is missing).",
+                              hint="run `bed up` first (it keeps the stack; `bed down` ends it).")
+        hint = "`bed down`, then `bed up` again."
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(read_bounded(path, MAX_RECORD, "kept-stack record", hint=hint))
             return cls(data["run_id"], data["network"], data["ids"], data["images"], data["router_sha"],
                        data["master_key_file"], dict(data.get("warm") or {}))
-        except FileNotFoundError:
-            raise ConfigError(f"no stack kept by `bed up` here ({path} is missing).",
-                              hint="run `bed up` first (it keeps the stack; `bed down` ends it).") from None
-        except (OSError, ValueError, KeyError, TypeError):
-            raise ConfigError(f"{path} is not a record bed wrote.",
-                              hint="`bed down`, then `bed up` again.") from None
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{path} is not a record bed wrote.", hint=hint) from None
 
     @classmethod
     def find(cls, root: Path) -> Kept | None:
@@ -133,11 +136,10 @@ def attach(engine: Engine, config: Config, kept: Kept, plan: Plan, console: Cons
 
 
 def master_key(kept: Kept) -> str:
-    try:
-        return Path(kept.master_key_file).read_text().strip()
-    except OSError:
-        raise ConfigError(f"the kept stack's master key file {kept.master_key_file} is gone.",
-                          hint="`bed down`, then `bed up` again.") from None
+    hint = "`bed down`, then `bed up` again."
+    if not os.path.lexists(kept.master_key_file):
+        raise ConfigError(f"the kept stack's master key file {kept.master_key_file} is gone.", hint=hint)
+    return read_text(Path(kept.master_key_file), MAX_RECORD, "the kept stack's master key file", hint=hint).strip()
 
 
 def reset(engine: Engine, services: Services, config: Config, *, local: bool) -> None:

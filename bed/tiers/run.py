@@ -19,6 +19,7 @@ from ..policy import verdict
 from ..runner import bed_contract as contract
 from ..stack.owner import Service, Stack
 from ..stack.watch import Watch
+from ..text import LineCutter
 from . import parts, sessions
 from .catalog import Tier, budget, check_name
 from .command import COLD, PYTEST, TIERS_DIR, Context, Paths, container_spec, share
@@ -146,7 +147,6 @@ def _follow(session: sessions.Session, label: str, console: Console, verbose: bo
     """Print the session's output as it comes, line by line; third-party warnings are counted
     and summarised in one line at the end, pytest's preamble is left out (``bed run -v`` shows
     both)."""
-    pending = b""
     hidden = 0
 
     def show(raw: bytes) -> None:
@@ -159,12 +159,12 @@ def _follow(session: sessions.Session, label: str, console: Console, verbose: bo
             return
         console.stream(label, line)
 
+    cutter = LineCutter()  # a 50 MB line is cut to its first 8 KiB, said, and never holds up the lines after it
     for chunk in session.output():
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
+        for line in cutter.feed(chunk):
             show(line)
-    if pending.strip():
-        show(pending)
+    for line in cutter.end():
+        if line.strip():
+            show(line)
     if hidden:
         console.stream(label, f"({hidden} lines of third-party warnings hidden; `bed run -v` shows them)")

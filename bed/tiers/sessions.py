@@ -18,6 +18,7 @@ from ..engine.protocol import Engine, State
 from ..model.containers import VENV_PYTHON
 from ..stack import warm
 from ..stack.owner import Service
+from ..text import LineCutter, cut_lines
 
 EXIT_SETTLE_S = 5.0  # after its output ended, how long the engine may take to report an exec's exit code
 
@@ -61,7 +62,7 @@ class Fresh:
         return self.engine.state(self.service.id)
 
     def tail(self, lines: int) -> str:
-        return self.engine.logs(self.service.id, lines)
+        return cut_lines(self.engine.logs(self.service.id, lines))
 
 
 class Warm:
@@ -72,6 +73,7 @@ class Warm:
         self.engine: Engine = runner.engine
         self._ended = threading.Event()
         self._lines: list[str] = []
+        self._cutter = LineCutter()  # the tail's lines, each bounded: a 50 MB line is not kept whole
 
     @classmethod
     def start(cls, runner: Service, token: str, argv: list[str], env: dict[str, str], workdir: str | None) -> Warm:
@@ -82,10 +84,14 @@ class Warm:
     def output(self) -> Iterator[bytes]:
         try:
             for chunk in self.engine.exec_follow(self.exec_id):
-                self._lines = (self._lines + chunk.decode("utf-8", "replace").splitlines())[-200:]
+                self._keep(self._cutter.feed(chunk))
                 yield chunk
         finally:
+            self._keep(self._cutter.end())
             self._ended.set()
+
+    def _keep(self, lines: list[bytes]) -> None:
+        self._lines = (self._lines + [line.decode("utf-8", "replace") for line in lines])[-200:]
 
     def wait(self, timeout: float | None) -> int | None:
         if not self._ended.wait(timeout):

@@ -13,11 +13,15 @@ import secrets
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
 
+from bed.images.build import ImageRef
+
 from .conftest import REPO as SOURCE
+from .conftest import bed_cli
 
 COMPOSE_FILE = SOURCE / "compose" / "bed.yaml"
 KEY_FILE = SOURCE / ".artifacts" / "master_key"
@@ -67,6 +71,14 @@ def test_compose_up_nd_tier_down_leaves_nothing(client: docker.DockerClient, pro
     running = {c.labels["com.docker.compose.service"]: c.status
                for c in client.containers.list(filters={"label": f"com.docker.compose.project={project}"})}
     assert running == {"mini-agent": "running", "litellm": "running", "runner": "running"}
+    # What runs is what this prepare chose, by content hash (compose/.env), never a shared `:current` tag.
+    pinned = dict(line.split("=", 1) for line in (COMPOSE_FILE.parent / ".env").read_text().splitlines()
+                  if line and not line.startswith("#"))
+    ran = {c.labels["com.docker.compose.service"]: c.attrs["Config"]["Image"]
+           for c in client.containers.list(filters={"label": f"com.docker.compose.project={project}"})}
+    assert ran == {"mini-agent": pinned["BED_SHIM_IMAGE"], "litellm": pinned["BED_LITELLM_IMAGE"],
+                   "runner": pinned["BED_RUNNER_IMAGE"]}
+    assert all(re.fullmatch(r"bed-[a-z]+:[0-9a-f]{12}", tag) for tag in ran.values()), ran
 
     # BED_REQUIRED: a dependency that does not answer fails the tier instead of skipping it.
     mark = time.monotonic()
@@ -90,3 +102,35 @@ def test_compose_up_nd_tier_down_leaves_nothing(client: docker.DockerClient, pro
     assert down.returncode == 0, down.stdout + down.stderr
     assert _left(client, project) == []
     print("compose timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()) + f"; {passed} ND tests")
+
+
+def test_compose_refuses_to_start_before_a_prepare_and_never_makes_folders_for_files(
+        client: docker.DockerClient, project: str, images: dict[str, ImageRef], tmp_path: Path) -> None:
+    """`docker compose up` before `bed compose --prepare`: refused (no image chosen; with images
+    given, no file to mount), and docker makes no folder where bed's files belong. A folder it made
+    before (the old short mount syntax) is removed by the next prepare when empty."""
+    (tmp_path / "compose").mkdir()
+    (tmp_path / "compose" / "bed.yaml").write_text(COMPOSE_FILE.read_text())
+    compose = ["docker", "compose", "-f", str(tmp_path / "compose" / "bed.yaml"), "-p", project]
+    unprepared = subprocess.run([*compose, "up", "-d"], cwd=tmp_path, env={**_env(), "LITELLM_MASTER_KEY": "k"},
+                                capture_output=True, text=True, timeout=120, check=False)
+    assert unprepared.returncode != 0
+    assert "run `bed compose --prepare` (make compose-up) first" in unprepared.stderr
+    chosen = {"BED_SHIM_IMAGE": images["shim"].tag, "BED_LITELLM_IMAGE": images["litellm"].tag,
+              "BED_RUNNER_IMAGE": images["runner"].tag, "LITELLM_MASTER_KEY": "k"}
+    try:
+        no_files = subprocess.run([*compose, "up", "-d"], cwd=tmp_path, env={**_env(), **chosen},
+                                  capture_output=True, text=True, timeout=120, check=False)
+        assert no_files.returncode != 0
+        assert "bind source path does not exist" in no_files.stderr
+        assert not (tmp_path / ".artifacts").exists()  # no folder where router_stub.yaml belongs
+        assert [c for c in client.containers.list(filters={"label": f"com.docker.compose.project={project}"})] == []
+    finally:
+        subprocess.run([*compose, "down", "-v"], cwd=tmp_path, env={**_env(), **chosen}, capture_output=True,
+                       timeout=120, check=False)
+    (tmp_path / ".artifacts" / "router_stub.yaml").mkdir(parents=True)  # what the old syntax made docker do
+    prepared = bed_cli(["compose", "--prepare"], tmp_path)
+    assert prepared.returncode == 0, prepared.stdout[-3000:]
+    assert "removed the empty folder .artifacts/router_stub.yaml" in prepared.stdout
+    assert (tmp_path / ".artifacts" / "router_stub.yaml").is_file()
+    assert f"BED_RUNNER_IMAGE={images['runner'].tag}" in (tmp_path / "compose" / ".env").read_text()

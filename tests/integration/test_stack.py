@@ -313,6 +313,40 @@ def _a_failed_agent_turn_says_which_side_broke(client: docker.DockerClient, run_
     assert re.search(r"the same turn straight at the shim passed \([0-9.]+ s\): the gateway broke it", out), out[-3000:]
 
 
+def test_what_a_warm_session_started_dies_with_it(client: docker.DockerClient, images: dict[str, ImageRef],
+                                                  tmp_path: Path) -> None:
+    """A test that starts a setsid'd child and a double-forked daemon (out of the session's process
+    group and session): both die with the session in the kept stack's warm runner, not at `bed down`."""
+    up = bed_cli(["up"], tmp_path)
+    try:
+        assert up.returncode == 0, up.stdout[-3000:]
+        _what_a_session_started_dies_with_it(client, json.loads((tmp_path / ".artifacts/kept.json").read_text())
+                                             ["run_id"], tmp_path)
+    finally:
+        assert bed_cli(["down"], tmp_path).returncode == 0
+
+
+def _what_a_session_started_dies_with_it(client: docker.DockerClient, run_id: str, tmp_path: Path) -> None:
+    suite = tmp_path / "escsuite"
+    suite.mkdir()
+    (suite / "test_escape.py").write_text(
+        "import os, subprocess, time\nimport pytest\n\n"
+        "@pytest.mark.nd\ndef test_leaves_children_behind():\n"
+        "    subprocess.Popen(['sleep', '4321'], start_new_session=True)\n"
+        "    if os.fork() == 0:\n        os.setsid()\n"
+        "        if os.fork() == 0:\n            os.execvp('sleep', ['sleep', '4322'])\n"
+        "        os._exit(0)\n"
+        "    time.sleep(0.5)\n")
+    done = bed_cli(["run", "--reuse", "--tier", "nd", "--suite", "escsuite"], tmp_path, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+    served = client.containers.get(f"bed-{run_id}-warm-served")
+    scan = ("import os\nfor p in filter(str.isdigit, os.listdir('/proc')):\n"
+            "    try: print(open(f'/proc/{p}/cmdline','rb').read().replace(b'\\0', b' ').decode())\n"
+            "    except OSError: pass\n")
+    left = served.exec_run(["/opt/venv/bin/python", "-c", scan]).output.decode()
+    assert "sleep 432" not in left, left
+
+
 def _warm_sessions_fail_loudly_and_share_nothing(tmp_path: Path) -> None:
     """A suite's failing test in a warm runner: NOT READY with its node id, twice; the module
     state and environment one session sets are not there in the next (each is a fresh fork)."""

@@ -80,3 +80,16 @@ def _subclasses(cls: type) -> set[type]:
     for sub in list(out):
         out |= _subclasses(sub)
     return out
+
+
+def test_the_bad_input_page_has_every_row_of_the_bad_input_table() -> None:
+    from tests.unit.test_bad_input import INPUTS, KINDS, ROWS
+
+    page = (REPO / "docs" / "bad-input.md").read_text()
+    matrix = {f"{name}-{tag}" for name, *_ in INPUTS for _, tag, _ in KINDS}
+    for row in ROWS:
+        if row[0] not in matrix:
+            assert f"| `{row[0]}` |" in page, f"docs/bad-input.md lacks the row {row[0]}"
+    for name, *_ in INPUTS:
+        assert f"| `{name}-*` |" in page, f"docs/bad-input.md lacks the files row {name}"
+    assert "docs/bad-input.md" in README

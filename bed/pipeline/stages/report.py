@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import __version__
-from ...config.settings import ENV_VARS
+from ...config.settings import REPRO_ENV
 from ...console import Console
 from ...model.evidence import TestOutcome
 from ...model.results import CheckResult, RunResult, Status
@@ -153,10 +153,9 @@ def _repro_record(inputs: Inputs, facts: Facts, found: Verdict) -> dict[str, Any
 
 
 def repro_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The settings a repro needs to run the same way: bed's own variables, never a secret, nothing of
-    the CI system's, and never the engine (a report is data, not engine configuration)."""
-    return {k: environ[k] for k in ENV_VARS if k in environ and not SECRET_NAME.search(k)
-            and not k.startswith("GITHUB_") and k != "DOCKER_HOST"}
+    """The settings a repro needs to run the same way (REPRO_ENV: what shapes the run, never the engine,
+    the report's folder or a secret: a report is data, not engine configuration)."""
+    return {k: environ[k] for k in REPRO_ENV if k in environ and not SECRET_NAME.search(k)}
 
 
 def _host_base(inputs: Inputs, served: bool) -> str:

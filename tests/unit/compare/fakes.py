@@ -20,7 +20,7 @@ class GatewayEngine(FakeEngine):
     """Builds record which release (or fork) each proxy image holds; runners and freezes follow it."""
 
     def __init__(self, freezes: Mapping[str, str] | None = None) -> None:
-        super().__init__(images=tuple(engine_with_images().images))
+        super().__init__(images=tuple(engine_with_images().stored))
         self.gateway_of: dict[str, str] = {}  # image tag or id -> release ("fork:<commit>" for a fork)
         self.freezes = dict(freezes or {})
         self.failing_builds: set[str] = set()  # releases whose proxy image fails to build
@@ -42,7 +42,7 @@ class GatewayEngine(FakeEngine):
         elif buildargs.get("BASE_IMAGE") in self.gateway_of:
             self.gateway_of[tag] = self.gateway_of[buildargs["BASE_IMAGE"]]
         yield from super().build(context, tag, buildargs, labels)
-        info = self.images[tag]
+        info = self.stored[tag]
         if tag in self.gateway_of:
             self.gateway_of[info.id] = self.gateway_of[tag]
 

@@ -132,8 +132,8 @@ def test_each_leg_has_its_own_reports_and_repro_record(engine: GatewayEngine, tm
         assert leg["spec"] == name
         data = json.loads((folder / "mvp_report.json").read_text())
         jsonschema.validate(data, REPORT_SCHEMA)
-        assert data["repro"]["env"] == {"BED_LITELLM": name, "BED_ARTIFACTS_DIR": f"{COMPARE}/legs/{name}",
-                                        "BED_FLAKE_STORE": f"{COMPARE}/legs/{name}/flakes.json"}
+        # the leg's gateway is what a repro takes; where its reports went is not (a repro writes where its user says)
+        assert data["repro"]["env"] == {"BED_LITELLM": name}
         nd = next(c for c in data["checks"] if c["name"] == "all_smokes_nd")
         assert nd["outcomes"] == dict(ND[name])
         assert (folder / "PROJECT_READY.md").is_file()
@@ -247,7 +247,7 @@ def test_a_broken_leg_replaces_the_last_report_with_its_own(engine: GatewayEngin
     ran = json.loads((tmp_path / "leg" / "mvp_report.json").read_text())
     assert "setup" not in [c["name"] for c in ran["checks"]]
     engine.failing_builds.add(OLD)
-    engine.images = {k: v for k, v in engine.images.items() if not k.startswith("bed-litellm:")}
+    engine.stored = {k: v for k, v in engine.stored.items() if not k.startswith("bed-litellm:")}
     bed_compare("--leg", OLD, "--out", "leg", "--bench-seconds", "0")
     broken = json.loads((tmp_path / "leg" / "mvp_report.json").read_text())  # every run leaves its report
     assert broken["verdict"] == "NOT READY"
@@ -424,7 +424,7 @@ def test_the_freeze_of_an_image_used_as_is_comes_from_its_interpreter() -> None:
     asked: list[list[str]] = []
     answer = ExecResult(0, "litellm==1.80.17\nFastAPI==0.1\n")
     engine.once = lambda image, argv: asked.append(argv) or answer  # type: ignore[method-assign,func-returns-value]
-    ref = ImageRef("litellm", "gw:1", engine.images["gw:1"].id, 1.0, False, command=("/app/bin/python", "-m", "x"))
+    ref = ImageRef("litellm", "gw:1", engine.stored["gw:1"].id, 1.0, False, command=("/app/bin/python", "-m", "x"))
     assert read_freeze(engine, ref) == {"litellm": "1.80.17", "fastapi": "0.1"}
     assert asked == [["/app/bin/python", "-c", DISTRIBUTIONS]]
     engine.once = lambda image, argv: ExecResult(1, "no")  # type: ignore[method-assign]
@@ -588,6 +588,6 @@ def test_a_local_engine_benches_the_legs_own_proxy_before_the_teardown(engine: G
 
 
 def test_legs_leave_the_current_tags_compose_runs_alone(engine: GatewayEngine) -> None:
-    before = {ref: info.id for ref, info in engine.images.items() if ref.endswith(":current")}
+    before = {ref: info.id for ref, info in engine.stored.items() if ref.endswith(":current")}
     bed_compare("--litellm", OLD, "--litellm", PIN, "--bench-seconds", "0")
-    assert {ref: info.id for ref, info in engine.images.items() if ref.endswith(":current")} == before
+    assert {ref: info.id for ref, info in engine.stored.items() if ref.endswith(":current")} == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -52,13 +53,54 @@ def test_requirements_as_a_list_in_the_project_file(tmp_path: Path) -> None:
     assert Config.from_env({}, root=tmp_path).requirements == ("respx==0.22.0",)
 
 
-@pytest.mark.parametrize(("line", "says"), [("-e ../mylib", "refers to local files"),
-                                            ("./wheels/x.whl", "refers to local files")])
-def test_requirements_that_point_at_local_files_are_refused(tmp_path: Path, line: str, says: str) -> None:
-    (tmp_path / "reqs.txt").write_text(line + "\n")
+REFUSED = [("-e ../mylib", "refers to local files"), ("-e /etc", "refers to local files"),
+           ("--editable=/etc", "refers to local files"), ("-r other.txt", "refers to local files"),
+           ("-c constraints.txt", "refers to local files"), ("./wheels/x.whl", "refers to local files"),
+           ("/abs/pkg", "refers to local files"), ("~/pkg", "refers to local files"),
+           ("vendor/pkg", "refers to local files"), ("file:///etc/pkg", "refers to local files"),
+           ("pkg @ file:///etc/pkg", "refers to local files"),
+           ("--index-url=https://example.com/simple", "is a pip option"),
+           ("-i https://example.com/simple", "is a pip option"),
+           ("--extra-index-url https://example.com/simple", "is a pip option"),
+           ("--trusted-host example.com", "is a pip option"), ("--find-links /wheels", "is a pip option"),
+           ("--no-index", "is a pip option"), ("httpx --trusted-host example.com", "carries the pip option"),
+           ("httpx==0.28.1 --config-settings=x=y", "carries the pip option")]
+ACCEPTED = ["httpx==0.28.1", "respx>=0.22,<1", "pydantic[email]==2.9.0", 'pytz; python_version < "3.12"',
+            "httpx==0.28.1 --hash=sha256:d909fcccc110f8c7faf814ca82a9a4d816bc5a6dbfea25d6591d6985b8ba59ad",
+            "pkg @ https://example.com/pkg-1.0-py3-none-any.whl", "git+https://example.com/org/pkg.git"]
+
+
+@pytest.mark.parametrize(("line", "says"), REFUSED)
+@pytest.mark.parametrize("form", ["file", "list"])
+def test_one_rule_for_the_requirements_file_and_the_list(tmp_path: Path, form: str, line: str, says: str) -> None:
+    """``-e /etc`` or ``--index-url`` in ``requirements = [...]`` was taken where the file refused it."""
+    if form == "file":
+        (tmp_path / "reqs.txt").write_text(f"httpx\n{line}\n")
+        environ = {"BED_REQUIREMENTS": "reqs.txt"}
+    else:
+        (tmp_path / "bed.toml").write_text(f"requirements = {json.dumps(['httpx', line])}\n")
+        environ = {}
     with pytest.raises(ConfigError) as caught:
-        Config.from_env({"BED_REQUIREMENTS": "reqs.txt"}, root=tmp_path)
+        Config.from_env(environ, root=tmp_path)
     assert says in caught.value.line()
+    assert repr(line) in caught.value.line()
+
+
+@pytest.mark.parametrize("form", ["file", "list"])
+def test_what_pip_installs_from_an_index_is_accepted_in_both_forms(tmp_path: Path, form: str) -> None:
+    if form == "file":
+        (tmp_path / "reqs.txt").write_text("# pinned\n" + "\n".join(f"{x}  # why" for x in ACCEPTED) + "\n")
+        environ = {"BED_REQUIREMENTS": "reqs.txt"}
+    else:
+        (tmp_path / "bed.toml").write_text(f"requirements = {json.dumps(ACCEPTED)}\n")
+        environ = {}
+    assert Config.from_env(environ, root=tmp_path).requirements == tuple(ACCEPTED)
+
+
+def test_a_continued_line_in_the_file_is_one_requirement(tmp_path: Path) -> None:
+    (tmp_path / "reqs.txt").write_text("httpx==0.28.1 \\\n    --hash=sha256:abcdef0123\n")
+    config = Config.from_env({"BED_REQUIREMENTS": "reqs.txt"}, root=tmp_path)
+    assert config.requirements == ("httpx==0.28.1      --hash=sha256:abcdef0123",)
 
 
 def test_a_list_of_non_strings_is_refused(tmp_path: Path) -> None:

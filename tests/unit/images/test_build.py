@@ -26,7 +26,7 @@ class SlowBuilds(FakeEngine):
 
 
 def test_two_gateways_built_side_by_side_share_one_build_of_each_common_image() -> None:
-    engine = SlowBuilds(images=tuple(engine_with_images().images))
+    engine = SlowBuilds(images=tuple(engine_with_images().stored))
     recipes = [Recipe("debian:bookworm-slim", None, Gateway("release", v)) for v in ("1.100.5", "1.108.7")]
     found: list[dict[str, str]] = []
 
@@ -49,7 +49,7 @@ class TimedBuilds(FakeEngine):
     """Records when each build starts and ends; the clients build is slow (it downloads)."""
 
     def __init__(self, *, clients_fail: bool = False) -> None:
-        super().__init__(images=tuple(engine_with_images().images))
+        super().__init__(images=tuple(engine_with_images().stored))
         self.spans: dict[str, tuple[float, float]] = {}
         self.clients_fail = clients_fail
 

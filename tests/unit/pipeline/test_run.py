@@ -130,6 +130,14 @@ def test_a_failing_test_is_not_ready_and_re_run_by_its_exact_id(tmp_path: Path, 
     assert_nothing_left(engine)
 
 
+def test_the_repro_record_holds_only_what_a_repro_takes(tmp_path: Path, engine: FakeEngine) -> None:
+    """What `bed repro` refuses in a report (anything outside REPRO_ENV), bed never writes into one."""
+    env = {"STRICT": "0", "BED_WAIT_TIMEOUT": "30", "DOCKER_HOST": "unix:///x.sock", "BED_ARTIFACTS_DIR": "out",
+           "BED_FLAKE_STORE": "f.json", "GITHUB_ACTIONS": "false", "OPENAI_API_KEY": "sk-x", "HOME": "/root"}
+    result, _ = bed_run(tmp_path, engine, env)
+    assert result.repro["env"] == {"STRICT": "0", "BED_WAIT_TIMEOUT": "30"}
+
+
 def test_a_flake_passes_and_a_second_flake_quarantines(tmp_path: Path, engine: FakeEngine) -> None:
     def nd(spec: ContainerSpec) -> Program:
         return tier_program((ND2, "passed")) if selected(spec) else tier_program((ND, "passed"), (ND2, "failed"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from bed.model.evidence import CollectSkip, TestOutcome
 from bed.model.results import Cause, CheckResult, Status
 from bed.report.junit import clean, for_check, split
+from bed.report.writers import write_text
 
 FAILED = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.FAILED, duration_s=1.0,
                      cause=Cause("all_smokes_core", "", "the pytest session never finished", "tail line"))
@@ -95,3 +97,31 @@ def test_clean_keeps_what_xml_can_hold_and_shows_the_rest() -> None:
     assert clean("a\x00b\x1b[1mc\x1b[0m") == "a\\x00bc"
     assert split("a/b/test_c.py::TestD::test_e[1]") == ("a.b.test_c.TestD", "test_e[1]")
     assert split("a/test_m.py") == ("a.test_m", "test_m.py")
+
+
+# --- text from outside, written to a file and parsed back as a CI tool reads it ---------------------------------------
+
+BANNER = (Path(__file__).parent / "data" / "litellm_banner.txt").read_text()  # docker logs of LiteLLM 1.108.7's proxy
+NASTY = [("LiteLLM's banner", BANNER), ("an OSC title and a bell", "\x1b]0;title\x07done \x07"),
+         ("lone surrogates", "a \ud800 b \udfff c \udc80")]
+
+
+def _written(tmp_path: Path, text: str) -> ET.Element:
+    path = tmp_path / "all_smokes_core.xml"
+    write_text(path, text, lambda s: s)
+    return ET.fromstring(path.read_bytes())  # noqa: S314 - test data; expat refuses any character XML 1.0 forbids
+
+
+@pytest.mark.parametrize(("what", "text"), NASTY, ids=[n[0] for n in NASTY])
+def test_text_from_outside_never_makes_the_junit_file_invalid(tmp_path: Path, what: str, text: str) -> None:
+    bad = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.FAILED, duration_s=1.0,
+                      reason=text, cause=Cause("t.py::test_a", "t.py:3", f"assert {text}", text))
+    test = TestOutcome("t.py::test_a", "failed", "t.py:3", text, 0.0, longrepr=text, output=(("out", text),))
+    for document in (for_check(bad), for_check(bad, (test,))):
+        failure = next(_written(tmp_path, document).iter("failure"))
+        assert "\x1b" not in (failure.text or "") + failure.get("message", "")
+
+
+def test_the_banner_reads_as_its_words() -> None:
+    assert "LiteLLM: Proxy initialized with Config, Set models:" in clean(BANNER)
+    assert "[1;37m" not in clean(BANNER)

@@ -3,7 +3,9 @@ clients that connect to it, pytest sessions forked from it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -148,6 +150,54 @@ def test_a_session_that_dies_or_is_stopped_ends_with_its_signal(server: tuple[Pa
     while _alive(sleeper) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(sleeper), "what the session started outlived it"
+
+
+ESCAPES = (
+    "import os, subprocess, time\n"
+    "def _write(name, pid):\n"
+    "    with open(os.path.join(os.environ['OUT'], name), 'w') as out:\n"
+    "        out.write(str(pid))\n"
+    "def test_escapes():\n"
+    "    # its own session and process group (setsid), its parent still alive\n"
+    "    _write('setsid.pid', subprocess.Popen(['sleep', '300'], start_new_session=True).pid)\n"
+    "    # a daemon: double fork and setsid, so its parent is gone and init would adopt it\n"
+    "    if os.fork() == 0:\n"
+    "        os.setsid()\n"
+    "        if os.fork() == 0:\n"
+    "            _write('daemon.pid', os.getpid())\n"
+    "            time.sleep(300)\n"
+    "        os._exit(0)\n"
+    "    deadline = time.monotonic() + 10\n"
+    "    while not os.path.exists(os.path.join(os.environ['OUT'], 'daemon.pid')) and time.monotonic() < deadline:\n"
+    "        time.sleep(0.01)\n")
+
+
+@pytest.mark.parametrize("how", ["ends", "is stopped"])
+def test_what_left_the_sessions_group_or_session_dies_with_it_too(server: tuple[Path, dict[str, str]],
+                                                                   tmp_path: Path, how: str) -> None:
+    """A setsid'd child and a double-forked daemon: outside the session's process group, so they
+    outlived a session of a kept stack until `bed down`. The manager is their subreaper now."""
+    sock, env = server
+    (tmp_path / "test_escapes.py").write_text(ESCAPES + ("    time.sleep(300)\n" if how == "is stopped" else ""))
+    files = [tmp_path / name for name in ("setsid.pid", "daemon.pid")]
+    try:
+        if how == "ends":  # (before: they held the client's output open, so the client never returned)
+            done = session(sock, env, tmp_path, "esc", "test_escapes.py", extra={"OUT": str(tmp_path)}, timeout=30)
+            assert done.returncode == 0, done.stdout + done.stderr
+        else:
+            runner = in_background(sock, {**env, "OUT": str(tmp_path)}, tmp_path, "esc", "test_escapes.py",
+                                   until=files[1])
+            subprocess.run([sys.executable, "-m", "bed_warm", "stop", "esc"], env=env, check=True)
+            assert runner.wait(timeout=30) == 128 + 9
+        pids = [int(f.read_text()) for f in files]
+        deadline = time.monotonic() + 10
+        while any(map(_alive, pids)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [p for p in pids if _alive(p)] == [], "a process the session started outlived it"
+    finally:
+        for pid in (int(f.read_text()) for f in files if f.exists()):  # a failed test leaves nothing either
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_client_that_goes_away_takes_its_session_with_it(server: tuple[Path, dict[str, str]],

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,61 @@ def test_pytest_s_preamble_is_left_out_and_what_matters_stays() -> None:
                      "FAILED nd/test_a.py::test_x - AssertionError: on purpose",
                      "================= 1 failed, 21 deselected in 2.61s ================="]
     assert len(followed(output, verbose=True).splitlines()) == len(output.splitlines())  # -v: every line
+
+
+class _OneHugeLine:
+    """A session whose output is a 50 MB line, then the test's result: chunks made on the fly,
+    so only what bed keeps shows in the memory trace."""
+
+    CHUNK = b"x" * 65536
+
+    def output(self) -> Iterator[bytes]:
+        yield b"nd/test_a.py::test_big \n"
+        for _ in range(800):  # 800 x 64 KiB = 50 MiB, no newline
+            yield self.CHUNK
+        yield b"\nnd/test_a.py::test_big PASSED\nnd/test_a.py::test_next PASSED\n"
+
+
+def test_a_50mb_line_is_cut_and_said_and_the_lines_after_it_still_show() -> None:
+    """A 50 MB output line held the follower for minutes (every chunk re-split the growing line): the
+    tier's later lines never showed on a fresh run, and a reused run printed all 50 MB."""
+    import io
+    import tracemalloc
+
+    from bed.tiers.run import _follow
+
+    from bed.console import Console
+
+    out = io.StringIO()
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        _follow(_OneHugeLine(), "all_smokes_nd", Console(out=out))  # type: ignore[arg-type]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    took = time.monotonic() - started
+    printed = out.getvalue()
+    assert "nd/test_a.py::test_next PASSED" in printed
+    assert f"[... {50 * 2**20 - 8192} more bytes of this line cut by bed]" in printed
+    assert len(printed) < 64 * 1024  # the terminal got 8 KiB of the line, not 50 MB
+    assert peak < 4 * 2**20, f"peak {peak} bytes"
+    assert took < 10, f"{took:.1f} s"
+
+
+def test_a_warm_sessions_tail_holds_the_cut_line() -> None:
+    from bed.tiers.sessions import Warm
+
+    from bed.stack.owner import Service
+
+    class Engine:
+        def exec_follow(self, exec_id: str) -> Iterator[bytes]:
+            return _OneHugeLine().output()
+
+    session = Warm(Service("r", "runner", "ref", Engine()), "exec", "token")  # type: ignore[arg-type]
+    for _ in session.output():
+        pass
+    tail = session.tail(3)
+    assert len(tail) < 16 * 1024
+    assert tail.endswith("nd/test_a.py::test_next PASSED")
+    assert "more bytes of this line cut by bed" in tail
