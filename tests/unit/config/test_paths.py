@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from bed.model.results import RunResult
 
 from bed.config import paths
 from bed.config.gateway import fork_version
 from bed.console import Console
 from bed.errors import ConfigError
+from bed.model.results import RunResult
 from bed.report.ci import annotate
 
 HINT = "the fix."

@@ -223,9 +223,8 @@ def test_a_50mb_line_is_cut_and_said_and_the_lines_after_it_still_show() -> None
     import io
     import tracemalloc
 
-    from bed.tiers.run import _follow
-
     from bed.console import Console
+    from bed.tiers.run import _follow
 
     out = io.StringIO()
     tracemalloc.start()
@@ -245,9 +244,8 @@ def test_a_50mb_line_is_cut_and_said_and_the_lines_after_it_still_show() -> None
 
 
 def test_a_warm_sessions_tail_holds_the_cut_line() -> None:
-    from bed.tiers.sessions import Warm
-
     from bed.stack.owner import Service
+    from bed.tiers.sessions import Warm
 
     class Engine:
         def exec_follow(self, exec_id: str) -> Iterator[bytes]:
