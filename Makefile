@@ -25,7 +25,7 @@ MERGE ?=
 COMPARE_ARGS := $(foreach g,$(LITELLM),--litellm $(g)) $(if $(JOBS),--jobs $(JOBS)) $(if $(GATE),--gate $(GATE)) \
                 $(if $(LEG),--leg $(LEG)) $(if $(OUT),--out $(OUT)) $(if $(strip $(MERGE)),--merge $(MERGE))
 
-.PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
+.PHONY: help venv engine browser images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
         doctor compose bench bench-reuse bench-shim bench-gateway bench-peers compare test test-unit test-integration lint lock \
         mutate wheel
 
@@ -33,7 +33,7 @@ help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Two stamps: what running bed needs (about 10 s from nothing), and on top of it what bed's own
-# tests and lint need (pytest, the SDKs, mypy, matplotlib, ...: about 25 s more). The gate's targets
+# tests and lint need (pytest, the SDKs, mypy, ...: about 25 s more). The gate's targets
 # install only the first, so a newcomer's first `make project-ready-core-only-with-docker` does not
 # wait for bed's test tooling.
 $(STAMP): pyproject.toml constraints.txt
@@ -51,6 +51,9 @@ venv: $(STAMP) ## create or refresh .venv (free when it is up to date)
 
 engine: ## make sure a Docker engine answers (installs and starts one on a root Debian machine)
 	@scripts/ensure-engine.sh
+
+browser: ## what the report tests draw with: headless Chromium (installed on root Debian) and Mermaid's bundle
+	@scripts/ensure-browser.sh $(VENV)/browser
 
 images: $(STAMP) engine ## build the images whose content changed (a no-op otherwise)
 	@$(PY) -m bed images
@@ -88,7 +91,7 @@ bench-reuse: $(STAMP) engine ## the dev loop: `bed run --reuse` 3 times on the s
 bench-shim: $(STAMP) engine ## the shim's throughput and latency next to a bare ASGI app
 	@$(PY) -m bed bench shim
 
-bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + PNG in local/artifacts/bench)
+bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + Mermaid charts in local/artifacts/bench)
 	@$(PY) -m bed bench gateway
 
 compare: $(STAMP) ## the gate against several LiteLLM releases, every regression named: LITELLM="1.100.5 1.108.7"
@@ -101,11 +104,11 @@ bench-peers: $(STAMP) images ## bed next to docker compose and plain testcontain
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose
 
-test: $(DEV_STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
+test: $(DEV_STAMP) engine browser images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
 	@$(PY) -m pytest tests/unit -q -n 2
 	@$(PY) -m pytest tests/integration -v
 
-test-unit: $(DEV_STAMP) ## unit tests only (no Docker needed)
+test-unit: $(DEV_STAMP) browser ## unit tests only (no Docker needed)
 	@$(PY) -m pytest tests/unit -q -n 2
 
 test-integration: $(DEV_STAMP) engine images ## integration tests only

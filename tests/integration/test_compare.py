@@ -138,7 +138,9 @@ def test_three_releases_28_minors_apart_show_their_real_differences(tmp_path: Pa
     assert any(t.startswith("nd/test_proxy_routing.py::") for t in tests)
     md = (tmp_path / "local" / "artifacts" / "compare" / "compare.md").read_text()
     assert f"# bed compare: {' -> '.join(RELEASES)}" in md
-    assert (tmp_path / "local" / "artifacts" / "compare" / "compare.png").stat().st_size > 10_000
+    assert md.index("## What changed") < md.index("## Details")
+    assert "| chat plain p50 / p99 (ms) |" in md  # the bench's deltas, gateway to gateway
+    assert md.count("\nxychart-beta horizontal\n") == 4  # p50, p99, boot, image
     assert f"COMPARE: {doc['verdict']}" in done.stdout
     assert "could not remove" not in done.stdout
 
