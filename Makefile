@@ -36,15 +36,22 @@ help: ## list the targets
 # tests and lint need (pytest, the SDKs, mypy, ...: about 25 s more). The gate's targets
 # install only the first, so a newcomer's first `make project-ready-core-only-with-docker` does not
 # wait for bed's test tooling.
-$(STAMP): pyproject.toml constraints.txt
-	@echo "[make] installing bed and its pinned dependencies into $(VENV)"
+# Both install from hashed locks (`make lock`): pip checks every download against them and refuses
+# anything the lock does not list. bed itself is then installed editable with no dependencies and
+# no build isolation, so its build backend is the locked setuptools, not an unchecked download;
+# `pip check` fails loudly when pyproject.toml names a dependency the lock lacks (run `make lock`).
+$(STAMP): pyproject.toml requirements.lock
+	@echo "[make] installing bed and its locked dependencies into $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q -c constraints.txt -e .
+	@$(PY) -m pip install -q --require-hashes -r requirements.lock
+	@$(PY) -m pip install -q --no-deps --no-build-isolation --check-build-dependencies -e .
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; exit 1; }
 	@touch $@
 
-$(DEV_STAMP): $(STAMP)
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
 	@echo "[make] installing what bed's own tests and lint need into $(VENV)"
-	@$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; exit 1; }
 	@touch $@
 
 venv: $(STAMP) ## create or refresh .venv (free when it is up to date)
@@ -128,9 +135,8 @@ wheel: $(STAMP) ## build bed's wheel into dist/ (everything a run needs travels 
 	@$(PY) -m pip wheel --no-deps -q -w dist .
 	@ls dist/*.whl
 
-lock: $(DEV_STAMP) ## re-pin constraints.txt from the current venv
-	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt.new
-	@mv constraints.txt.new constraints.txt
+lock: $(DEV_STAMP) ## every lock, with hashes (host and images; scripts/lock.sh): UPGRADE=1 resolves anew
+	@scripts/lock.sh $(PY) $(VENV)/bin/uv
 
 # --- docker compose users: the same stack from compose/bed.yaml ---------------------------------
 .PHONY: compose-up compose-down remote-engine-up remote-engine-down
