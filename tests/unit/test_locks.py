@@ -111,7 +111,8 @@ def wheel(folder: Path, name: str = "bed_tamper_probe", version: str = "1.0") ->
     files = {f"{name}.py": b"VALUE = 1\n",
              f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
              f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: bed-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    record = "".join(f"{path},sha256={_b64(hashlib.sha256(data).digest())},{len(data)}\n" for path, data in files.items())
+    record = "".join(f"{path},sha256={_b64(hashlib.sha256(data).digest())},{len(data)}\n"
+                     for path, data in files.items())
     files[f"{dist}/RECORD"] = (record + f"{dist}/RECORD,,\n").encode()
     path = folder / f"{name}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as archive:
