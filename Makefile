@@ -45,13 +45,13 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --require-hashes -r requirements.lock
 	@$(PY) -m pip install -q --no-deps --no-build-isolation --check-build-dependencies -e .
-	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; exit 1; }
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "[make] run make lock: the lock lacks what pyproject.toml asks for" >&2; exit 1; }
 	@touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	@echo "[make] installing what bed's own tests and lint need into $(VENV)"
 	@$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
-	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; exit 1; }
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "[make] run make lock: the lock lacks what pyproject.toml asks for" >&2; exit 1; }
 	@touch $@
 
 venv: $(STAMP) ## create or refresh .venv (free when it is up to date)
@@ -135,8 +135,10 @@ wheel: $(STAMP) ## build bed's wheel into dist/ (everything a run needs travels 
 	@$(PY) -m pip wheel --no-deps -q -w dist .
 	@ls dist/*.whl
 
-lock: $(DEV_STAMP) ## every lock, with hashes (host and images; scripts/lock.sh): UPGRADE=1 resolves anew
-	@scripts/lock.sh $(PY) $(VENV)/bin/uv
+# No stamp: a lock that no longer installs (pyproject.toml names a package it lacks) must stay fixable.
+lock: ## every lock, with hashes (host and images; scripts/lock.sh): UPGRADE=1 resolves anew
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@UPGRADE=$(UPGRADE) scripts/lock.sh $(PY) $(VENV)/bin/uv
 
 # --- docker compose users: the same stack from compose/bed.yaml ---------------------------------
 .PHONY: compose-up compose-down remote-engine-up remote-engine-down

@@ -17,11 +17,20 @@
 # UPGRADE=1 resolves everything anew. Installs check every download against these hashes:
 # pip --require-hashes (make venv, the shim and runner Dockerfiles), uv --require-hashes (install.sh).
 #
-# Usage: scripts/lock.sh PYTHON UV   (make lock passes the venv's python and uv)
+# Usage: scripts/lock.sh PYTHON UV   (make lock passes the venv's python and uv). It needs nothing
+# else from the venv: a lock that no longer installs (pyproject.toml asks for a package it lacks)
+# can always be regenerated. When UV is missing, uv's own entry of requirements-dev.lock is
+# installed into PYTHON's environment first (hash-checked, like everything else).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${1:?usage: scripts/lock.sh PYTHON UV}
 uv=${2:?usage: scripts/lock.sh PYTHON UV}
+if [ ! -x "$uv" ]; then
+  entry=$(mktemp)
+  awk '/^uv==/ {on = 1} on && /^[A-Za-z0-9]/ && !/^uv==/ {on = 0} on && !/^ *#/' requirements-dev.lock > "$entry"
+  "$python" -m pip install -q --require-hashes -r "$entry"
+  rm -f "$entry"
+fi
 [[ $uv == */* ]] && uv=$(cd "$(dirname "$uv")" && pwd)/$(basename "$uv")  # compile() runs it from elsewhere
 # uv ignores pip's configuration: it needs the CA bundle named (corporate TLS proxies, our CI).
 export SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt} UV_SYSTEM_CERTS=1 NO_COLOR=1
@@ -70,7 +79,8 @@ header requirements-dev.lock "requirements.lock's pins plus the dev extra (tests
 # Debian bookworm's python3 is 3.11.2: markers such as python_full_version < '3.11.3' hold there.
 image=(--python-version 3.11.2 --python-platform linux)
 here=$PWD/$images
-pinned=$("$python" -c 'from bed.config.gateway import PINNED; print(PINNED)')
+pinned=$(sed -nE 's/^PINNED = "([^"]+)".*/\1/p' bed/config/gateway.py)
+[ -n "$pinned" ] || { echo "[lock] no PINNED = \"...\" line in bed/config/gateway.py" >&2; exit 1; }
 echo "litellm[proxy]==$pinned" > "$work/litellm.in"
 compile "${image[@]}" litellm.in -o "$here/litellm/requirements.lock"
 header "$images/litellm/requirements.lock" "litellm[proxy]==$pinned and all it needs, for Python 3.11.2 on Linux" \
