@@ -65,8 +65,9 @@ compile --universal --python-version 3.11 pyproject.toml build-system.in -o "$PW
 header requirements.lock "bed's runtime dependencies and its build backend, any OS, Python >= 3.11" \
   "pip install --require-hashes -r requirements.lock (make venv)"
 # The dev lock holds the runtime lock's very pins (a constraint), so installing it on top changes nothing.
+cp requirements.lock "$work/requirements.lock"
 compile --universal --python-version 3.11 pyproject.toml --extra dev build-system.in \
-  -c "$PWD/requirements.lock" -o "$PWD/requirements-dev.lock"
+  -c requirements.lock -o "$PWD/requirements-dev.lock"
 header requirements-dev.lock "requirements.lock's pins plus the dev extra (tests, lint, uv)" \
   "pip install --require-hashes -r requirements-dev.lock (make test-unit, make lint)"
 {
@@ -98,7 +99,8 @@ header "$images/shim/requirements.lock" "the shim's server (uvicorn, uvloop, htt
 printf 'pytest\npytest-xdist\nanthropic\n' > "$work/runner.in"
 skip=()
 while read -r name; do skip+=(--no-emit-package "$name"); done < <(names_in "$images/litellm/requirements.lock")
-compile "${image[@]}" runner.in -c "$here/litellm/requirements.lock" "${skip[@]}" -o "$here/runner/requirements.lock"
+cp "$images/litellm/requirements.lock" "$work/litellm.lock"
+compile "${image[@]}" runner.in -c litellm.lock "${skip[@]}" -o "$here/runner/requirements.lock"
 header "$images/runner/requirements.lock" "what the runner adds to the pinned gateway's venv (pytest, pytest-xdist, anthropic)" \
   "pip install --require-hashes (the runner's Dockerfile): a dependency the gateway's venv lacks and this lock does not list fails the build"
 
