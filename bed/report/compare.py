@@ -97,8 +97,9 @@ def _what_changed(doc: Comparison) -> list[str]:
     for step in doc.steps:
         counts = f"{_count(step.regressions, 'regression')}, {_count(step.fixes, 'fix')}, " \
                  f"{_count(step.changes, 'other change')}"
-        deps = "packages unknown" if step.dependencies is None else _count(len(step.dependencies), "package")
-        out.append(f"- **{step.before} -> {step.after}**: {counts}; {deps} differ")
+        deps = "packages: unknown (a freeze could not be read)" if step.dependencies is None else \
+            _differ(len(step.dependencies))
+        out.append(f"- **{step.before} -> {step.after}**: {counts}; {deps}")
     out.append("")
     rows = _measure_rows(doc)
     if not rows:
@@ -281,8 +282,8 @@ def _dependencies(doc: Comparison) -> list[str]:
         body = [f"| package | {_cell(step.before)} | {_cell(step.after)} |", "|---|---|---|"]
         body += [f"| {_cell(d.name)} | {_cell(d.before or '(absent)')} | {_cell(d.after or '(absent)')} |"
                  for d in deps]
-        out += _folded(f"Dependencies {step.before} -> {step.after}: {_count(len(deps), 'package')} differ "
-                       "in the proxy images", body if deps else ["none"])
+        out += _folded(f"Dependencies {step.before} -> {step.after}: {_differ(len(deps))} in the proxy images",
+                       body if deps else ["none"])
     return out
 
 
@@ -313,6 +314,10 @@ def _tests(doc: Comparison) -> list[str]:
 def _count(n: int, noun: str) -> str:
     plural = {"fix": "fixes"}.get(noun, noun + "s")
     return f"{n} {noun if n == 1 else plural}"
+
+
+def _differ(packages: int) -> str:
+    return f"{_count(packages, 'package')} {'differs' if packages == 1 else 'differ'}"
 
 
 def _line(text: str) -> str:

@@ -75,7 +75,7 @@ def test_the_deltas_come_first_in_percent_with_p50_and_p99_per_surface() -> None
     assert "| proxy image (MB) | 600.0 | 660.0 | +10.0% |" in md
     assert "| chat plain p50 / p99 (ms) | 2.0 / 4.0 | 3.0 / 4.0 | +50.0% / +0.0% |" in md
     assert "| chat streamed p50 / p99 (ms) | 5.0 / 8.0 | 5.0 / 8.0 | +0.0% / +0.0% |" in md
-    assert "- **1.0 -> 2.0**: 0 regressions, 0 fixes, 0 other changes; 1 package differ" in md
+    assert "- **1.0 -> 2.0**: 0 regressions, 0 fixes, 0 other changes; 1 package differs" in md
 
 
 def test_nothing_changed_shows_no_every_test_table_and_no_empty_sections() -> None:
@@ -95,7 +95,7 @@ def test_full_tables_are_folded_into_details_blocks_that_render() -> None:
                                                            "failed"))))
     details = md[md.index("## Details"):]
     for summary in ("Gateways (2)", "Latency through the proxy (2 surface/mode pairs)",
-                    "Dependencies 1.0 -> 2.0: 1 package differ in the proxy images", "Every check (1)",
+                    "Dependencies 1.0 -> 2.0: 1 package differs in the proxy images", "Every check (1)",
                     "Every test (4; 1 differ)"):
         assert f"<details><summary>{summary}</summary>\n\n" in details, summary  # a blank line: Markdown inside
     assert details.count("<details>") == details.count("</details>") == 5
@@ -160,6 +160,20 @@ def test_a_delta_is_a_percentage_of_the_earlier_value(before: float | None, afte
     from bed.report.comparison import Delta
 
     assert Delta("boot_s", before, after).change_pct == pct
+
+
+def test_three_gateways_make_one_table_with_a_change_column_per_step() -> None:
+    one = gateway("1.0", boot=8.0, size=600.0, chat=(5.0, 9.0))
+    two = gateway("2.0", boot=6.0, size=600.0, chat=(4.0, 8.0))
+    three = gateway("3.0", boot=6.6, size=660.0, chat=(4.0, 12.0))
+    steps = (Step("1.0", "2.0", 0, 0, 0, (), deltas(one, two)), Step("2.0", "3.0", 0, 0, 0, None, deltas(two, three)))
+    md = report.markdown(dataclasses.replace(comparison(tests=SAME), gateways=(one, two, three), steps=steps))
+    assert "| measure | 1.0 | 2.0 | change | 3.0 | change |" in md
+    assert "| proxy boot (s) | 8.0 | 6.0 | -25.0% | 6.6 | +10.0% |" in md
+    assert "| chat plain p50 / p99 (ms) | 5.0 / 9.0 | 4.0 / 8.0 | -20.0% / -11.1% | 4.0 / 12.0 | +0.0% / +50.0% |" in md
+    assert "- **1.0 -> 2.0**: 0 regressions, 0 fixes, 0 other changes; 0 packages differ" in md
+    assert "- **2.0 -> 3.0**: 0 regressions, 0 fixes, 0 other changes; packages: unknown (a freeze could not be read)" \
+        in md
 
 
 def test_a_broken_gateway_has_no_image_delta_but_keeps_its_row() -> None:
