@@ -31,8 +31,8 @@ from ..compare.legs import LEG_FILE, Options, run_leg, shown
 from ..config.settings import GATES, TIERS, Config, project_table
 from ..console import Console
 from ..errors import EXIT_READY, ConfigError
+from ..model.comparison import Comparison, RunInfo
 from ..report import compare as report
-from ..report.comparison import Comparison, RunInfo
 from . import common
 from .run import add_stack_arguments
 

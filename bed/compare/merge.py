@@ -19,9 +19,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..images.gateway import diff_freezes
-from ..model.results import RunResult, Status
-from ..policy import regressions
-from ..report.comparison import (
+from ..model.comparison import (
     CheckLine,
     Comparison,
     DependencyChange,
@@ -34,6 +32,8 @@ from ..report.comparison import (
     TestLine,
     deltas,
 )
+from ..model.results import RunResult, Status
+from ..policy import regressions
 from .legs import LEG_FILE, LEG_SCHEMA_VERSION, shown
 
 MAX_BYTES = 16 * 1024 * 1024

@@ -18,8 +18,8 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..model.comparison import Comparison, Delta, GatewayEntry, Latency, Row
 from . import mermaid
-from .comparison import Comparison, Delta, GatewayEntry, Latency, Row
 from .writers import write_text
 
 TITLES = {"regression": "Regressions", "fix": "Fixes", "change": "Other changes (shown, not judged)"}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bed.model.results import Cause, CheckResult, RunResult, Status
 from bed.redact import Redactor
 from bed.report import html
-from bed.model.results import Cause, CheckResult, RunResult, Status
 from bed.report.writers import HTML_NAME, cause_lines, write_all
 
 from .browser import headless
