@@ -25,7 +25,7 @@ MERGE ?=
 COMPARE_ARGS := $(foreach g,$(LITELLM),--litellm $(g)) $(if $(JOBS),--jobs $(JOBS)) $(if $(GATE),--gate $(GATE)) \
                 $(if $(LEG),--leg $(LEG)) $(if $(OUT),--out $(OUT)) $(if $(strip $(MERGE)),--merge $(MERGE))
 
-.PHONY: help venv engine images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
+.PHONY: help venv engine browser images project-ready-core-only-with-docker dev-gate deploy-gate up down gc env \
         doctor compose bench bench-reuse bench-shim bench-gateway bench-peers compare test test-unit test-integration lint lock \
         mutate wheel
 
@@ -33,24 +33,34 @@ help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  %-38s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Two stamps: what running bed needs (about 10 s from nothing), and on top of it what bed's own
-# tests and lint need (pytest, the SDKs, mypy, matplotlib, ...: about 25 s more). The gate's targets
+# tests and lint need (pytest, the SDKs, mypy, ...: about 25 s more). The gate's targets
 # install only the first, so a newcomer's first `make project-ready-core-only-with-docker` does not
 # wait for bed's test tooling.
-$(STAMP): pyproject.toml constraints.txt
-	@echo "[make] installing bed and its pinned dependencies into $(VENV)"
+# Both install from hashed locks (`make lock`): pip checks every download against them and refuses
+# anything the lock does not list. bed itself is then installed editable with no dependencies and
+# no build isolation, so its build backend is the locked setuptools, not an unchecked download;
+# `pip check` fails loudly when pyproject.toml names a dependency the lock lacks (run `make lock`).
+$(STAMP): pyproject.toml requirements.lock
+	@echo "[make] installing bed and its locked dependencies into $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q -c constraints.txt -e .
+	@$(PY) -m pip install -q --require-hashes -r requirements.lock
+	@$(PY) -m pip install -q --no-deps --no-build-isolation --check-build-dependencies -e .
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "[make] run make lock: the lock lacks what pyproject.toml asks for" >&2; exit 1; }
 	@touch $@
 
-$(DEV_STAMP): $(STAMP)
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
 	@echo "[make] installing what bed's own tests and lint need into $(VENV)"
-	@$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "[make] run make lock: the lock lacks what pyproject.toml asks for" >&2; exit 1; }
 	@touch $@
 
 venv: $(STAMP) ## create or refresh .venv (free when it is up to date)
 
 engine: ## make sure a Docker engine answers (installs and starts one on a root Debian machine)
 	@scripts/ensure-engine.sh
+
+browser: ## what the report tests draw with: headless Chromium (installed on root Debian) and Mermaid's bundle
+	@scripts/ensure-browser.sh $(VENV)/browser
 
 images: $(STAMP) engine ## build the images whose content changed (a no-op otherwise)
 	@$(PY) -m bed images
@@ -88,7 +98,7 @@ bench-reuse: $(STAMP) engine ## the dev loop: `bed run --reuse` 3 times on the s
 bench-shim: $(STAMP) engine ## the shim's throughput and latency next to a bare ASGI app
 	@$(PY) -m bed bench shim
 
-bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + PNG in local/artifacts/bench)
+bench-gateway: $(STAMP) engine ## LiteLLM proxy overhead over the shim (table + Mermaid charts in local/artifacts/bench)
 	@$(PY) -m bed bench gateway
 
 compare: $(STAMP) ## the gate against several LiteLLM releases, every regression named: LITELLM="1.100.5 1.108.7"
@@ -101,11 +111,11 @@ bench-peers: $(STAMP) images ## bed next to docker compose and plain testcontain
 compose: $(STAMP) ## regenerate compose/bed.yaml from bed/stack/services.py
 	@$(PY) -m bed compose
 
-test: $(DEV_STAMP) engine images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
+test: $(DEV_STAMP) engine browser images ## bed's own tests: unit (no Docker), then integration (real engine, real images)
 	@$(PY) -m pytest tests/unit -q -n 2
 	@$(PY) -m pytest tests/integration -v
 
-test-unit: $(DEV_STAMP) ## unit tests only (no Docker needed)
+test-unit: $(DEV_STAMP) browser ## unit tests only (no Docker needed)
 	@$(PY) -m pytest tests/unit -q -n 2
 
 test-integration: $(DEV_STAMP) engine images ## integration tests only
@@ -125,9 +135,10 @@ wheel: $(STAMP) ## build bed's wheel into dist/ (everything a run needs travels 
 	@$(PY) -m pip wheel --no-deps -q -w dist .
 	@ls dist/*.whl
 
-lock: $(DEV_STAMP) ## re-pin constraints.txt from the current venv
-	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt.new
-	@mv constraints.txt.new constraints.txt
+# No stamp: a lock that no longer installs (pyproject.toml names a package it lacks) must stay fixable.
+lock: ## every lock, with hashes (host and images; scripts/lock.sh): UPGRADE=1 resolves anew
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@UPGRADE=$(UPGRADE) scripts/lock.sh $(PY) $(VENV)/bin/uv
 
 # --- docker compose users: the same stack from compose/bed.yaml ---------------------------------
 .PHONY: compose-up compose-down remote-engine-up remote-engine-down

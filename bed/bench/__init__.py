@@ -14,5 +14,5 @@
                          start-to-healthy, tests, teardown and total, medians and ratios peer / bed
 
 Every load targets loopback only and is bounded in time and count. Results are written as JSON
-(and Markdown for the gateway and the peers, and a PNG for the gateway) under local/artifacts/bench/.
+(and Markdown for the gateway, with Mermaid charts, and for the peers) under local/artifacts/bench/.
 """

@@ -1,11 +1,14 @@
-"""The LiteLLM proxy's overhead over the shim: latency percentiles and throughput, plain and streamed."""
+"""The LiteLLM proxy's overhead over the shim: latency percentiles and throughput, plain and streamed.
+
+gateway.md holds the table and its charts as Mermaid blocks (bed/report/mermaid.py), which
+GitHub and GitLab draw: no plotting library needed.
+"""
 
 from __future__ import annotations
 
 import io
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from ..config import router as _router
@@ -14,6 +17,7 @@ from ..console import Console
 from ..engine.protocol import Engine
 from ..images.build import Recipe, ensure_images
 from ..pipeline.stages.prepare import new_master_key
+from ..report import mermaid
 from ..stack.bringup import Plan, bring_up
 from ..stack.owner import Stack
 from ..stack.services import PROXY, SHIM
@@ -31,12 +35,10 @@ def bench_gateway(config: Config, environ: Mapping[str, str], engine: Engine, co
     key = new_master_key()
     console.redact.add(key)
     router = _router.plan(None, config.group, config.bases.network, strict=True)
-    series: dict[str, load.LoadResult] = {}
     table: list[dict[str, Any]] = []
 
     def record(path: str, mode: str, level: int, result: load.LoadResult) -> None:
         table.append({"path": path, "mode": mode, "concurrency": level, **result.summary()})
-        series[f"{path} {mode} c={level}"] = result
         console.step(f"{path:6} {mode:8} c={level:<3} {result.rps:8.1f} req/s p50 {result.percentile(50):7.2f} "
                      f"p95 {result.percentile(95):7.2f} p99 {result.percentile(99):7.2f} ms  errors {result.errors}")
 
@@ -57,9 +59,8 @@ def bench_gateway(config: Config, environ: Mapping[str, str], engine: Engine, co
     markdown = _markdown(table)
     (out / "gateway.md").write_text(markdown)
     (out / "gateway.json").write_text(json.dumps(table, indent=2) + "\n")
-    plot = _plot(series, out / "gateway.png")
     console.plain(markdown)
-    console.plain(f"wrote {out / 'gateway.md'}, gateway.json" + (f", {plot.name}" if plot else ""))
+    console.plain(f"wrote {out / 'gateway.md'}, gateway.json")
     return {"table": table}
 
 
@@ -68,29 +69,15 @@ def _markdown(rows: list[dict[str, Any]]) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['path']} | {r['mode']} | {r['concurrency']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | "
               f"{r['p99_ms']} | {r['requests']} | {r['errors']} |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *_charts(rows)]) + "\n"
 
 
-def _plot(series: dict[str, load.LoadResult], path: Path) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for name, s in series.items():
-        if s.latencies_ms:
-            ordered = sorted(s.latencies_ms)
-            ax.plot(ordered, [i / len(ordered) for i in range(len(ordered))], label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("latency (ms, log scale)")
-    ax.set_ylabel("fraction of requests")
-    ax.set_title("LiteLLM proxy vs direct to the shim: latency CDF")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def _charts(rows: list[dict[str, Any]]) -> list[str]:
+    """p50, p99 and throughput per path, mode and concurrency, as Mermaid bar charts."""
+    out: list[str] = []
+    for key, title, unit in (("p50_ms", "p50 latency (ms)", "ms"), ("p99_ms", "p99 latency (ms)", "ms"),
+                             ("rps", "throughput (req/s)", "req/s")):
+        bars = [(f"{r['path']} {r['mode']} c={r['concurrency']}", float(r[key])) for r in rows if r["requests"]]
+        block = mermaid.bar_chart(title, unit, bars)
+        out += [*block, ""] if block else []
+    return out

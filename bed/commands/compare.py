@@ -1,5 +1,5 @@
 """`bed compare`: the gate against several LiteLLM gateways, one stack each, and every regression
-from one gateway to the next (compare.md, compare.json, compare.png).
+from one gateway to the next (compare.md, compare.json).
 
     bed compare --litellm 1.100.5 --litellm 1.108.7 [--jobs 2]   every leg here, then the comparison
     bed compare --leg 1.108.7 --out DIR                            one leg alone (a CI matrix job)
@@ -31,6 +31,7 @@ from ..compare.legs import LEG_FILE, Options, run_leg, shown
 from ..config.settings import GATES, TIERS, Config, project_table
 from ..console import Console
 from ..errors import EXIT_READY, ConfigError
+from ..model.comparison import Comparison, RunInfo
 from ..report import compare as report
 from . import common
 from .run import add_stack_arguments
@@ -171,9 +172,8 @@ def compare_here(args: argparse.Namespace, environ: Mapping[str, str], console: 
     doc = merge.document(merge.load_all([folder for _, folder in todo]), options.root)
     note = (f"legs ran {chosen.jobs} at a time: each leg's boot time and latencies shared the machine's cores "
             "with the other legs' tiers" if chosen.jobs > 1 and len(todo) > 1 else "")
-    doc["run"] = {"mode": "local", "jobs": chosen.jobs, "seconds": round(time.monotonic() - started, 1),
-                  "note": note}
-    return write_report(doc, out, options.root, console)
+    run_info = RunInfo("local", chosen.jobs, round(time.monotonic() - started, 1), note)
+    return write_report(doc.with_run(run_info), out, options.root, console)
 
 
 def in_parallel(todo: list[tuple[Wanted, Path]], jobs: int,
@@ -223,19 +223,16 @@ def in_parallel(todo: list[tuple[Wanted, Path]], jobs: int,
 def merge_legs(args: argparse.Namespace, environ: Mapping[str, str], console: Console, root: Path) -> int:
     started = time.monotonic()
     legs = merge.load_all([Path(d).resolve() for d in args.merge])
-    doc = merge.document(legs, root)
-    doc["run"] = {"mode": "merge", "jobs": None, "seconds": round(time.monotonic() - started, 1), "note": ""}
+    doc = merge.document(legs, root).with_run(RunInfo("merge", None, round(time.monotonic() - started, 1)))
     out = Path(args.out).resolve() if args.out else Config.from_env(environ, root=root).artifacts_dir.parent / "compare"
     return write_report(doc, out, root, console)
 
 
-def write_report(doc: dict[str, Any], out: Path, root: Path, console: Console) -> int:
+def write_report(doc: Comparison, out: Path, root: Path, console: Console) -> int:
     written = report.write(doc, out, console.redact)
     for line in report.console_lines(doc):
         console.plain(line)
-    if not any(p.name == report.CHART for p in written):
-        console.plain(report.NO_CHART)
     console.plain("reports: " + ", ".join(shown(root, p) for p in written))
     console.plain(f"COMPARE: {report.summary(doc)} ({report.title(doc)})")
-    return int(doc["exit_code"])
+    return doc.exit_code
 

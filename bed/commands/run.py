@@ -13,7 +13,7 @@ from ..model.results import RunResult, Status
 from ..pipeline.stages.prepare import Inputs
 from ..pipeline.workflow import run as run_pipeline
 from ..report import ci
-from ..report.writers import cause_lines
+from ..report.writers import HTML_NAME, cause_lines
 from . import common
 
 HELP = "bring the stack up, run the tiers, write the reports, tear it all down"
@@ -60,5 +60,5 @@ def summarise(result: RunResult, config: Config, console: Console) -> None:
             console.plain(f"--- last lines behind {check.name} ---")
             console.plain(check.cause.log_tail)
     console.plain(f"reports: {config.shown(config.ready_md_path)}, {config.shown(config.report_path)}, "
-                  f"{config.shown(config.junit_dir)}/")
+                  f"{config.shown(config.report_path.with_name(HTML_NAME))}, {config.shown(config.junit_dir)}/")
     console.plain(f"VERDICT: {result.verdict_line()} (gate {result.gate}, {result.timings.get('total', 0):.1f} s)")

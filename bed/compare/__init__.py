@@ -7,5 +7,5 @@
     merge.py     legs (from this machine or from CI jobs) -> one comparison document
 
 The rules that call a difference a regression are pure and live in bed/policy/regressions.py;
-compare.md, compare.json and the chart are written by bed/report/compare.py.
+compare.md (with its Mermaid chart) and compare.json are written by bed/report/compare.py.
 """

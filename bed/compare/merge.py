@@ -20,17 +20,29 @@ from typing import Any
 from ..config.paths import read_bounded
 from ..errors import ConfigError
 from ..images.gateway import diff_freezes
+from ..model.comparison import (
+    CheckLine,
+    Comparison,
+    DependencyChange,
+    GatewayEntry,
+    Measured,
+    OnlyInSome,
+    ProxyImage,
+    Row,
+    Step,
+    TestLine,
+    deltas,
+)
 from ..model.results import RunResult, Status
 from ..policy import regressions
 from .legs import LEG_FILE, LEG_SCHEMA_VERSION, shown
 
-SCHEMA_VERSION = 1
 MAX_BYTES = 16 * 1024 * 1024
 # Keys whose values differ between two compares of the same gateways: measurements, timings and
 # where the files are. Everything else is a function of the legs' results.
 VOLATILE = {"run": "the compare itself: mode, jobs, seconds", "measured": "boot time, latencies, bench timings",
-            "folder": "where a leg's files are", "report": "the leg's mvp_report.json", "repro": "a command naming it"}
-PLURAL = {"regression": "regressions", "fix": "fixes", "change": "changes"}
+            "folder": "where a leg's files are", "report": "the leg's mvp_report.json", "repro": "a command naming it",
+            "deltas": "boot time, image size and latencies, step by step"}
 HINT = "pass folders written by `bed compare --leg GATEWAY --out DIR` (each holds leg.json)."
 
 
@@ -108,47 +120,49 @@ def policy_leg(leg: Loaded) -> regressions.Leg:
     return regressions.Leg(leg.name, checks=checks, tests=tests)
 
 
-def document(legs: Sequence[Loaded], root: Path) -> dict[str, Any]:
+def document(legs: Sequence[Loaded], root: Path) -> Comparison:
     """The comparison of ``legs`` (in the order given)."""
     judged = [policy_leg(leg) for leg in legs]
     rows = regressions.compare(judged)
     by_name = {leg.name: leg for leg in legs}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "bed-compare",
-        "gate": legs[0].leg["gate"],
-        "tiers": list(legs[0].leg["tiers"]),
-        "verdict": "REGRESSED" if regressions.regressed(rows) else "NO REGRESSION",
-        "exit_code": regressions.exit_code(rows),
-        "gateways": [_gateway(leg, root) for leg in legs],
-        "steps": [_step(a, b, rows) for a, b in itertools.pairwise(legs)],
-        **{PLURAL[kind]: [_row(r, by_name, root) for r in rows if r.kind == kind] for kind in regressions.KINDS},
-        "only_in_some": [{"check": p.check, "nodeid": p.nodeid, "found_under": list(p.found),
-                          "missing_under": list(p.missing)} for p in regressions.partial(judged)],
-        "checks": _checks(judged),
-        "tests": _tests(judged),
-        "notes": _notes(legs),
-    }
+    gateways = tuple(_gateway(leg, root) for leg in legs)
+    typed = {kind: tuple(_row(r, by_name, root) for r in rows if r.kind == kind) for kind in regressions.KINDS}
+    return Comparison(
+        gate=legs[0].leg["gate"],
+        tiers=tuple(legs[0].leg["tiers"]),
+        verdict="REGRESSED" if regressions.regressed(rows) else "NO REGRESSION",
+        exit_code=regressions.exit_code(rows),
+        gateways=gateways,
+        steps=tuple(_step(a, b, ga, gb, rows) for (a, b), (ga, gb) in zip(itertools.pairwise(legs),
+                                                                          itertools.pairwise(gateways),
+                                                                          strict=True)),
+        regressions=typed["regression"], fixes=typed["fix"], changes=typed["change"],
+        only_in_some=tuple(OnlyInSome(p.check, p.nodeid, p.found, p.missing) for p in regressions.partial(judged)),
+        checks=_checks(judged),
+        tests=_tests(judged),
+        notes=tuple(_notes(legs)),
+    )
 
 
-def _gateway(leg: Loaded, root: Path) -> dict[str, Any]:
+def _gateway(leg: Loaded, root: Path) -> GatewayEntry:
     doc, result, report = leg.leg, leg.result, leg.report_path()
     gateway = doc["gateway"]
     freeze = doc.get("freeze")
-    return {
-        "name": leg.name, "spec": doc["spec"], "describe": gateway.get("describe", doc["spec"]),
-        "kind": gateway.get("kind", ""), "commit": gateway.get("commit", ""), "dirty": bool(gateway.get("dirty")),
-        "status": doc["status"],
-        "verdict": result.verdict_line() if result is not None else None,
-        "error": doc["error"]["line"] if doc.get("error") else None,
-        "litellm": (freeze or {}).get("litellm") or gateway.get("base") or gateway.get("value", ""),
-        "image": doc.get("image"),
-        "packages": len(freeze) if freeze else None,
-        "measured": doc["measured"],
-        "folder": shown(root, leg.folder),
-        "report": shown(root, report) if report is not None else None,
-        "repro": _repro(leg, root),
-    }
+    image = doc.get("image")
+    return GatewayEntry(
+        name=leg.name, spec=doc["spec"], describe=gateway.get("describe", doc["spec"]),
+        kind=gateway.get("kind", ""), commit=gateway.get("commit", ""), dirty=bool(gateway.get("dirty")),
+        status=doc["status"],
+        verdict=result.verdict_line() if result is not None else None,
+        error=doc["error"]["line"] if doc.get("error") else None,
+        litellm=(freeze or {}).get("litellm") or gateway.get("base") or gateway.get("value", ""),
+        image=ProxyImage(image["tag"], image["id"], image["size_mb"]) if image else None,
+        packages=len(freeze) if freeze else None,
+        measured=Measured.from_dict(doc["measured"]),
+        folder=shown(root, leg.folder),
+        report=shown(root, report) if report is not None else None,
+        repro=_repro(leg, root),
+    )
 
 
 def _repro(leg: Loaded, root: Path) -> str:
@@ -158,23 +172,23 @@ def _repro(leg: Loaded, root: Path) -> str:
     return f"bed compare --leg {leg.leg['spec']} --out {shown(root, leg.folder)}"
 
 
-def _step(before: Loaded, after: Loaded, rows: Sequence[regressions.Row]) -> dict[str, Any]:
+def _step(before: Loaded, after: Loaded, shown_before: GatewayEntry, shown_after: GatewayEntry,
+          rows: Sequence[regressions.Row]) -> Step:
     mine = [r for r in rows if (r.before, r.after) == (before.name, after.name)]
     old, new = before.leg.get("freeze"), after.leg.get("freeze")
-    deps = None if old is None or new is None else [
-        {"name": name, "before": was, "after": now} for name, (was, now) in diff_freezes(old, new).items()]
-    return {"before": before.name, "after": after.name,
-            **{PLURAL[kind]: sum(r.kind == kind for r in mine) for kind in regressions.KINDS},
-            "dependencies": deps}
+    deps = None if old is None or new is None else tuple(
+        DependencyChange(name, was, now) for name, (was, now) in diff_freezes(old, new).items())
+    counts = {kind: sum(r.kind == kind for r in mine) for kind in regressions.KINDS}
+    return Step(before.name, after.name, counts["regression"], counts["fix"], counts["change"], deps,
+                deltas(shown_before, shown_after))
 
 
-def _row(row: regressions.Row, by_name: dict[str, Loaded], root: Path) -> dict[str, Any]:
+def _row(row: regressions.Row, by_name: dict[str, Loaded], root: Path) -> Row:
     # The side that explains the row: where it fails (the later gateway for a regression, the
     # earlier one for a fix), or where it changed to.
     side = by_name[row.before if row.kind == "fix" else row.after]
-    return {"kind": row.kind, "level": row.level, "before": row.before, "after": row.after, "check": row.check,
-            "nodeid": row.nodeid, "was": row.was, "now": row.now, "cause": _cause(side, row.check),
-            "repro": _repro(side, root)}
+    return Row(row.kind, row.level, row.before, row.after, row.check, row.nodeid, row.was, row.now,
+               _cause(side, row.check), _repro(side, root))
 
 
 def _cause(leg: Loaded, check_name: str) -> str:
@@ -193,15 +207,15 @@ def _cause(leg: Loaded, check_name: str) -> str:
     return ""
 
 
-def _checks(legs: Sequence[regressions.Leg]) -> list[dict[str, Any]]:
+def _checks(legs: Sequence[regressions.Leg]) -> tuple[CheckLine, ...]:
     names = regressions.ordered(*(leg.checks for leg in legs))
-    return [{"name": name, "outcomes": {leg.name: leg.checks.get(name) for leg in legs}} for name in names]
+    return tuple(CheckLine(name, {leg.name: leg.checks.get(name) for leg in legs}) for name in names)
 
 
-def _tests(legs: Sequence[regressions.Leg]) -> list[dict[str, Any]]:
+def _tests(legs: Sequence[regressions.Leg]) -> tuple[TestLine, ...]:
     keys = regressions.ordered(*(leg.tests for leg in legs))
-    return [{"check": check, "nodeid": nodeid, "outcomes": {leg.name: leg.tests.get((check, nodeid)) for leg in legs}}
-            for check, nodeid in keys]
+    return tuple(TestLine(check, nodeid, {leg.name: leg.tests.get((check, nodeid)) for leg in legs})
+                 for check, nodeid in keys)
 
 
 def _notes(legs: Sequence[Loaded]) -> list[str]:

@@ -48,6 +48,7 @@ def plan(gateway: Gateway, source: Path) -> BuildPlan:
     dockerfile = _read(image_dir / "Dockerfile")
     context: dict[str, bytes] = {
         "gateway/install.sh": _read(image_dir / "install.sh"),
+        "gateway/build-tools.lock": _read(image_dir / "build-tools.lock"),  # uv, with its hashes
         "gateway/overlay.sh": _read(image_dir / "overlay.sh"),
         "gateway/strip.sh": _read(image_dir / "strip.sh"),
         "gateway/prune.sh": _read(image_dir / "prune.sh"),

@@ -1,6 +1,7 @@
-"""Writers: mvp_report.json, PROJECT_READY.md and CAUSE lines (JUnit: ``bed.report.junit``).
+"""Writers: mvp_report.json, PROJECT_READY.md, report.html and CAUSE lines (JUnit: ``bed.report.junit``).
 
-They only read RunResult; every byte they write passes through the redactor first.
+They only read RunResult (report.html only its serialised form, mvp_report.json); every byte they
+write passes through the redactor first.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 from ..errors import ArtifactError
 from ..model.results import CheckResult, RunResult, Status
 from ..redact import Redactor
+from . import html
 
+HTML_NAME = "report.html"  # beside mvp_report.json
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
 
 
@@ -124,5 +127,8 @@ def _only(result: RunResult, check: CheckResult) -> RunResult:
 
 
 def write_all(result: RunResult, *, report: Path, ready_md: Path, redact: Redactor) -> None:
-    write_text(report, json.dumps(result.to_dict(), indent=2) + "\n", redact)
+    """mvp_report.json, PROJECT_READY.md, and report.html beside the JSON (drawn from the JSON itself)."""
+    document = json.dumps(result.to_dict(), indent=2) + "\n"
+    write_text(report, document, redact)
     write_text(ready_md, project_ready_md(result), redact)
+    write_text(report.with_name(HTML_NAME), html.render(json.loads(document), redact), redact)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -138,7 +139,9 @@ def test_three_releases_28_minors_apart_show_their_real_differences(tmp_path: Pa
     assert any(t.startswith("nd/test_proxy_routing.py::") for t in tests)
     md = (tmp_path / "local" / "artifacts" / "compare" / "compare.md").read_text()
     assert f"# bed compare: {' -> '.join(RELEASES)}" in md
-    assert (tmp_path / "local" / "artifacts" / "compare" / "compare.png").stat().st_size > 10_000
+    assert md.index("## What changed") < md.index("## Details")
+    assert "| chat plain p50 / p99 (ms) |" in md  # the bench's deltas, gateway to gateway
+    assert md.count("\nxychart-beta horizontal\n") == 4  # p50, p99, boot, image
     assert f"COMPARE: {doc['verdict']}" in done.stdout
     assert "could not remove" not in done.stdout
 
@@ -166,6 +169,11 @@ def test_a_fork_with_a_planted_500_on_streamed_chat_is_a_regression_with_its_cau
     assert streamed["errors"] > 0
     assert forked["measured"]["latency"]["chat"]["plain"]["requests"] > 0
     assert pinned["measured"]["latency"]["chat"]["streamed"]["errors"] == 0
+    md = (tmp_path / "local" / "artifacts" / "compare" / "compare.md").read_text()
+    assert md.index("## What changed") < md.index("## Regressions (") < md.index("## Chart") < md.index("## Details")
+    # The surface that stopped answering: measured before, nothing after, no percentage; not drawn.
+    assert re.search(r"\| chat streamed p50 / p99 \(ms\) \| [0-9.]+ / [0-9.]+ \| - / - \| - / - \|", md), md[:3000]
+    assert f"No answer (not drawn): {name} chat streamed." in md
     assert f"REGRESSION {PINNED} -> {name}: all_smokes_nd nd/test_proxy_routing.py::" \
            "test_group_streams_through_proxy: passed -> failed" in done.stdout
     # The leg's own report reproduces it, on the fork's images.

@@ -27,7 +27,6 @@ from bed.engine.fake import Program
 from bed.engine.protocol import ExecResult
 from bed.errors import ConfigError, EngineError, Interrupted
 from bed.images.build import ImageRef
-from bed.report import compare as report
 from bed.signals import interruptible
 
 from ..fakes import bed_cli
@@ -116,11 +115,16 @@ def test_a_regression_from_the_earlier_to_the_later_gateway_fails_with_its_cause
     assert f"REGRESSION {OLD} -> {PIN}: all_smokes_nd {STREAM}: passed -> failed" in out
     assert f"  -> repro: bed repro {COMPARE}/legs/{PIN}/mvp_report.json" in out
     assert f"COMPARE: REGRESSED: 1 regression ({OLD} -> {PIN}), 1 fix ({OLD} -> {PIN})" in out
+    assert [d["measure"] for d in doc["steps"][0]["deltas"]] == ["boot_s", "image_mb"]  # benched off: no latency
     md = (tmp_path / COMPARE / "compare.md").read_text()
-    assert md.index("## Regressions") < md.index(STREAM) < md.index("## Fixes") < md.index(PLAIN)
-    assert md.index("## Fixes") < md.index("## Tests found under only some") < md.index(GONE)
-    assert "| fastapi | 0.115.0 | 0.120.0 |" in md
-    assert (tmp_path / COMPARE / "compare.png").stat().st_size > 1000
+    assert md.index("## What changed") < md.index("## Regressions (1)") < md.index(STREAM) < md.index("## Fixes (1)")
+    assert md.index("## Fixes") < md.index(PLAIN) < md.index("## Tests found under only some gateways (2)") \
+        < md.index(GONE) < md.index("## Details")
+    assert f"- **{OLD} -> {PIN}**: 1 regression, 1 fix, 0 other changes; 3 packages differ" in md
+    assert "| proxy image (MB) | 100.0 | 100.0 | +0.0% |" in md
+    assert "| fastapi | 0.115.0 | 0.120.0 |" in md.split("<details><summary>Dependencies")[1]
+    assert "xychart-beta horizontal\n    title \"proxy image (MB)\"" in md
+    assert not list((tmp_path / COMPARE).glob("*.png"))
 
 
 def test_each_leg_has_its_own_reports_and_repro_record(engine: GatewayEngine, tmp_path: Path) -> None:
@@ -351,26 +355,6 @@ def test_a_report_without_per_test_outcomes_compares_its_checks_and_says_so(engi
     assert any("no per-test outcomes (written by an older bed)" in n for n in doc["notes"])
 
 
-def test_without_matplotlib_the_report_says_how_to_get_the_chart(engine: GatewayEngine, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
-
-    real = builtins.__import__
-
-    def no_matplotlib(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.startswith("matplotlib"):
-            raise ImportError(name)
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    code, out = bed_compare("--litellm", OLD, "--litellm", PIN, "--bench-seconds", "0")
-    assert code == 1
-    assert not (tmp_path / COMPARE / "compare.png").exists()
-    assert report.NO_CHART in (tmp_path / COMPARE / "compare.md").read_text()
-    assert report.NO_CHART in out
-    assert "compare.png" not in out
-
-
 def _git_checkout(path: Path, version: str = "1.108.7") -> str:
     (path / "litellm").mkdir(parents=True)
     (path / "litellm" / "__init__.py").write_text("")
@@ -484,42 +468,6 @@ def test_the_first_error_side_by_side_stops_legs_not_yet_started() -> None:
     with pytest.raises(ConfigError):
         command.in_parallel(todo, 1, one)
     assert ran == ["1.0.0"]
-
-
-def test_the_markdown_groups_rows_by_step_and_check_and_names_each_kind() -> None:
-    row = {"before": "1", "after": "2", "check": "nd", "cause": "CAUSE nd: t (f:1): boom | pipe",
-           "repro": "bed repro r"}
-    doc = {"gateways": [{"name": "1", "describe": "one", "status": "ran", "verdict": "READY", "error": None,
-                         "image": None, "packages": None, "measured": {"boot_s": None, "latency": None}},
-                        {"name": "2", "describe": "two", "status": "broken", "verdict": None,
-                         "error": "IMAGE_ERROR: x.", "image": {"size_mb": 9.5}, "packages": 3,
-                         "measured": {"boot_s": 5.25, "latency": {
-                             "chat": {"plain": {"p50_ms": 5.0, "p99_ms": 9.0, "requests": 10, "errors": 0},
-                                      "streamed": {"p50_ms": None, "p99_ms": None, "requests": 0, "errors": 4}}}}}],
-           "verdict": "REGRESSED", "exit_code": 1, "gate": "core", "tiers": ["nd"],
-           "regressions": [{**row, "kind": "regression", "level": "check", "nodeid": "", "was": "passed",
-                            "now": "failed"},
-                           {**row, "kind": "regression", "level": "test", "nodeid": "t", "was": "passed",
-                            "now": "failed"}],
-           "fixes": [], "changes": [], "only_in_some": [], "steps": [{"before": "1", "after": "2",
-                                                                    "dependencies": None}],
-           "checks": [{"name": "nd", "outcomes": {"1": "passed", "2": None}}],
-           "tests": [{"check": "nd", "nodeid": "t", "outcomes": {"1": "passed", "2": "failed"}}], "notes": ["n1"]}
-    md = report.markdown(doc, chart_file=None)
-    assert "- **nd** passed -> failed\n  - CAUSE nd: t (f:1): boom \\| pipe\n  - repro: `bed repro r`\n" \
-           "  - `t`: passed -> failed" in md
-    assert md.count("CAUSE nd") == 1
-    assert "| 2 | two | BROKEN: IMAGE_ERROR: x. | 5.2 | 9.5 | 3 |" in md
-    assert "| chat | plain | - | 5.0 / 9.0 (n=10) |" in md
-    assert "| chat | streamed | - | no answer (4 errors) |" in md
-    assert "### 1 -> 2: unknown (a freeze could not be read)" in md
-    assert "| nd | `t` * | passed | failed |" in md
-    assert report.NO_CHART in md
-    assert "- n1" in md
-    assert report.summary(doc) == "REGRESSED: 2 regressions (1 -> 2)"
-    lines = report.console_lines(doc)
-    assert lines == ["REGRESSION 1 -> 2: nd: passed -> failed", "REGRESSION 1 -> 2: nd t: passed -> failed",
-                     "  CAUSE nd: t (f:1): boom | pipe", "  -> repro: bed repro r"]
 
 
 def test_tool_bed_accepts_the_compare_table_and_nothing_else_new(tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ def test_a_green_run_is_ready_and_leaves_nothing(tmp_path: Path, engine: FakeEng
     assert set(result.timings) >= {"prepare", "images", "stack", "tiers", "teardown", "judge", "total"}
     report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
     assert report["verdict_line"] == result.verdict_line()
+    assert 'id="verdict">READY</span>' in (tmp_path / "local/artifacts/mvp/report.html").read_text()
     assert (tmp_path / "local/artifacts/mvp/junit/all_smokes_nd.xml").is_file()
     assert json.loads((tmp_path / "local/artifacts/mvp/durations.json").read_text())[ND] == pytest.approx(0.3)
     assert "waiting for bed-" in out

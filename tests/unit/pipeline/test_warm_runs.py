@@ -84,6 +84,7 @@ def test_a_reused_run_sends_every_tier_to_the_warm_runners_and_reads_their_recor
     code, out = bed("run", "--reuse")
     assert code == 0, out
     assert "VERDICT: READY" in out
+    assert "local/artifacts/mvp/mvp_report.json, local/artifacts/mvp/report.html, " in out  # the reports line
     assert "warm runners: agents, hermetic, served" in out
     assert {c.spec.name for c in engine.table.values()} == before  # no fresh runner was started
     assert not any(c.startswith("run ") and "-runner-" in c for c in engine.calls[calls:])
