@@ -17,6 +17,8 @@ and ``/responses`` to an ``api_base`` that may already end in ``/v1``):
     POST /v1/embeddings                                       deterministic unit vectors
     *    /twins/<provider>/<the provider's own path>          provider twins (twins/): as strict as
                                                               the provider, in its error shapes
+    POST /v1/projects/..., /v1beta1/projects/...              the Vertex AI twin's model paths at
+                                                              the root too (twins/vertex.py says why)
     GET|DELETE /_bed/journal                                  what the shim was sent
     POST|DELETE /_bed/faults                                  queue faults (see _faults.py):
         {"fault": "status=429;retry_after=0", "times": 1, "model": "...", "contains": "marker"}
@@ -69,6 +71,7 @@ CACHE_SIZE = 1024  # rendered answers kept; bounded like everything else in the 
 _VERSIONS = ("/v1/", "/v1beta/", "/v1alpha/", "/v1beta1/")
 _CREATED_AT = "2025-01-01T00:00:00Z"  # a fixed date: listings are deterministic too
 TWINS = "/twins/"
+VERTEX_ROOT = ("/v1/projects/", "/v1beta1/projects/")  # LiteLLM grafts Vertex paths only onto a bare api_base
 NOTE = "bed.note"  # the scope key of a request's journal note, filled in when it is refused
 Handler = Callable[[Scope, Receive, Send, Surface], Coroutine[Any, Any, None]]
 Cached = tuple[Headers, bytes, Callable[[], None] | None]  # response headers, body, side effect to replay
@@ -105,6 +108,9 @@ class Shim:
         method, path = scope["method"], scope["path"]
         if path.startswith(TWINS):
             await self._twin(scope, receive, send, path[len(TWINS):])
+            return
+        if path.startswith(VERTEX_ROOT):
+            await self._twin(scope, receive, send, "vertex" + path)
             return
         prefix = ""
         while path.startswith(_VERSIONS):

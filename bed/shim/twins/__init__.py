@@ -12,12 +12,13 @@ protocol. A new twin is a module here and one line in ``build``.
 from __future__ import annotations
 
 from ..surfaces.responses import Store
-from . import anthropic, azure, gemini, groq, mistral, openai
+from . import anthropic, azure, bedrock, gemini, groq, mistral, openai, vertex
 from ._base import Twin
 
 
 def build(store: Store) -> dict[str, Twin]:
     """One of each twin, by name; ``store`` is the shim's stored responses (OpenAI's Responses API)."""
     twins: list[Twin] = [openai.OpenAI(store), azure.Azure(), anthropic.Anthropic(), gemini.Gemini(),
-                         mistral.Mistral(), groq.Groq()]
+                         mistral.Mistral(), groq.Groq(), bedrock.Bedrock(),
+                     vertex.Vertex()]
     return {twin.name: twin for twin in twins}
