@@ -21,19 +21,26 @@ from __future__ import annotations
 import collections
 import copy
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from ..shim.twins import bedrock
+from ..shim.twins._fake_google_key import PROJECT_ID, service_account_info
 
 PREFIX = "bed-twin/"
 FAKE_KEY = "sk-bed-twin-not-a-secret"  # a twin checks that a key is there, never which
 # Parameters that carry or fetch a credential: a twin-pointed deployment has none of the user's.
 CREDENTIALS = ("api_key", "azure_ad_token", "azure_ad_token_provider", "tenant_id", "client_id", "client_secret",
-               "azure_username", "azure_password", "azure_scope", "organization")
+               "azure_username", "azure_password", "azure_scope", "organization", "vertex_credentials",
+               "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_role_name", "aws_session_name",
+               "aws_profile_name", "aws_web_identity_token", "aws_sts_endpoint", "aws_external_id",
+               "aws_bedrock_runtime_endpoint")
 # provider -> the path under its twin that stands for the provider's own base (what LiteLLM appends to)
 TWIN_PATHS = {"openai": "/v1", "azure": "", "anthropic": "", "gemini": "/v1beta", "mistral": "/v1",
-              "groq": "/openai/v1"}
-TWIN_NAMES: dict[str, str] = {}  # provider -> its twin's name under /twins/, when they differ
-SURFACES = {"anthropic": ("chat", "messages")}  # others: chat completions through the proxy
+              "groq": "/openai/v1", "vertex_ai": "", "bedrock": ""}
+TWIN_NAMES = {"vertex_ai": "vertex"}  # provider -> its twin's name under /twins/, when they differ
+CLAUDE_HOSTS = ("anthropic", "vertex_ai", "bedrock")  # a Claude there also serves Anthropic's Messages
 # bed's default set, when the config has no live deployment: provider -> its deployment's params
 DEFAULTS: dict[str, dict[str, Any]] = {
     "openai": {"model": "openai/gpt-4.1-mini"},
@@ -42,6 +49,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "gemini": {"model": "gemini/gemini-2.5-flash"},
     "mistral": {"model": "mistral/mistral-small-latest"},
     "groq": {"model": "groq/llama-3.3-70b-versatile"},
+    "vertex_ai": {"model": "vertex_ai/gemini-2.5-flash", "vertex_location": "us-central1"},
+    "bedrock": {"model": "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", "aws_region_name": "us-east-1"},
 }
 Pointer = Callable[[dict[str, Any], str], dict[str, Any]]  # the user's params, the twin's base -> the copy's
 
@@ -74,7 +83,26 @@ def keyed(params: dict[str, Any], base: str) -> dict[str, Any]:
     return {**out, "api_base": base, "api_key": FAKE_KEY}
 
 
-POINTERS: dict[str, Pointer] = dict.fromkeys(TWIN_PATHS, keyed)
+def vertex(params: dict[str, Any], base: str) -> dict[str, Any]:
+    """Vertex AI: the fake service account, whose token URI is the twin's; the model paths at the
+    shim's root (LiteLLM grafts its Vertex path onto an ``api_base`` only when it has no path)."""
+    out = {k: v for k, v in params.items() if k not in CREDENTIALS}
+    root = base.rsplit("/twins/", 1)[0]
+    return {**out, "api_base": root, "vertex_project": out.get("vertex_project") or PROJECT_ID,
+            "vertex_location": out.get("vertex_location") or "us-central1",
+            "vertex_credentials": json.dumps(service_account_info(f"{base}/token"))}
+
+
+def aws(params: dict[str, Any], base: str) -> dict[str, Any]:
+    """Bedrock: the twin's fake key pair, and its runtime endpoint for the deployment's region
+    (requests are SigV4-signed for that region, and the twin checks it)."""
+    out = {k: v for k, v in params.items() if k not in CREDENTIALS}
+    region = str(out.get("aws_region_name") or "us-east-1")
+    return {**out, "aws_region_name": region, "aws_access_key_id": bedrock.ACCESS_KEY_ID,
+            "aws_secret_access_key": bedrock.SECRET_ACCESS_KEY, "aws_bedrock_runtime_endpoint": f"{base}/{region}"}
+
+
+POINTERS: dict[str, Pointer] = {**dict.fromkeys(TWIN_PATHS, keyed), "vertex_ai": vertex, "bedrock": aws}
 
 
 def twin_group(group: str, index: int) -> str:
@@ -126,8 +154,15 @@ def derive(live: Iterable[Mapping[str, Any]], network_base: str, *,
                 copied["model_info"].pop("id", None)  # a deployment id must stay unique
             pointed = POINTERS[provider](copy.deepcopy(params), f"{root}/{twin}{TWIN_PATHS.get(provider, '')}")
             added.append({"model_name": name, "litellm_params": pointed, **copied})
-        smokes.append(TwinSmoke(group, index, provider, model, twin, name, SURFACES.get(provider, ("chat",)), skip))
+        smokes.append(TwinSmoke(group, index, provider, model, twin, name, surfaces(provider, model), skip))
     return added, smokes
+
+
+def surfaces(provider: str, model: str) -> tuple[str, ...]:
+    """The surfaces a deployment serves through the proxy: chat completions, and Anthropic's
+    Messages for a Claude (LiteLLM passes /v1/messages through to Anthropic, Vertex and Bedrock)."""
+    claude = provider == "anthropic" or (provider in CLAUDE_HOSTS and "claude" in model)
+    return ("chat", "messages") if claude else ("chat",)
 
 
 def _why_not(group: str, index: int, provider: str, model: str, shim: bool) -> str:

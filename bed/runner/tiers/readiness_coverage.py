@@ -18,6 +18,8 @@ PROVIDERS = {
     "groq": (TWINS, "release/test_live_providers.py"),
     "azure": (TWINS, "release/test_live_providers.py"),
     "mistral": (TWINS, "release/test_live_providers.py"),
+    "vertex_ai": (TWINS,),
+    "bedrock": (TWINS,),
     "codex-agent": ("deterministic/test_codex_agent_provider.py", "nd/test_provider.py"),
 }
 

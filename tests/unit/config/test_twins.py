@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bed.config.bases import NETWORK_BASE
 from bed.config.twins import DEFAULTS, FAKE_KEY, derive, is_twin_group, twin_group, twins_root
+from bed.shim.twins.bedrock import ACCESS_KEY_ID
 
 AZURE = {"model_name": "gpt", "model_info": {"id": "mine-1", "mode": "chat"},
          "litellm_params": {"model": "azure/prod-gpt4o", "api_base": "https://acme.openai.azure.com",
@@ -41,7 +43,14 @@ def test_no_live_deployment_means_bed_default_twin_set() -> None:
     added, smokes = derive([], NETWORK_BASE)
     assert [s.group for s in smokes] == list(DEFAULTS)
     assert {s.surfaces for s in smokes if s.provider == "anthropic"} == {("chat", "messages")}
-    assert all(e["litellm_params"]["api_key"] == FAKE_KEY for e in added)
+    by_provider = {s.provider: e["litellm_params"] for s, e in zip(smokes, added, strict=True)}
+    assert by_provider["groq"]["api_key"] == FAKE_KEY
+    assert by_provider["bedrock"]["aws_bedrock_runtime_endpoint"] == "http://mini-agent:8788/twins/bedrock/us-east-1"
+    assert by_provider["bedrock"]["aws_access_key_id"] == ACCESS_KEY_ID
+    credentials = json.loads(by_provider["vertex_ai"]["vertex_credentials"])
+    assert credentials["token_uri"] == "http://mini-agent:8788/twins/vertex/token"
+    assert by_provider["vertex_ai"]["api_base"] == "http://mini-agent:8788"  # Vertex paths go on a bare base
+    assert {s.surfaces for s in smokes if s.provider == "bedrock"} == {("chat", "messages")}  # a Claude on Bedrock
 
 
 def test_with_your_agent_in_the_shims_place_nothing_is_pointed_and_each_says_why() -> None:
