@@ -29,6 +29,7 @@ from typing import Any
 
 from .. import __version__
 from ..config import router as _router
+from ..config import twins
 from ..config.settings import ENV_VARS, Config
 from ..console import Console
 from ..engine.protocol import Engine
@@ -71,6 +72,7 @@ class RunState:
     master_key: str = ""
     router: _router.RouterPlan | None = None
     smokes: list[release.Smoke] = dataclasses.field(default_factory=list)
+    twins: list[twins.TwinSmoke] = dataclasses.field(default_factory=list)  # each deployment against its twin
     proxy_tail: str = ""  # the proxy's last lines, read before teardown: failures through it carry them
     reused_from: str = ""  # `--reuse`: the kept stack's run
     kept: kept.Kept | None = None  # `--reuse`: the record `bed up` left, read once
@@ -107,6 +109,7 @@ def prepare_router(config: Config, console: Console, environ: Mapping[str, str])
         plan = plan.extended(release.defaults(config.release_models, environ),
                              "no live deployment in the config, so the release tier calls bed's default set "
                              f"({', '.join(release.DEFAULTS)}) through the proxy")
+    plan = with_twins(config, plan)
     check_writable(config)  # after validation: a CONFIG_ERROR leaves nothing behind
     write_text(config.stub_path, plan.text, console.redact)
     console.step(f"router config: {config.shown(config.stub_path)} ({plan.source})")
@@ -115,10 +118,29 @@ def prepare_router(config: Config, console: Console, environ: Mapping[str, str])
     return plan
 
 
+def with_twins(config: Config, plan: _router.RouterPlan) -> _router.RouterPlan:
+    """The config with each live deployment also served against its provider's twin
+    (``bed.config.twins``); the live deployments themselves stay as they are."""
+    added, _ = twins.derive(release.live_deployments(plan.model_list, config.bases.network), config.bases.network,
+                            shim=config.agent is None)
+    if not added:
+        return plan
+    note = (f"provider twins: {len(added)} deployment(s) also served against their provider's twin, as "
+            f"{', '.join(e['model_name'] for e in added)} (fake keys; your deployments are untouched)")
+    return plan.extended(added, note, loud=plan.source != "generated")
+
+
+def twin_smokes(config: Config, plan: _router.RouterPlan) -> list[twins.TwinSmoke]:
+    """The ND tier's provider-twin smokes: one per live deployment (bed's default set when none)."""
+    return twins.derive(release.live_deployments(plan.model_list, config.bases.network), config.bases.network,
+                        shim=config.agent is None)[1]
+
+
 def release_smokes(config: Config, router: _router.RouterPlan, environ: Mapping[str, str]) -> list[release.Smoke]:
     """The release tier's smokes: the config's live deployments, else bed's default set."""
     added = {d["model_name"] for d in release.defaults(config.release_models, environ)}
-    own = [e for e in router.model_list if e.get("model_name") not in added]
+    own = [e for e in router.model_list
+           if e.get("model_name") not in added and not twins.is_twin_group(e.get("model_name"))]
     # bed's default set is live by definition, wherever a test points its bases (at the shim).
     deployments = release.live_deployments(own, config.bases.network) or \
         release.defaults(config.release_models, environ)
@@ -154,9 +176,11 @@ def prepare(state: RunState) -> None:
     suite_files, target = suite.files(config.root, config.suite, outputs) if config.suite else ((), ".")
     state.router = prepare_router(config, console, state.environ)
     state.smokes = release_smokes(config, state.router, state.environ)
+    state.twins = twin_smokes(config, state.router)
     state.ctx = tiers.Context(config=config, master_key=state.master_key, router_yaml=state.router.text,
                               environ=state.environ, durations=_load_durations(config), suite_files=suite_files,
-                              suite_target=target, clock=state.clock, release=tuple(state.smokes))
+                              suite_target=target, clock=state.clock, release=tuple(state.smokes),
+                              twins=tuple(state.twins))
 
 
 def images(state: RunState) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..config.router import bridge_group
 from ..config.settings import Config
+from ..config.twins import TwinSmoke
 from ..console import Console
 from ..engine.protocol import ContainerSpec, State
 from ..policy import budgets, verdict
@@ -101,6 +102,7 @@ class Context:
     suite_files: tuple[tuple[str, bytes], ...] = ()  # a project's own suite, copied into the runner
     suite_target: str = "."  # the suite's folder inside the session's project folder (Paths.project)
     release: tuple[release_policy.Smoke, ...] = ()  # what the release tier calls
+    twins: tuple[TwinSmoke, ...] = ()  # what the ND tier calls against the provider twins
     clock: Callable[[], float] = time.monotonic
 
 
@@ -190,6 +192,7 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COL
     if tier.name == "deterministic":
         out["BED_ROUTER_YAML"] = ctx.router_yaml  # change control checks the mapping this run uses
         out["BED_RELEASE_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.release])  # live groups are covered
+        out["BED_TWIN_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.twins])  # and their twin groups
     if served(tier, config):  # the proxy and the shim
         out["BED_PROXY_URL"] = PROXY.network_url()
         out["LITELLM_MASTER_KEY"] = ctx.master_key
@@ -198,6 +201,7 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COL
     if tier.name == "agents":  # each agent runs through both ways LiteLLM serves its surface
         out["BED_AGENT_GROUPS"] = f"{config.group},{bridge_group(config.group)}"
     if tier.name == "nd":
+        out["BED_TWIN_SMOKES"] = json.dumps([smoke.to_dict() for smoke in ctx.twins])
         if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
             out["PYTEST_ADDOPTS"] = config.pytest_addopts
         if config.shard is not None and not selecting:  # explicit node ids are the selection

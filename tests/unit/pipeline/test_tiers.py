@@ -209,3 +209,13 @@ def test_pytest_s_preamble_is_left_out_and_what_matters_stays() -> None:
                      "FAILED nd/test_a.py::test_x - AssertionError: on purpose",
                      "================= 1 failed, 21 deselected in 2.61s ================="]
     assert len(followed(output, verbose=True).splitlines()) == len(output.splitlines())  # -v: every line
+
+
+def test_the_nd_and_deterministic_tiers_get_the_twin_smokes(tmp_path: Path) -> None:
+    from bed.config.twins import TwinSmoke
+
+    smoke = TwinSmoke("fast", 0, "gemini", "gemini/gemini-2.5-flash", "gemini", "bed-twin/fast/0", ("chat",))
+    ctx = _ctx(_config(tmp_path), twins=(smoke,))
+    for tier in ("nd", "deterministic"):
+        assert json.loads(env(TIERS[tier], ctx)["BED_TWIN_SMOKES"]) == [{**smoke.to_dict(), "surfaces": ["chat"]}]
+    assert "BED_TWIN_SMOKES" not in env(TIERS["release"], ctx)
