@@ -2,8 +2,9 @@
 
 Recording is cheap on the hot path (raw bytes and raw headers are kept); parsing and
 credential masking happen when the journal is read. Credentials are shown as present, never
-by value: the usual auth headers (OpenAI, Azure, Anthropic, Gemini) and a ``key=`` query
-parameter (Gemini's other way to pass a key).
+by value: the usual auth headers (OpenAI, Azure, Anthropic, Gemini), a ``key=`` query
+parameter (Gemini's other way to pass a key) and the signed ``assertion`` (or a secret) of a
+form-encoded token request (the Vertex twin's token exchange).
 
 An entry may carry a note the pipeline fills in after recording it: ``twin`` (the provider twin
 the request was for) and ``refused`` (``{"status": ..., "why": ...}``: the request was answered
@@ -23,6 +24,7 @@ REDACTED = "<redacted>"
 _HIDDEN_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization",
                              "cookie"})
 _KEY_PARAM = re.compile(r"(^|&)(key|api_key|api-key)=[^&]*")
+_FORM_SECRET = re.compile(r"(^|&)(assertion|client_secret|refresh_token|subject_token)=[^&]*")
 Note = dict[str, Any]  # what the pipeline adds to an entry after recording it (twin, refused)
 
 
@@ -69,4 +71,5 @@ def _parsed(body: bytes) -> Any:
     try:
         return json.loads(body or b"null")
     except ValueError:
-        return body.decode("utf-8", "replace")
+        text = body.decode("utf-8", "replace")
+        return _FORM_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}={REDACTED}", text)

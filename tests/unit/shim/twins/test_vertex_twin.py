@@ -60,6 +60,8 @@ def test_the_token_exchange_issues_a_bearer_token() -> None:
     assert entry["path"] == "/twins/vertex/token"
     assert entry["twin"] == "vertex"
     assert "refused" not in entry
+    # the signed assertion is a credential: the journal shows that it was sent, not what it was
+    assert entry["body"] == "assertion=<redacted>&grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
 
 
 def test_generate_stream_tools_and_count_through_google_genai() -> None:
