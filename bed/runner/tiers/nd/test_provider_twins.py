@@ -42,16 +42,20 @@ def _journal(shim_base: str, marker: str) -> list[dict[str, Any]]:
 
 
 def _fail(smoke: dict[str, Any], surface: str, error: Exception, shim_base: str, marker: str) -> None:
-    """What the gateway answered, and what the twin refused and why (its journal), in one failure."""
+    """One line a CAUSE can carry: the request the twin refused and why (its journal) first, as
+    that is the provider's own verdict on what LiteLLM sent; then what the gateway answered."""
     status = getattr(error, "status_code", None) or "?"
-    lines = [f"{smoke['group']}#{smoke['index']} ({smoke['provider']}, {smoke['model']}) on {surface} through the "
-             f"proxy, against its twin ({smoke['twin_group']}): HTTP {status}: {str(error)[:600]}"]
-    for entry in _journal(shim_base, marker):
-        if entry.get("refused"):
-            lines.append(f"the {entry.get('twin')} twin refused {entry['method']} {entry['path']} "
-                         f"({entry['refused']['status']}): {entry['refused']['why']}; the request LiteLLM sent: "
-                         f"{json.dumps(entry['body'])[:800]}")
-    pytest.fail("\n".join(lines), pytrace=False)
+    where = (f"{smoke['group']}#{smoke['index']} ({smoke['provider']}, {smoke['model']}) on {surface}, through the "
+             f"proxy against its twin ({smoke['twin_group']})")
+    refused = [e for e in _journal(shim_base, marker) if e.get("refused")]
+    said = " ".join(str(error).split())[:300]
+    if refused:
+        entry = refused[0]
+        why = (f"the {entry.get('twin')} twin refused {entry['method']} {entry['path']} with "
+               f"{entry['refused']['status']}: {entry['refused']['why']}; LiteLLM sent "
+               f"{json.dumps(entry['body'])[:500]}")
+        pytest.fail(f"{where}: {why} | the gateway answered HTTP {status}: {said}", pytrace=False)
+    pytest.fail(f"{where}: HTTP {status}: {said}", pytrace=False)
 
 
 def _chat(proxy_url: str, key: str, group: str, marker: str) -> None:
