@@ -47,8 +47,8 @@ def test_each_deployment_says_how_it_ran_against_its_twin_and_live() -> None:
 
 def test_the_report_carries_them_and_still_meets_its_schema() -> None:
     rows = table([_twin("fast", 0, "gemini")], [], ())
-    result = RunResult(run_id="0123abcd", gate="core", ready=True, strict=False, checks=(), bases={}, images={}, timings={},
-                       versions={}, deployments=rows)
+    result = RunResult(run_id="0123abcd", gate="core", ready=True, strict=False, checks=(), bases={}, images={},
+                       timings={}, versions={}, deployments=rows)
     schema = json.loads((Path(bed.__file__).parent / "report" / "report.schema.json").read_text())
     jsonschema.validate(result.to_dict()["deployments"], schema["properties"]["deployments"])
     assert RunResult.from_dict(result.to_dict()).deployments == rows
