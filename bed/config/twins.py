@@ -6,9 +6,11 @@ For each deployment of the user's config that calls a real provider (the caller 
 its base pointed at the shim's twin of that provider (``bed/shim/twins``) and every credential
 replaced by a fake one; the provider prefix, the model and every other parameter stay as the user
 wrote them. The user's own deployments are left untouched, so the release tier
-(``LIVE_PROVIDERS=1``) still calls them live. A config with no live deployment gets one twin
-deployment per provider bed has a twin for (bed's default set), so the gate always runs
-LiteLLM's adapters for them.
+(``LIVE_PROVIDERS=1``) still calls them live. A config with no live deployment gets bed's default
+set (OpenAI, Anthropic, Gemini: the release tier's default providers), so every gate runs the
+twins and LiteLLM's adapters for them; the other twins run for the deployments that use them (a
+default set of all eight doubled the twin smokes' share of the gate for providers no deployment
+of such a config uses).
 
 How a deployment is pointed at its twin is per provider (``POINTERS``): most take an
 ``api_base`` and an ``api_key``; a provider whose credentials are more (Vertex's service
@@ -44,13 +46,8 @@ CLAUDE_HOSTS = ("anthropic", "vertex_ai", "bedrock")  # a Claude there also serv
 # bed's default set, when the config has no live deployment: provider -> its deployment's params
 DEFAULTS: dict[str, dict[str, Any]] = {
     "openai": {"model": "openai/gpt-4.1-mini"},
-    "azure": {"model": "azure/gpt-4.1-mini", "api_version": "2024-10-21"},
     "anthropic": {"model": "anthropic/claude-haiku-4-5"},
     "gemini": {"model": "gemini/gemini-2.5-flash"},
-    "mistral": {"model": "mistral/mistral-small-latest"},
-    "groq": {"model": "groq/llama-3.3-70b-versatile"},
-    "vertex_ai": {"model": "vertex_ai/gemini-2.5-flash", "vertex_location": "us-central1"},
-    "bedrock": {"model": "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", "aws_region_name": "us-east-1"},
 }
 Pointer = Callable[[dict[str, Any], str], dict[str, Any]]  # the user's params, the twin's base -> the copy's
 

@@ -41,8 +41,16 @@ def test_a_provider_without_a_twin_is_a_loud_skip_naming_it() -> None:
 
 def test_no_live_deployment_means_bed_default_twin_set() -> None:
     added, smokes = derive([], NETWORK_BASE)
-    assert [s.group for s in smokes] == list(DEFAULTS)
+    assert [s.group for s in smokes] == list(DEFAULTS) == ["openai", "anthropic", "gemini"]
     assert {s.surfaces for s in smokes if s.provider == "anthropic"} == {("chat", "messages")}
+    assert all(e["litellm_params"]["api_key"] == FAKE_KEY for e in added)
+
+
+def test_cloud_deployments_get_the_cloud_twins_fake_credentials() -> None:
+    live = [{"model_name": p, "litellm_params": {"model": m}} for p, m in [
+        ("groq", "groq/llama-3.3-70b-versatile"), ("bedrock", "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0"),
+        ("vertex_ai", "vertex_ai/gemini-2.5-flash")]]
+    added, smokes = derive(live, NETWORK_BASE)
     by_provider = {s.provider: e["litellm_params"] for s, e in zip(smokes, added, strict=True)}
     assert by_provider["groq"]["api_key"] == FAKE_KEY
     assert by_provider["bedrock"]["aws_bedrock_runtime_endpoint"] == "http://mini-agent:8788/twins/bedrock/us-east-1"
