@@ -37,7 +37,7 @@ from ..errors import ArtifactError
 from ..images.build import ImageRef, Recipe, ensure_images
 from ..policy import budgets, flakes, quarantine, release, verdict
 from ..redact import SECRET_NAME
-from ..report import flakestore, junit
+from ..report import deployments, flakestore, junit
 from ..report.results import CheckResult, RunResult, Status
 from ..report.writers import write_all, write_text
 from ..stack import bringup, kept, warm
@@ -285,6 +285,7 @@ def report(state: RunState) -> None:
         started_at=state.started_at, repro=_repro_record(state),
         quarantine=tuple(quarantine.as_report(state.book, config.repromote_after)),
         gateway=_gateway(state), reused_from=state.reused_from,
+        deployments=deployments.table([t.to_dict() for t in state.twins], [s.to_dict() for s in state.smokes], checks),
     )
     write_all(state.result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
 

@@ -89,6 +89,7 @@ class RunResult:
     quarantine: tuple[dict[str, Any], ...] = ()  # the tests in quarantine after this run
     gateway: dict[str, Any] = dataclasses.field(default_factory=dict)  # the gateway under test (kind, value, ...)
     reused_from: str = ""  # `bed run --reuse`: the run id of the stack kept by `bed up`
+    deployments: tuple[dict[str, Any], ...] = ()  # per deployment: against its twin, and live (deployments.py)
 
     @property
     def verdict(self) -> str:
@@ -129,6 +130,7 @@ class RunResult:
             "quarantine": list(self.quarantine),
             "gateway": dict(self.gateway),
             "reused_from": self.reused_from,
+            "deployments": list(self.deployments),
         }
 
     @classmethod
@@ -140,5 +142,5 @@ class RunResult:
             expect=tuple(data.get("expect", ())), notes=tuple(data.get("notes", ())),
             started_at=data.get("started_at", ""), repro=data.get("repro", {}),
             quarantine=tuple(data.get("quarantine", ())), gateway=dict(data.get("gateway", {})),
-            reused_from=data.get("reused_from", ""),
+            reused_from=data.get("reused_from", ""), deployments=tuple(data.get("deployments", ())),
         )

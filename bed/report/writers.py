@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import ArtifactError
 from ..redact import Redactor
+from . import deployments
 from .results import CheckResult, RunResult, Status
 
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
@@ -86,6 +87,7 @@ def project_ready_md(result: RunResult) -> str:
                 f"{q['since']} |" for q in result.quarantine]
         failing = [(c.name, n) for c in result.checks for n in c.quarantined]
         out += [f"- failed this run, not gating: `{n}` ({name})" for name, n in failing]
+    out += deployments.markdown(result.deployments)
     skips = [c for c in result.checks if c.status is Status.SKIPPED]
     if skips:
         out += ["", "## Skipped (with reasons)", ""] + [f"- **{c.name}**: {c.reason}" for c in skips]
