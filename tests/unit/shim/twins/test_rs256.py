@@ -53,5 +53,6 @@ def test_a_tampered_token_is_refused(tamper: str) -> None:
 def test_another_key_does_not_verify() -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    with pytest.raises(TokenError, match="does not verify"):
+    # A random key's modulus is below the signature about a quarter of the time: refused as out of range then.
+    with pytest.raises(TokenError, match=r"does not verify|out of range"):
         verify(signed(), public_key(other))
