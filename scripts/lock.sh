@@ -14,7 +14,7 @@
 # The images' locks are resolved for their interpreter (Debian bookworm's Python 3.11.2, Linux);
 # every lock lists the hashes of all files of each pinned release, so any platform's wheel checks.
 # uv keeps the versions an existing lock pins (a re-lock only adds what changed);
-# UPGRADE=1 resolves everything anew. Installs check every download against these hashes:
+# UPGRADE=1 resolves everything anew; UPGRADE_PACKAGES="a b" only those. Installs check every download against these hashes:
 # pip --require-hashes (make venv, the shim and runner Dockerfiles), uv --require-hashes (install.sh).
 #
 # Usage: scripts/lock.sh PYTHON UV   (make lock passes the venv's python and uv). It needs nothing
@@ -36,6 +36,7 @@ fi
 export SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt} UV_SYSTEM_CERTS=1 NO_COLOR=1
 upgrade=()
 [ -n "${UPGRADE:-}" ] && upgrade=(--upgrade)
+for name in ${UPGRADE_PACKAGES:-}; do upgrade+=(--upgrade-package "$name"); done  # resolve only these anew
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 images=bed/images/context
@@ -82,9 +83,11 @@ image=(--python-version 3.11.2 --python-platform linux)
 here=$PWD/$images
 pinned=$(sed -nE 's/^PINNED = "([^"]+)".*/\1/p' bed/config/gateway.py)
 [ -n "$pinned" ] || { echo "[lock] no PINNED = \"...\" line in bed/config/gateway.py" >&2; exit 1; }
-echo "litellm[proxy]==$pinned" > "$work/litellm.in"
+# google-auth: what LiteLLM's vertex_ai adapter imports to load a service account and refresh its token;
+# litellm[proxy] leaves it out (LiteLLM asks for litellm[google]), so without it no vertex_ai deployment runs.
+printf 'litellm[proxy]==%s\ngoogle-auth\n' "$pinned" > "$work/litellm.in"
 compile "${image[@]}" litellm.in -o "$here/litellm/requirements.lock"
-header "$images/litellm/requirements.lock" "litellm[proxy]==$pinned and all it needs, for Python 3.11.2 on Linux" \
+header "$images/litellm/requirements.lock" "litellm[proxy]==$pinned and google-auth (vertex_ai), for Python 3.11.2 on Linux" \
   "uv pip install --require-hashes (install.sh)"
 uv_version=$(sed -nE 's/^UV_VERSION=([0-9.]+).*/\1/p' "$images/litellm/install.sh")
 echo "uv==$uv_version" > "$work/build-tools.in"

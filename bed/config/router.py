@@ -3,7 +3,10 @@
 Whatever the source, the proxy ends up with a model group (``codex-agent-1`` by default)
 whose deployment is ``openai/<group>`` at the run's one network base. A missing group is
 what made LiteLLM treat the name as a host; here it is either generated (and said so
-loudly) or, under STRICT, a CONFIG_ERROR.
+loudly) or, under STRICT, a CONFIG_ERROR. The groups bed's own smokes drive besides it (the
+chat bridge, the fallback, the codex-agent provider: all at the shim) are added to a user's
+config that lacks them, loudly, so the ND tier judges the user's deployments rather than
+failing on bed's missing groups.
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ class RouterPlan:
     def model_list(self) -> list[dict[str, Any]]:
         return list(self.config.get("model_list") or [])
 
-    def extended(self, entries: list[dict[str, Any]], note: str) -> RouterPlan:
-        """The same config with more deployments (bed's default live ones), said in its header."""
+    def extended(self, entries: list[dict[str, Any]], note: str, *, loud: bool = True) -> RouterPlan:
+        """The same config with more deployments (bed's default live ones, the twin-pointed copies),
+        said in its header; ``loud``: and among the notes the run prints and reports."""
         config = {**self.config, "model_list": [*self.model_list, *entries]}
-        return dataclasses.replace(self, text=_render(config, note), notes=(*self.notes, note), config=config)
+        return dataclasses.replace(self, text=_render(config, note), notes=(*self.notes, note) if loud else self.notes,
+                                   config=config)
 
 
 def deployment(group: str, network_base: str) -> dict[str, Any]:
@@ -121,6 +126,7 @@ def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool)
     for index, entry in enumerate(entries):
         if entry.get("model_name") == group:
             notes += _complete(entry, index, user_path, network_base, strict=strict)
+    notes += _add_bed_groups(config, entries, group, network_base)
     reason = "; ".join(notes) if notes else f"validated copy of {user_path}"
     return RouterPlan(_render(config, reason), str(user_path), tuple(notes), named_modules(config, user_path.parent),
                       config)
@@ -152,6 +158,36 @@ def _complete(entry: dict[str, Any], index: int, path: Path, network_base: str, 
                           hint="make them agree (set MINI_AGENT_API_BASE, or fix the file).")
     params["api_base"] = network_base
     return [*notes, f"{where}.litellm_params.api_base was {given}; forced to {network_base}"]
+
+
+def _add_bed_groups(config: dict[str, Any], entries: list[dict[str, Any]], group: str,
+                    network_base: str) -> list[str]:
+    """bed's own smokes drive three groups besides ``group``, all at the shim: its chat bridge, its
+    fallback (with the fallback rule) and the codex-agent provider (with its provider map entry). A
+    user's config rarely has them; they are added, never replacing a group of the user's."""
+    have = {e.get("model_name") for e in entries}
+    wanted = [bridge(group, network_base), deployment(fallback_group(group), network_base),
+              provider_deployment(group, network_base)]
+    added = [d for d in wanted if d["model_name"] not in have]
+    entries.extend(added)
+    if not isinstance(config.get("litellm_settings"), dict):
+        config["litellm_settings"] = {}
+    handlers = config["litellm_settings"].get("custom_provider_map")
+    if not isinstance(handlers, list):
+        handlers = config["litellm_settings"]["custom_provider_map"] = []
+    if not any(isinstance(h, dict) and h.get("provider") == PROVIDER for h in handlers):
+        handlers.append({"provider": PROVIDER, "custom_handler": PROVIDER_HANDLER})
+    if not isinstance(config.get("router_settings"), dict):
+        config["router_settings"] = {}
+    rules = config["router_settings"].get("fallbacks")
+    if not isinstance(rules, list):
+        rules = config["router_settings"]["fallbacks"] = []
+    if not any(isinstance(r, dict) and group in r for r in rules):
+        rules.append({group: [fallback_group(group)]})
+    if not added:
+        return []
+    return [f"added bed's own group(s) {', '.join(d['model_name'] for d in added)} at {network_base} "
+            "(bed's ND smokes drive them; your deployments are untouched)"]
 
 
 def _settings() -> dict[str, Any]:

@@ -90,6 +90,7 @@ class RunResult:
     gateway: dict[str, Any] = dataclasses.field(default_factory=dict)  # the gateway under test (kind, value, ...)
     reused_from: str = ""  # `bed run --reuse`: the run id of the stack kept by `bed up`
     census: dict[str, Any] = dataclasses.field(default_factory=dict)  # every collected test's fate, counted
+    deployments: tuple[dict[str, Any], ...] = ()  # per deployment: against its twin, and live (deployments.py)
 
     @property
     def verdict(self) -> str:
@@ -131,6 +132,7 @@ class RunResult:
             "gateway": dict(self.gateway),
             "reused_from": self.reused_from,
             **({"census": dict(self.census)} if self.census else {}),
+            "deployments": list(self.deployments),
         }
 
     @classmethod
@@ -143,4 +145,5 @@ class RunResult:
             started_at=data.get("started_at", ""), repro=data.get("repro", {}),
             quarantine=tuple(data.get("quarantine", ())), gateway=dict(data.get("gateway", {})),
             reused_from=data.get("reused_from", ""), census=dict(data.get("census") or {}),
+            deployments=tuple(data.get("deployments", ())),
         )

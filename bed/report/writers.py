@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import ArtifactError
 from ..model.results import CheckResult, RunResult, Status
 from ..redact import Redactor
-from . import html
+from . import deployments, html
 
 HTML_NAME = "report.html"  # beside mvp_report.json
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
@@ -95,6 +95,7 @@ def project_ready_md(result: RunResult) -> str:
         failing = [(c.name, n) for c in result.checks for n in c.quarantined]
         out += [f"- failed this run, not gating: `{n}` ({name})" for name, n in failing]
     out += _census_lists(result)
+    out += deployments.markdown(result.deployments)
     skips = [c for c in result.checks if c.status is Status.SKIPPED]
     if skips:
         out += ["", "## Skipped (with reasons)", ""] + [f"- **{c.name}**: {c.reason}" for c in skips]

@@ -32,6 +32,7 @@ GROUP = "BED_GROUP"  # the model group (codex-agent-1)
 PROXY_URL = "BED_PROXY_URL"  # the proxy on the bed network
 ROUTER_YAML = "BED_ROUTER_YAML"  # the router config this run's proxy loads (change control reads it)
 RELEASE_SMOKES = "BED_RELEASE_SMOKES"  # JSON: the release tier's smokes
+TWIN_SMOKES = "BED_TWIN_SMOKES"  # JSON: each live deployment's smoke against its provider's twin (the ND tier)
 AGENT_IMAGE = "BED_AGENT_IMAGE"  # your agent stands where the shim would: shim-only smokes skip
 AGENT_GROUPS = "BED_AGENT_GROUPS"  # comma list: the groups each agent turn runs through
 EXPECT = "BED_EXPECT"  # READINESS_EXPECT, for the release tier's loud skips

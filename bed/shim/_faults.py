@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._http import HttpError, Send, dumps, send_raw, start_stream, stream_chunk
+from ._http import SSE, Headers, HttpError, Send, dumps, send_raw, start_stream, stream_chunk
 
 FAULT_HEADER = b"x-bed-fault"
 MODEL_MARKER = "~"  # "codex-agent-1~status=503" carries a fault in the model name
@@ -127,16 +127,25 @@ def split_model(model: str) -> tuple[str, str | None]:
     return name, (spec if sep else None)
 
 
-async def play_before(fault: Fault, send: Send, error: Callable[[HttpError], Any], stream: bool) -> bool:
-    """Play the parts of a fault that happen before an answer; True when the response is done."""
+def retry_after(exc: HttpError) -> Headers:
+    """The plain ``Retry-After`` header of an error that names a delay: the agent surfaces' way."""
+    return [(b"retry-after", f"{exc.retry_after:g}".encode())] if exc.retry_after is not None else []
+
+
+async def play_before(fault: Fault, send: Send, error: Callable[[HttpError], Any], stream: bool,
+                      headers: Callable[[HttpError], Headers] = retry_after) -> bool:
+    """Play the parts of a fault that happen before an answer; True when the response is done.
+
+    ``error`` words the error body and ``headers`` its headers, each in the shape of the surface
+    or provider twin the request was for (a twin's 429 carries that provider's retry headers)."""
     if fault.hang:
         await asyncio.Event().wait()  # until the client disconnects and the server cancels us
     if fault.latency_ms:
         await asyncio.sleep(fault.latency_ms / 1000)
     if fault.status is not None and fault.status >= 400:
-        headers = [(b"retry-after", f"{fault.retry_after:g}".encode())] if fault.retry_after is not None else []
-        exc = HttpError(fault.status, f"injected fault: status {fault.status}", "injected_fault")
-        await send_raw(send, fault.status, dumps(error(exc)), headers=headers)
+        exc = HttpError(fault.status, f"injected fault: status {fault.status}", "injected_fault",
+                        retry_after=fault.retry_after)
+        await send_raw(send, fault.status, dumps(error(exc)), headers=headers(exc))
         return True
     if fault.malformed:
         if stream:
@@ -148,9 +157,10 @@ async def play_before(fault: Fault, send: Send, error: Callable[[HttpError], Any
     return False
 
 
-async def play_stream(send: Send, frames: Sequence[bytes], terminal: Sequence[bytes], fault: Fault) -> None:
+async def play_stream(send: Send, frames: Sequence[bytes], terminal: Sequence[bytes], fault: Fault,
+                      content_type: bytes = SSE) -> None:
     """Send a stream's events with the fault's timing; a cut stream never sends ``terminal``."""
-    await start_stream(send)
+    await start_stream(send, content_type)
     if fault.ttft_ms:
         await asyncio.sleep(fault.ttft_ms / 1000)
     cut = fault.cut_after is not None

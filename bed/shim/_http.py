@@ -24,9 +24,12 @@ class HttpError(Exception):
     """A refusal: ``kind`` is in OpenAI's vocabulary; each surface maps it to its own."""
 
     def __init__(self, status: int, message: str, kind: str = "invalid_request_error", *,
-                 param: str | None = None, code: str | None = None) -> None:
+                 param: str | None = None, code: str | None = None, retry_after: float | None = None,
+                 body: Any = None) -> None:
         super().__init__(message)
         self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
+        self.retry_after = retry_after  # seconds, for a 429's retry headers and Google's RetryInfo
+        self.body = body  # the whole error body, when a twin words it itself (a 422's details)
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -86,9 +89,9 @@ async def send_json(send: Send, status: int, payload: Any, headers: Headers | No
     await send_raw(send, status, dumps(payload), JSON, headers)
 
 
-async def start_stream(send: Send) -> None:
+async def start_stream(send: Send, content_type: bytes = SSE) -> None:
     await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", SSE), (b"cache-control", b"no-cache")]})
+                "headers": [(b"content-type", content_type), (b"cache-control", b"no-cache")]})
 
 
 async def stream_chunk(send: Send, body: bytes, more: bool = True) -> None:

@@ -2,8 +2,13 @@
 
 Recording is cheap on the hot path (raw bytes and raw headers are kept); parsing and
 credential masking happen when the journal is read. Credentials are shown as present, never
-by value: the usual auth headers (OpenAI, Azure, Anthropic, Gemini) and a ``key=`` query
-parameter (Gemini's other way to pass a key).
+by value: the usual auth headers (OpenAI, Azure, Anthropic, Gemini), a ``key=`` query
+parameter (Gemini's other way to pass a key) and the signed ``assertion`` (or a secret) of a
+form-encoded token request (the Vertex twin's token exchange).
+
+An entry may carry a note the pipeline fills in after recording it: ``twin`` (the provider twin
+the request was for) and ``refused`` (``{"status": ..., "why": ...}``: the request was answered
+with an error, and why), so a failing test can show the request a twin refused and the reason.
 """
 
 from __future__ import annotations
@@ -19,27 +24,31 @@ REDACTED = "<redacted>"
 _HIDDEN_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization",
                              "cookie"})
 _KEY_PARAM = re.compile(r"(^|&)(key|api_key|api-key)=[^&]*")
+_FORM_SECRET = re.compile(r"(^|&)(assertion|client_secret|refresh_token|subject_token)=[^&]*")
+Note = dict[str, Any]  # what the pipeline adds to an entry after recording it (twin, refused)
 
 
 class Journal:
     def __init__(self, limit: int = 2000) -> None:
-        # Tuples of (seq, time, method, path, query, headers, body): the cheapest thing to keep.
+        # Tuples of (seq, time, method, path, query, headers, body, note): the cheapest thing to keep.
         self._entries: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
         self._seq = 0
 
     def record(self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes,
-               query: bytes = b"") -> None:
+               query: bytes = b"", **note: Any) -> Note:
+        """Keep one request; returns its note, which the caller may still fill in."""
         with self._lock:
             self._seq += 1
-            self._entries.append((self._seq, time.time(), method, path, query, headers, body))
+            self._entries.append((self._seq, time.time(), method, path, query, headers, body, note))
+        return note
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
             raw = list(self._entries)
         return [{"seq": seq, "time": when, "method": method, "path": path, "query": _query(query),
-                 "headers": _shown(headers), "body": _parsed(body)}
-                for seq, when, method, path, query, headers, body in raw]
+                 "headers": _shown(headers), "body": _parsed(body), **note}
+                for seq, when, method, path, query, headers, body, note in raw]
 
     def clear(self) -> None:
         with self._lock:
@@ -62,4 +71,5 @@ def _parsed(body: bytes) -> Any:
     try:
         return json.loads(body or b"null")
     except ValueError:
-        return body.decode("utf-8", "replace")
+        text = body.decode("utf-8", "replace")
+        return _FORM_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}={REDACTED}", text)

@@ -15,6 +15,10 @@ and ``/responses`` to an ``api_base`` that may already end in ``/v1``):
     POST /v1beta/models/{model}:generateContent               surfaces/gemini.py (also
          :streamGenerateContent, :countTokens, :embedContent, :batchEmbedContents)
     POST /v1/embeddings                                       deterministic unit vectors
+    *    /twins/<provider>/<the provider's own path>          provider twins (twins/): as strict as
+                                                              the provider, in its error shapes
+    POST /v1/projects/..., /v1beta1/projects/...              the Vertex AI twin's model paths at
+                                                              the root too (twins/vertex.py says why)
     GET|DELETE /_bed/journal                                  what the shim was sent
     POST|DELETE /_bed/faults                                  queue faults (see _faults.py):
         {"fault": "status=429;retry_after=0", "times": 1, "model": "...", "contains": "marker"}
@@ -22,8 +26,10 @@ and ``/responses`` to an ``api_base`` that may already end in ``/v1``):
     POST /_bed/reset                                          journal, faults, scripts, stored
                                                               responses and the answer cache
 
-Every answer goes through one pipeline (``_answer``): journal, answer cache, the surface's
-parser, the fault, the script or the deterministic core, the surface's renderer.
+Every answer goes through one pipeline (``_generate``): journal, the surface's admission (a twin's
+credentials and version headers), answer cache, the surface's parser, the fault, the script or the
+deterministic core, the surface's renderer. A refused request's journal entry says why
+(``refused``), and a twin's says which twin (``twin``).
 """
 
 from __future__ import annotations
@@ -51,17 +57,22 @@ from ._http import (
     send_json,
     send_raw,
 )
-from ._journal import Journal
+from ._journal import Journal, Note
 from ._scripts import Script, ScriptError, Scripts
 from .surfaces._base import Request, Surface
 from .surfaces.chat import Chat
 from .surfaces.gemini import Gemini, parse_method
 from .surfaces.messages import Messages
 from .surfaces.responses import Responses, Store, not_found
+from .twins import build as build_twins
+from .twins._base import COUNT, EMBED, GENERATE, MODELS, Call
 
 CACHE_SIZE = 1024  # rendered answers kept; bounded like everything else in the shim
 _VERSIONS = ("/v1/", "/v1beta/", "/v1alpha/", "/v1beta1/")
 _CREATED_AT = "2025-01-01T00:00:00Z"  # a fixed date: listings are deterministic too
+TWINS = "/twins/"
+VERTEX_ROOT = ("/v1/projects/", "/v1beta1/projects/")  # LiteLLM grafts Vertex paths only onto a bare api_base
+NOTE = "bed.note"  # the scope key of a request's journal note, filled in when it is refused
 Handler = Callable[[Scope, Receive, Send, Surface], Coroutine[Any, Any, None]]
 Cached = tuple[Headers, bytes, Callable[[], None] | None]  # response headers, body, side effect to replay
 
@@ -77,8 +88,9 @@ class Shim:
         self.scripts = Scripts()
         self.store = Store()
         self.started = time.time()
-        self._cache: collections.OrderedDict[tuple[str, bytes], Cached] = collections.OrderedDict()
+        self._cache: collections.OrderedDict[tuple[str, bytes, bytes], Cached] = collections.OrderedDict()
         self.chat, self.responses, self.messages, self.gemini = Chat(), Responses(self.store), Messages(), Gemini()
+        self.twins = build_twins(self.store)
         self._posts: dict[str, tuple[Surface, Handler]] = {
             "/chat/completions": (self.chat, self._generate),
             "/responses": (self.responses, self._generate),
@@ -94,6 +106,12 @@ class Shim:
         if scope["type"] != "http":
             return
         method, path = scope["method"], scope["path"]
+        if path.startswith(TWINS):
+            await self._twin(scope, receive, send, path[len(TWINS):])
+            return
+        if path.startswith(VERTEX_ROOT):
+            await self._twin(scope, receive, send, "vertex" + path)
+            return
         prefix = ""
         while path.startswith(_VERSIONS):
             cut = path.index("/", 1)
@@ -110,17 +128,75 @@ class Shim:
                 surface = self._flavor(scope, prefix)
                 await self._other(method, path, surface, scope, receive, send)
         except HttpError as exc:
-            await send_json(send, exc.status, surface.error(exc))
+            await self._refuse(scope, send, surface, exc)
+
+    async def _refuse(self, scope: Scope, send: Send, surface: Surface, exc: HttpError) -> None:
+        """Answer a refusal in the surface's error shape; its journal entry says why."""
+        note: Note | None = scope.get(NOTE)
+        if note is None and surface.twin:  # refused before its body was read (no such twin, no route)
+            note = self._record(scope, b"", surface)
+        if note is not None:
+            note["refused"] = {"status": exc.status, "why": exc.message}
+        body = exc.body if exc.body is not None else surface.error(exc)
+        await send_json(send, exc.status, body, headers=surface.error_headers(exc))
+
+    def _record(self, scope: Scope, raw: bytes, surface: Surface) -> Note:
+        extra = {"twin": surface.twin} if surface.twin else {}
+        note = self.journal.record(scope["method"], scope["path"], scope.get("headers", []), raw,
+                                   scope.get("query_string", b""), **extra)
+        scope[NOTE] = note
+        return note
+
+    # --- provider twins -------------------------------------------------------------------------
+
+    async def _twin(self, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
+        name, _, path = rest.partition("/")
+        twin = self.twins.get(name)
+        surface: Surface = self.chat if twin is None else twin.call("none")
+        try:
+            if twin is None:
+                known = ", ".join(sorted(self.twins))
+                raise HttpError(404, f"no provider twin {name!r}; the shim has twins for {known}", "not_found_error")
+            call = twin.route(scope["method"], "/" + path)
+            if call is None:
+                raise HttpError(404, f"the {name} twin has no route {scope['method']} /{path}", "not_found_error")
+            surface = call
+            await self._twin_call(scope, receive, send, call)
+        except HttpError as exc:
+            await self._refuse(scope, send, surface, exc)
+
+    async def _twin_call(self, scope: Scope, receive: Receive, send: Send, call: Call) -> None:
+        if call.kind == GENERATE:
+            await self._generate(scope, receive, send, call, call.model, call.stream)
+        elif call.kind == COUNT:
+            req = await self._prepare(scope, receive, send, call, lambda body: call.parse(body, call.model, False))
+            if req is not None:
+                await send_json(send, 200, call.owner.count_tokens(call, req))
+        elif call.kind == EMBED and call.name == "gemini":
+            await self._gemini(scope, receive, send, call.model or "", call.method, call)
+        elif call.kind == EMBED:
+            await self._embeddings(scope, receive, send, call)
+        else:
+            raw = await read_body(receive)
+            self._record(scope, raw, call)
+            call.admit(scope, raw)
+            if call.kind == MODELS:
+                await send_json(send, 200, call.owner.listing(call, self.models, call.model or ""))
+                return
+            status, body, headers = call.owner.serve(call, scope, raw)
+            await send_json(send, status, body, headers)
 
     # --- the one pipeline ---------------------------------------------------------------------
 
     async def _generate(self, scope: Scope, receive: Receive, send: Send, surface: Surface,
                         model: str | None = None, stream: bool = False) -> None:
         raw = await read_body(receive)
-        self.journal.record("POST", scope["path"], scope["headers"], raw, scope["query_string"])
-        # Answers are pure functions of the body (and the path, which names a Gemini model): a body
-        # answered before with no fault in play is served from a small LRU of rendered answers.
-        key = (scope["path"], raw)
+        self._record(scope, raw, surface)
+        surface.admit(scope, raw)  # before the cache: a twin refuses a missing key every time
+        # Answers are pure functions of the body (and the path, which names a Gemini model or an
+        # Azure deployment, and the query): a body answered before with no fault in play is served
+        # from a small LRU of rendered answers.
+        key = (scope["path"], scope.get("query_string", b""), raw)
         cacheable = not self.faults.pending and header(scope, FAULT_HEADER) is None
         if cacheable and (hit := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
@@ -132,7 +208,7 @@ class Shim:
         req = surface.parse(parse_json(raw), model, stream)
         req.ident = hashlib.sha256(b"%s\x00%s\x00%s" % (self.seed.encode(), key[0].encode(), raw)).hexdigest()
         fault = self._fault_for(scope, req, raw)
-        if await play_before(fault, send, surface.error, req.stream):
+        if await play_before(fault, send, surface.error, req.stream, surface.error_headers):
             return
         step = None
         if len(self.scripts):
@@ -140,7 +216,7 @@ class Shim:
         answers = [_core.answer(req.conv, self.seed, i, step) for i in range(req.conv.n)]
         if req.stream:
             frames, terminal = surface.frames(req, answers)
-            await play_stream(send, frames, terminal, fault)
+            await play_stream(send, frames, terminal, fault, surface.stream_type)
             return
         rendered = dumps(surface.render(req, answers))
         if cacheable and req.cacheable and fault is NO_FAULT:
@@ -149,19 +225,21 @@ class Shim:
                 self._cache.popitem(last=False)
         await send_raw(send, 200, rendered)
 
-    async def _gemini(self, scope: Scope, receive: Receive, send: Send, model: str, method: str) -> None:
+    async def _gemini(self, scope: Scope, receive: Receive, send: Send, model: str, method: str,
+                      surface: Surface | None = None) -> None:
+        surface = surface or self.gemini
         if method in ("generateContent", "streamGenerateContent"):
-            await self._generate(scope, receive, send, self.gemini, model, method == "streamGenerateContent")
+            await self._generate(scope, receive, send, surface, model, method == "streamGenerateContent")
             return
         if method == "countTokens":
-            req = await self._prepare(scope, receive, send, self.gemini, lambda body: self.gemini.parse(
+            req = await self._prepare(scope, receive, send, surface, lambda body: self.gemini.parse(
                 body.get("generateContentRequest") or body, model, False))
             if req is not None:
                 tokens = req.conv.input_tokens()
                 await send_json(send, 200, {"totalTokens": tokens,
                                             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}]})
             return
-        req = await self._prepare(scope, receive, send, self.gemini, lambda body: _bare(model, body))
+        req = await self._prepare(scope, receive, send, surface, lambda body: _bare(_model(body, surface, model), body))
         if req is None:
             return
         dims = req.body.get("outputDimensionality") or req.body.get("output_dimensionality") or 16
@@ -181,21 +259,20 @@ class Shim:
         """Journal, parse and play the fault of a request that is not a generation; None when the
         fault answered it."""
         raw = await read_body(receive)
-        self.journal.record("POST", scope["path"], scope["headers"], raw, scope["query_string"])
+        self._record(scope, raw, surface)
+        surface.admit(scope, raw)
         req = parse(parse_json(raw))
-        if await play_before(self._fault_for(scope, req, raw), send, surface.error, False):
+        if await play_before(self._fault_for(scope, req, raw), send, surface.error, False, surface.error_headers):
             return None
         return req
 
     async def _count_tokens(self, scope: Scope, receive: Receive, send: Send, surface: Surface) -> None:
-        req = await self._prepare(scope, receive, send, self.messages,
-                                  lambda body: self.messages.parse(body, None, False))
+        req = await self._prepare(scope, receive, send, surface, lambda body: self.messages.parse(body, None, False))
         if req is not None:
             await send_json(send, 200, {"input_tokens": req.conv.input_tokens()})
 
     async def _embeddings(self, scope: Scope, receive: Receive, send: Send, surface: Surface) -> None:
-        req = await self._prepare(scope, receive, send, self.chat,
-                                  lambda body: _bare(str(body.get("model") or ""), body))
+        req = await self._prepare(scope, receive, send, surface, lambda body: _bare(_model(body, surface), body))
         if req is None:
             return
         inputs = req.body.get("input")
@@ -242,7 +319,7 @@ class Shim:
         elif method == "GET" and (path == "/models" or path.startswith("/models/")):
             await self._models(path[8:], surface, send)
         elif path.startswith("/responses/") and method in ("GET", "DELETE"):
-            self.journal.record(method, scope["path"], scope.get("headers", []), b"", scope.get("query_string", b""))
+            self._record(scope, b"", surface)
             await self._stored(method, path[11:], send)
         elif path.startswith("/_bed/"):
             await self._admin(method, path, receive, send)
@@ -339,6 +416,14 @@ def _bare(model: str, body: Mapping[str, Any]) -> Request:
     """A request with no conversation (embeddings): just the model, for faults."""
     name, spec = split_model(model)
     return Request(_core.Conversation(name, []), False, body, spec)
+
+
+def _model(body: Mapping[str, Any], surface: Surface, path_model: str | None = None) -> str:
+    """The model of a request that is not a generation; a twin checks the body first."""
+    if isinstance(surface, Call):
+        surface.owner.check(body, surface)
+        path_model = path_model or surface.model
+    return path_model or str(body.get("model") or "")
 
 
 def _text(raw: bytes) -> str:

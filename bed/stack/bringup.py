@@ -171,6 +171,8 @@ def proxy_spec(stack: Stack, plan: Plan) -> ContainerSpec:
     # seed's "env before import" rule): the provider module reads the one base from it.
     env = {**dict(PROXY.env), "LITELLM_MASTER_KEY": plan.master_key, "CODEX_AGENT_API_BASE": NETWORK_BASE,
            **plan.provider_env}
+    if plan.provider_env:  # live provider calls: LiteLLM as in production, tokenizers from the hub too
+        env["HF_HUB_OFFLINE"] = "0"
     image = plan.images[PROXY.image]
     spec = dataclasses.replace(_base(stack, image.tag, env=env), aliases=(PROXY.alias,),
                                publish={PROXY.port: None} if plan.publish else {}, files=proxy_files(plan.router))

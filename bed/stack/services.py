@@ -37,8 +37,11 @@ class ServiceSpec:
 
 SHIM_SEED = "bed"  # the shim's answers are a function of the request and this seed
 SHIM = ServiceSpec("shim", SHIM_ALIAS, "shim", SHIM_PORT, "/health", (("MINI_AGENT_SEED", SHIM_SEED),))
+# HF_HUB_OFFLINE: for a llama-named model (Groq's, say) LiteLLM fetches a tokenizer from the Hugging
+# Face hub to count tokens; with no internet that is 5 retries and 30 s of one request's time, once
+# per proxy. Offline, it falls back to tiktoken at once. A live run turns it back on (bringup).
 PROXY = ServiceSpec("proxy", "litellm", "litellm", PROXY_PORT, "/health/liveliness",
-                    (("LITELLM_LOCAL_MODEL_COST_MAP", "True"),))
+                    (("LITELLM_LOCAL_MODEL_COST_MAP", "True"), ("HF_HUB_OFFLINE", "1")))
 SERVICES = (SHIM, PROXY)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..config.router import bridge_group
 from ..config.settings import Config
+from ..config.twins import TwinSmoke
 from ..engine.protocol import ContainerSpec
 from ..model.containers import VENV_PYTHON
 from ..policy import budgets
@@ -62,6 +63,7 @@ class Context:
     suite_files: tuple[tuple[str, bytes], ...] = ()  # a project's own suite, copied into the runner
     suite_target: str = "."  # the suite's folder inside the session's project folder (Paths.project)
     release: tuple[release_policy.Smoke, ...] = ()  # what the release tier calls
+    twins: tuple[TwinSmoke, ...] = ()  # what the ND tier calls against the provider twins
     clock: Callable[[], float] = time.monotonic
 
 
@@ -109,7 +111,8 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COL
 
 def _deterministic(ctx: Context, selecting: bool) -> dict[str, str]:
     # Change control checks the mapping this run uses; live groups are covered too.
-    return {contract.ROUTER_YAML: ctx.router_yaml, contract.RELEASE_SMOKES: _smokes(ctx)}
+    return {contract.ROUTER_YAML: ctx.router_yaml, contract.RELEASE_SMOKES: _smokes(ctx),
+            contract.TWIN_SMOKES: _twins(ctx)}  # and their twin groups
 
 
 def _agents(ctx: Context, selecting: bool) -> dict[str, str]:
@@ -119,7 +122,9 @@ def _agents(ctx: Context, selecting: bool) -> dict[str, str]:
 
 def _nd(ctx: Context, selecting: bool) -> dict[str, str]:
     config = ctx.config
-    out = {"PYTEST_ADDOPTS": config.pytest_addopts} if config.pytest_addopts else {}  # -k 'shard_b' lives here
+    out = {contract.TWIN_SMOKES: _twins(ctx)}
+    if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
+        out["PYTEST_ADDOPTS"] = config.pytest_addopts
     if config.shard is not None and not selecting:  # explicit node ids are the selection
         out |= share(config.shard, ctx)
     return out
@@ -129,6 +134,10 @@ def _release(ctx: Context, selecting: bool) -> dict[str, str]:
     # No key ever reaches the runner: the smokes call through the proxy.
     return {"LIVE_PROVIDERS": "1" if ctx.config.live_providers else "0", contract.RELEASE_SMOKES: _smokes(ctx),
             contract.EXPECT: ",".join(ctx.config.expect)}
+
+
+def _twins(ctx: Context) -> str:
+    return json.dumps([smoke.to_dict() for smoke in ctx.twins])
 
 
 def _smokes(ctx: Context) -> str:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from ...config import paths
+from ...config import paths, twins
 from ...config import router as _router
 from ...config.settings import Config
 from ...console import Console
@@ -64,6 +64,7 @@ class Prepared:
     master_key: str
     router: _router.RouterPlan
     smokes: tuple[release.Smoke, ...]
+    twins: tuple[twins.TwinSmoke, ...]  # each live deployment against its provider's twin (the ND tier)
     book: Book  # the flake history as it was before this run
     ctx: Context  # what every tier's session shares (its cpus filled in by the images stage)
     kept: kept.Kept | None = None  # `--reuse`: the record `bed up` left, read once
@@ -87,10 +88,11 @@ def prepare(inputs: Inputs) -> Prepared:
                                       run=Local()) if config.suite else ((), ".")
     router = prepare_router(config, console, inputs.environ)
     smokes = tuple(release_smokes(config, router, inputs.environ))
+    against_twins = tuple(twin_smokes(config, router))
     ctx = Context(config=config, master_key=master_key, router_yaml=router.text, environ=inputs.environ,
                   durations=load_durations(config), suite_files=suite_files, suite_target=target,
-                  clock=inputs.clock, release=smokes)
-    return Prepared(started_at, master_key, router, smokes, book, ctx, record)
+                  clock=inputs.clock, release=smokes, twins=against_twins)
+    return Prepared(started_at, master_key, router, smokes, against_twins, book, ctx, record)
 
 
 def announce(config: Config, console: Console) -> None:
@@ -111,6 +113,7 @@ def prepare_router(config: Config, console: Console, environ: Mapping[str, str])
         plan = plan.extended(release.defaults(config.release_models, environ),
                              "no live deployment in the config, so the release tier calls bed's default set "
                              f"({', '.join(release.DEFAULTS)}) through the proxy")
+    plan = with_twins(config, plan)
     check_writable(config)  # after validation: a CONFIG_ERROR leaves nothing behind
     write_text(config.stub_path, plan.text, console.redact)
     console.step(f"router config: {config.shown(config.stub_path)} ({plan.source})")
@@ -119,10 +122,29 @@ def prepare_router(config: Config, console: Console, environ: Mapping[str, str])
     return plan
 
 
+def with_twins(config: Config, plan: _router.RouterPlan) -> _router.RouterPlan:
+    """The config with each live deployment also served against its provider's twin
+    (``bed.config.twins``); the live deployments themselves stay as they are."""
+    added, _ = twins.derive(release.live_deployments(plan.model_list, config.bases.network), config.bases.network,
+                            shim=config.agent is None)
+    if not added:
+        return plan
+    note = (f"provider twins: {len(added)} deployment(s) also served against their provider's twin, as "
+            f"{', '.join(e['model_name'] for e in added)} (fake keys; your deployments are untouched)")
+    return plan.extended(added, note, loud=plan.source != "generated")
+
+
+def twin_smokes(config: Config, plan: _router.RouterPlan) -> list[twins.TwinSmoke]:
+    """The ND tier's provider-twin smokes: one per live deployment (bed's default set when none)."""
+    return twins.derive(release.live_deployments(plan.model_list, config.bases.network), config.bases.network,
+                        shim=config.agent is None)[1]
+
+
 def release_smokes(config: Config, router: _router.RouterPlan, environ: Mapping[str, str]) -> list[release.Smoke]:
     """The release tier's smokes: the config's live deployments, else bed's default set."""
     added = {d["model_name"] for d in release.defaults(config.release_models, environ)}
-    own = [e for e in router.model_list if e.get("model_name") not in added]
+    own = [e for e in router.model_list
+           if e.get("model_name") not in added and not twins.is_twin_group(e.get("model_name"))]
     # bed's default set is live by definition, wherever a test points its bases (at the shim).
     deployments = release.live_deployments(own, config.bases.network) or \
         release.defaults(config.release_models, environ)

@@ -18,7 +18,7 @@ from ...model.evidence import TestOutcome
 from ...model.results import CheckResult, RunResult, Status
 from ...policy import census, quarantine, verdict
 from ...redact import SECRET_NAME
-from ...report import flakestore, junit
+from ...report import deployments, flakestore, junit
 from ...report.writers import write_all, write_text
 from ...stack.services import SHIM_SEED
 from .images import Built
@@ -66,6 +66,8 @@ def report(inputs: Inputs, facts: Facts, found: Verdict, timings: Mapping[str, f
                                                                                            config.repromote_after)),
         gateway=_gateway(inputs, facts), reused_from=facts.running.reused_from if facts.running else "",
         census=found.account.to_dict() if found.account is not None else {},
+        deployments=deployments.table([t.to_dict() for t in facts.prepared.twins],
+                                      [s.to_dict() for s in facts.prepared.smokes], found.checks),
     )
     write_all(result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
     return Written(result)

@@ -9,12 +9,17 @@ smokes, which always use it.
 from __future__ import annotations
 
 # provider prefix of litellm_params.model -> the smokes that exercise it
+TWINS = "nd/test_provider_twins.py"  # each deployment against its provider's twin (bed/shim/twins)
 PROVIDERS = {
-    "openai": ("nd/test_proxy_routing.py", "nd/test_surfaces.py", "release/test_live_providers.py"),
+    "openai": ("nd/test_proxy_routing.py", "nd/test_surfaces.py", TWINS, "release/test_live_providers.py"),
     "custom_openai": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
-    "anthropic": ("release/test_live_providers.py",),
-    "gemini": ("release/test_live_providers.py",),
-    "groq": ("release/test_live_providers.py",),
+    "anthropic": (TWINS, "release/test_live_providers.py"),
+    "gemini": (TWINS, "release/test_live_providers.py"),
+    "groq": (TWINS, "release/test_live_providers.py"),
+    "azure": (TWINS, "release/test_live_providers.py"),
+    "mistral": (TWINS, "release/test_live_providers.py"),
+    "vertex_ai": (TWINS,),
+    "bedrock": (TWINS,),
     "codex-agent": ("deterministic/test_codex_agent_provider.py", "nd/test_provider.py"),
 }
 

@@ -1,4 +1,8 @@
-"""What a surface is: a parser into the neutral form and a renderer of answers and errors."""
+"""What a surface is: a parser into the neutral form and a renderer of answers and errors.
+
+The agent-facing surfaces admit every request (they are lenient on purpose); a provider twin
+(``bed/shim/twins/``) is a surface too, one that checks a request's credentials and version
+headers (``admit``) and words its errors and retry headers as its provider does."""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._core import Answer, Conversation
-from .._http import HttpError
+from .._faults import retry_after
+from .._http import SSE, Headers, HttpError, Scope
 
 Frames = tuple[list[bytes], list[bytes]]  # a stream's events, and its terminal event(s)
 
@@ -30,6 +35,15 @@ class Request:
 class Surface:
     name = "surface"
     raw_items = False  # whether scripted raw output items apply here
+    twin = ""  # the provider twin this surface answers for; "" for the agent-facing surfaces
+    stream_type = SSE  # a stream's content type (AWS's event stream is not SSE)
+
+    def admit(self, scope: Scope, raw: bytes) -> None:
+        """Refuse (raise ``HttpError``) a request whose credentials or headers the API would refuse."""
+
+    def error_headers(self, exc: HttpError) -> Headers:
+        """The headers of an error answer (a 429's retry headers)."""
+        return retry_after(exc)
 
     def parse(self, body: Mapping[str, Any], path_model: str | None, path_stream: bool) -> Request:
         raise NotImplementedError

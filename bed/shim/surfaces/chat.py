@@ -39,7 +39,7 @@ class Chat(Surface):
     def render(self, req: Request, answers: list[Answer]) -> Any:
         return {
             "id": "chatcmpl-" + req.ident[:24], "object": "chat.completion", "created": 0, "model": req.conv.model,
-            "choices": [{"index": i, "message": _message(a), "finish_reason": FINISH[a.finish], "logprobs": None}
+            "choices": [{"index": i, "message": self.message(a), "finish_reason": FINISH[a.finish], "logprobs": None}
                         for i, a in enumerate(answers)],
             "usage": _usage(req, answers), "system_fingerprint": "mini-agent", "service_tier": "default",
         }
@@ -55,12 +55,26 @@ class Chat(Surface):
         for i, a in enumerate(answers):
             out.append(chunk([{"index": i, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]))
             out += [chunk([{"index": i, "delta": {"content": p}, "finish_reason": None}]) for p in a.pieces()]
-            out += [chunk([{"index": i, "delta": {"tool_calls": [{"index": k, **_call(c)}]}, "finish_reason": None}])
-                    for k, c in enumerate(a.calls)]
+            out += [chunk([{"index": i, "delta": {"tool_calls": [{"index": k, **self.call(c)}]},
+                            "finish_reason": None}]) for k, c in enumerate(a.calls)]
             out.append(chunk([{"index": i, "delta": {}, "finish_reason": FINISH[a.finish]}]))
         if (req.body.get("stream_options") or {}).get("include_usage"):
             out.append(chunk([], usage=_usage(req, answers)))
         return out, [b"data: [DONE]\n\n"]
+
+    def call_id(self, call: ToolCall) -> str:
+        """A tool call's id as this API words it (Mistral's are 9 letters and digits)."""
+        return "call_" + call.ident
+
+    def call(self, call: ToolCall) -> dict[str, Any]:
+        return {"id": self.call_id(call), "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments}}
+
+    def message(self, a: Answer) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": a.text if a.text or not a.calls else None}
+        if a.calls:
+            message["tool_calls"] = [self.call(c) for c in a.calls]
+        return message
 
 
 def _turn(message: Mapping[str, Any]) -> Turn:
@@ -91,18 +105,6 @@ def _choice(choice: Any) -> str:
     if isinstance(choice, dict):
         return str((choice.get("function") or {}).get("name", "none"))
     return choice if choice in ("none", "required") else "auto"
-
-
-def _call(call: ToolCall) -> dict[str, Any]:
-    return {"id": "call_" + call.ident, "type": "function",
-            "function": {"name": call.name, "arguments": call.arguments}}
-
-
-def _message(a: Answer) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": a.text if a.text or not a.calls else None}
-    if a.calls:
-        message["tool_calls"] = [_call(c) for c in a.calls]
-    return message
 
 
 def _usage(req: Request, answers: list[Answer]) -> dict[str, int]:

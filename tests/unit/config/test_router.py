@@ -47,7 +47,7 @@ def test_user_config_missing_group_is_generated_loudly(tmp_path: Path) -> None:
     assert result.notes
     assert "lacks group 'codex-agent-1'" in result.notes[0]
     names = [e["model_name"] for e in yaml.safe_load(result.text)["model_list"]]
-    assert names == ["other", "codex-agent-1"]
+    assert names == ["other", "codex-agent-1", "codex-agent-1-chat", "codex-agent-1-fallback", "codex-agent-1-provider"]
     assert "# Why:" in result.text
 
 
@@ -55,8 +55,31 @@ def test_user_config_with_host_form_base_is_accepted(tmp_path: Path) -> None:
     path = _write(tmp_path, "model_list:\n  - model_name: codex-agent-1\n"
                             "    litellm_params: {model: openai/codex-agent-1, api_base: 'http://mini-agent:8788/'}\n")
     result = plan(path, "codex-agent-1", NETWORK_BASE, strict=True)
-    assert result.notes == ()
+    assert len(result.notes) == 1
+    assert "added bed's own group(s) codex-agent-1-chat" in result.notes[0]  # bed's, never the user's
     assert yaml.safe_load(result.text)["model_list"][0]["litellm_params"]["api_base"] == NETWORK_BASE
+
+
+def test_a_user_config_gets_the_groups_bed_smokes_drive_and_nothing_of_its_own_changes(tmp_path: Path) -> None:
+    text = ("model_list:\n"
+            "  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n"
+            "  - {model_name: codex-agent-1-chat,\n"
+            "     litellm_params: {model: custom_openai/mine, api_base: 'http://mini-agent:8788/v1'}}\n"
+            "  - {model_name: fast,\n"
+            "     litellm_params: {model: gemini/gemini-2.5-flash, api_key: os.environ/GEMINI_API_KEY}}\n"
+            "router_settings: {num_retries: 0, fallbacks: [{fast: [codex-agent-1]}]}\n"
+            "litellm_settings:\n")
+    config = yaml.safe_load(plan(_write(tmp_path, text), "codex-agent-1", NETWORK_BASE, strict=False).text)
+    by_name = {e["model_name"]: e["litellm_params"] for e in config["model_list"]}
+    assert list(by_name) == ["codex-agent-1", "codex-agent-1-chat", "fast", "codex-agent-1-fallback",
+                             "codex-agent-1-provider"]
+    assert by_name["codex-agent-1-chat"]["model"] == "custom_openai/mine"  # the user's own, kept
+    assert by_name["fast"] == {"model": "gemini/gemini-2.5-flash", "api_key": "os.environ/GEMINI_API_KEY"}
+    assert by_name["codex-agent-1-provider"]["model"] == "codex-agent/codex-agent-1"
+    assert config["litellm_settings"]["custom_provider_map"] == [
+        {"provider": "codex-agent", "custom_handler": "bed_codex_agent.handler"}]
+    assert config["router_settings"] == {"num_retries": 0, "fallbacks": [{"fast": ["codex-agent-1"]},
+                                                                         {"codex-agent-1": ["codex-agent-1-fallback"]}]}
 
 
 def test_disagreeing_base_is_forced_without_strict(tmp_path: Path) -> None:

@@ -280,3 +280,26 @@ def test_a_bad_flake_store_stops_the_run_before_the_engine(tmp_path: Path, engin
     with pytest.raises(ConfigError):
         bed_run(tmp_path, engine)
     assert engine.calls == []
+
+
+def test_a_user_config_keeps_its_live_deployments_and_gains_their_twins(tmp_path: Path) -> None:
+    from bed.config.twins import FAKE_KEY
+    from bed.console import Console
+    from bed.pipeline.stages.prepare import prepare_router, release_smokes, twin_smokes
+
+    (tmp_path / "litellm.yaml").write_text(
+        "model_list:\n"
+        "  - {model_name: smart,\n"
+        "     litellm_params: {model: anthropic/claude-haiku-4-5, api_key: os.environ/ANTHROPIC_API_KEY}}\n"
+        "  - {model_name: chatty, litellm_params: {model: cohere/command-r}}\n")
+    config = Config.from_env({"BED_ROUTER_CONFIG": "litellm.yaml", "LIVE_PROVIDERS": "1"}, root=tmp_path)
+    router = prepare_router(config, Console(), {})
+    by_name = {e["model_name"]: e["litellm_params"] for e in router.model_list}
+    assert by_name["smart"]["api_key"] == "os.environ/ANTHROPIC_API_KEY"  # live, as the user wrote it
+    assert by_name["bed-twin/smart/0"]["api_key"] == FAKE_KEY
+    assert by_name["bed-twin/smart/0"]["api_base"] == "http://mini-agent:8788/twins/anthropic"
+    assert any("provider twins: 1 deployment(s)" in n for n in router.notes)
+    assert [s.group for s in release_smokes(config, router, {})] == ["smart", "chatty"]  # never the twin groups
+    twins = {s.ident: s for s in twin_smokes(config, router)}
+    assert twins["smart#0"].surfaces == ("chat", "messages")
+    assert twins["chatty#0"].skip.startswith("NO TWIN: chatty#0 (cohere/command-r)")

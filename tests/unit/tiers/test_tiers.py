@@ -258,3 +258,11 @@ def test_a_warm_sessions_tail_holds_the_cut_line() -> None:
     assert len(tail) < 16 * 1024
     assert tail.endswith("nd/test_a.py::test_next PASSED")
     assert "more bytes of this line cut by bed" in tail
+def test_the_nd_and_deterministic_tiers_get_the_twin_smokes(tmp_path: Path) -> None:
+    from bed.config.twins import TwinSmoke
+
+    smoke = TwinSmoke("fast", 0, "gemini", "gemini/gemini-2.5-flash", "gemini", "bed-twin/fast/0", ("chat",))
+    ctx = _ctx(_config(tmp_path), twins=(smoke,))
+    for tier in ("nd", "deterministic"):
+        assert json.loads(env(TIERS[tier], ctx)["BED_TWIN_SMOKES"]) == [{**smoke.to_dict(), "surfaces": ["chat"]}]
+    assert "BED_TWIN_SMOKES" not in env(TIERS["release"], ctx)

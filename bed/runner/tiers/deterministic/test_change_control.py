@@ -21,9 +21,11 @@ def model_list() -> list[dict[str, object]]:
 
 
 def test_every_group_has_a_readiness_check(model_list: list[dict[str, object]]) -> None:
-    # A live deployment is covered by its release smoke, which bed derives from the config itself.
+    # A live deployment is covered by its release smoke, which bed derives from the config itself,
+    # and its twin-pointed copy (bed-twin/<group>/<i>) by its provider-twin smoke in the ND tier.
     live = {smoke["group"] for smoke in json.loads(os.environ.get("BED_RELEASE_SMOKES") or "[]")}
-    covered = {os.environ.get("BED_GROUP", "codex-agent-1"), *coverage.GROUPS, *live}
+    twins = {smoke["twin_group"] for smoke in json.loads(os.environ.get("BED_TWIN_SMOKES") or "[]")}
+    covered = {os.environ.get("BED_GROUP", "codex-agent-1"), *coverage.GROUPS, *live, *twins}
     missing = sorted({str(e["model_name"]) for e in model_list} - covered)
     assert not missing, f"router groups without a readiness check: {missing}; add one and list it in coverage.py"
 
