@@ -23,6 +23,7 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_BUG = 70
 EXIT_PIPE = 141  # the output pipe closed (`bed env | head`), as for a shell tool killed by SIGPIPE
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); 143 for SIGTERM: 128 + the signal
 
 
 class BedError(Exception):
@@ -42,11 +43,15 @@ class BedError(Exception):
 
 
 class ConfigError(BedError):
+    """bad environment, flags, bed.toml / [tool.bed] or router config"""
+
     kind = "CONFIG_ERROR"
     exit_code = 2
 
 
 class EngineError(BedError):
+    """no Docker engine answers, or it refused a call"""
+
     kind = "ENGINE_ERROR"
     exit_code = 3
 
@@ -56,11 +61,15 @@ class ContainerGone(EngineError):
 
 
 class ImageError(BedError):
+    """an image could not be found, pulled or built"""
+
     kind = "IMAGE_ERROR"
     exit_code = 4
 
 
 class StackError(BedError):
+    """a container did not start, become healthy or answer"""
+
     kind = "STACK_ERROR"
     exit_code = 5
 
@@ -70,8 +79,21 @@ class PortInUseError(StackError):
 
 
 class ArtifactError(BedError):
+    """a report or artifact could not be written"""
+
     kind = "ARTIFACT_ERROR"
     exit_code = 6
+
+
+def exit_codes() -> list[tuple[int, str]]:
+    """Every exit code bed uses and what it means, in order: what `bed --help` lists."""
+    kinds = [(k.exit_code, f"{k.kind}: {(k.__doc__ or '').strip()}") for k in
+             (ConfigError, EngineError, ImageError, StackError, ArtifactError)]
+    return sorted([(EXIT_READY, "READY (or the command did what it was asked)"),
+                   (EXIT_NOT_READY, "NOT READY: a required check failed (compare: a gateway regressed)"),
+                   *kinds, (EXIT_BUG, "BUG: bed failed unexpectedly (the message names the traceback's file)"),
+                   (EXIT_INTERRUPTED, "interrupted (Ctrl-C); 143: terminated (SIGTERM)"),
+                   (EXIT_PIPE, "the output pipe closed (`bed env | head`)")])
 
 
 class Interrupted(BaseException):

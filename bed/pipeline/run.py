@@ -251,7 +251,8 @@ def report(state: RunState) -> None:
     checks = tuple(sorted(state.checks.values(), key=lambda c: list(tiers.TIERS).index(c.tier)))
     host = state.services.shim if state.services else None
     state.result = RunResult(
-        run_id=config.run_id, gate=state.gate, ready=verdict.ready(checks), strict=config.strict, checks=checks,
+        run_id=config.run_id, gate=state.gate, ready=verdict.ready(checks, narrowed=bool(config.pytest_args)),
+        strict=config.strict, checks=checks,
         bases={"MINI_AGENT_API_BASE": config.bases.network, "CODEX_AGENT_API_BASE": config.bases.network,
                "host": _host_base(state, host), "source": config.bases.source},
         images={n: r.to_dict() for n, r in state.images.items()},

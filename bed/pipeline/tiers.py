@@ -112,7 +112,7 @@ def rules(tier: Tier, config: Config) -> verdict.Rules:
     return verdict.Rules(
         check=check_name(tier, config), tier=tier.name, required=required(tier, config), hermetic=tier.hermetic,
         shard=tier.name == "nd" and config.shard is not None, suite=config.suite is not None,
-        budget_s=budget(tier, config), memory=config.runner_memory)
+        budget_s=budget(tier, config), memory=config.runner_memory, narrowed=shlex.join(config.pytest_args))
 
 
 def served(tier: Tier, config: Config) -> bool:
@@ -169,7 +169,7 @@ def argv(tier: Tier, ctx: Context, paths: Paths = COLD) -> list[str]:
     workers, _ = budgets.workers(config.workers, ctx.cpus, live=tier.name == "release" and config.live_providers)
     if workers and workers > 1:
         cmd += ["-n", str(workers)]
-    return cmd
+    return cmd + list(config.pytest_args)  # `bed run -- ARGS`: last, so `--tb=long` beats bed's own
 
 
 def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COLD) -> dict[str, str]:

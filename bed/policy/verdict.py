@@ -31,6 +31,7 @@ class Rules:
     suite: bool = False  # a project's own suite, chosen by tier marker
     budget_s: float | None = None
     memory: str = "2g"
+    narrowed: str = ""  # `bed run -- ARGS`: the pytest arguments the user narrowed the run with
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,6 +181,10 @@ def _empty(case: Case, base: CheckResult) -> CheckResult | None:
         return _not_run(case, base, case.rules.check, f"no test of the suite is marked {case.rules.tier}")
     if sel is not None and case.rules.shard and sel.by_shard > 0:
         return dataclasses.replace(base, status=Status.SKIPPED, reason="this shard has nothing left to run")
+    if sel is not None and case.rules.narrowed and sel.collected > 0 and sel.by_options > 0:
+        # asked for: the arguments pick tests of other tiers (the run is NOT READY when no tier runs one)
+        return _not_run(case, base, case.rules.check,
+                        f"`-- {case.rules.narrowed}` selects none of its {sel.collected} tests")
     if sel is not None and sel.collected > 0 and sel.by_options > 0:
         why = f"the selection (PYTEST_ADDOPTS: -k/-m) selects none of the {sel.collected} collected tests"
     elif sel is not None and sel.collected == 0:
@@ -241,8 +246,11 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "(no output)"
 
 
-def ready(checks: Iterable[CheckResult]) -> bool:
-    """READY: every check passed, or skipped without being required; and at least one check ran."""
+def ready(checks: Iterable[CheckResult], *, narrowed: bool = False) -> bool:
+    """READY: every check passed, or skipped without being required; and at least one check ran.
+    ``narrowed`` (`bed run -- ARGS`): and at least one test ran, so a selection that selects
+    nothing anywhere (a typo in ``-k``) is never READY."""
     checks = tuple(checks)
     return bool(checks) and all(
-        c.status is Status.PASSED or (c.status is Status.SKIPPED and not c.required) for c in checks)
+        c.status is Status.PASSED or (c.status is Status.SKIPPED and not c.required) for c in checks) and (
+        not narrowed or any(c.tests for c in checks))

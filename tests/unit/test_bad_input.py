@@ -114,4 +114,4 @@ def test_a_corrupt_flake_store_is_kept_as_it_is(tmp_path: Path, monkeypatch: pyt
     store.write_bytes(b"{half a history")
     assert main(["run"], {**NO_ENGINE, "BED_FLAKE_STORE": FLAKE_STORE}) == 2
     assert store.read_bytes() == b"{half a history"  # never reset silently
-    assert f"mv {store} {store}.bak" in capsys.readouterr().out
+    assert f"mv {store} {store}.bak" in capsys.readouterr().err  # an error: on stderr
