@@ -42,9 +42,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PY) -m pip install -q -c constraints.txt -e .
 	@touch $@
 
-$(DEV_STAMP): $(STAMP)
+$(DEV_STAMP): $(STAMP) scripts/ensure-ci-tools.sh
 	@echo "[make] installing what bed's own tests and lint need into $(VENV)"
 	@$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@scripts/ensure-ci-tools.sh $(VENV)  # shellcheck, rsync (Debian); gitlab-ci-local (npm)
 	@touch $@
 
 venv: $(STAMP) ## create or refresh .venv (free when it is up to date)

@@ -14,7 +14,7 @@ Other exit codes: 0 ready, 1 not ready (a check failed), 70 a bug in bed (see th
 
 Each error renders as one line: ``KIND: what failed. Hint: how to fix it.``; details such
 as a container's last log lines follow on later lines when there are any. Errors of lower
-libraries (docker, requests) are translated into this tree at one boundary: bed/engine/docker.py.
+libraries (docker and its transport) are translated into this tree at one boundary: bed/engine/docker.py.
 """
 
 from __future__ import annotations

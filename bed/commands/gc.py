@@ -19,6 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     removed = cleanup.collect(common.engine(environ), kept_too=args.all)
-    console.step(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) "
+    console.plain(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) "
                  "left by runs that no longer exist (runs of other machines or PID namespaces are never touched)")
     return EXIT_READY

@@ -67,11 +67,17 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     return EXIT_READY if result.ready else EXIT_NOT_READY
 
 
+# pytest's options that take the next word as their value (so a path there is a value, not a target)
+VALUE_OPTIONS = frozenset({"-k", "-m", "-p", "-c", "-o", "-W", "-n", "--deselect", "--ignore", "--ignore-glob",
+                           "--rootdir", "--confcutdir", "--maxfail", "--tb", "--durations", "--basetemp",
+                           "--log-level", "--override-ini", "--pyargs", "--junitxml", "--junit-xml"})
+
+
 def check_pytest_args(words: tuple[str, ...]) -> None:
     """Options only: a path or node id after `--` would be collected by every tier, beside the
     tier's own folder (the deterministic tier would run ND tests)."""
     for before, word in zip(("", *words), words, strict=False):
-        if not word.startswith("-") and not before.startswith("-") and ("::" in word or word.endswith(".py")):
+        if not word.startswith("-") and before not in VALUE_OPTIONS and ("::" in word or word.endswith(".py")):
             raise ConfigError(f"`bed run -- {' '.join(words)}`: {word} names a file or test; every tier would "
                               "collect it beside its own tests.",
                               hint="select with -k or -m (bed run -- -k test_name); `bed repro` re-runs exact tests.")
