@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     suite = _suite_dir(root, args.suite_dir)
     kinds = ci_kinds(args.ci, root)
     with console.progress("finding how this bed was installed (a checkout: building its wheel)"):
-        install = (init_source.given(args.install, root) if args.install is not None
+        install = (init_source.given(args.install, root, environ) if args.install is not None
                    else init_source.detect(environ) if kinds else init_source.Install("", "no CI files"))
     fallback, found = launcher(root)
     steps = plan(root, suite, force=args.force, render=Render(suite, install, fallback), ci=kinds)

@@ -18,6 +18,7 @@ or any pip requirement (used as given).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import json
 import re
@@ -70,6 +71,7 @@ Lookup = Callable[[str, str, str], bool | None]  # (index, name, version) -> has
 def detect(environ: Mapping[str, str], *, dist: Distribution | None = None, build: Builder | None = None,
            lookup: Lookup | None = None) -> Install:
     """The install of the running bed, as CI should repeat it."""
+    build = build or functools.partial(build_wheel, environ=environ)
     if dist is None:
         try:
             dist = importlib.metadata.distribution(DIST)
@@ -88,7 +90,7 @@ def detect(environ: Mapping[str, str], *, dist: Distribution | None = None, buil
 
 
 def from_direct(direct: Mapping[str, Any], url: str, version: str, environ: Mapping[str, str],
-                build: Builder | None, lookup: Lookup | None) -> Install:
+                build: Builder, lookup: Lookup | None) -> Install:
     """PEP 610: a VCS URL, an archive URL (remote or a local file), or a local folder."""
     vcs = direct.get("vcs_info")
     if isinstance(vcs, Mapping):
@@ -126,10 +128,10 @@ def vendored(wheel: Path, how: str) -> Install:
     return Install(f"./{VENDOR}/{wheel.name}", f"{how}; vendored into {VENDOR}/", wheel=wheel)
 
 
-def from_checkout(source: Path, how: str, build: Builder | None) -> Install:
+def from_checkout(source: Path, how: str, build: Builder) -> Install:
     """A wheel built from a checkout (CI cannot see a folder on this machine), to vendor."""
     into = Path(tempfile.mkdtemp(prefix="bed-init-wheel-"))
-    wheel = (build or build_wheel)(source, into)
+    wheel = build(source, into)
     return vendored(wheel, f"{how}: a wheel built from it")
 
 
@@ -152,9 +154,10 @@ def from_index(version: str, environ: Mapping[str, str], lookup: Lookup, note: s
     return Install(f"{DIST}=={version}", how, index_url=index or None, warning=warning)
 
 
-def given(value: str, root: Path, *, build: Builder | None = None) -> Install:
+def given(value: str, root: Path, environ: Mapping[str, str], *, build: Builder | None = None) -> Install:
     """``--install VALUE``: a wheel file (vendored unless already in the repository), a checkout
     folder (a wheel built from it and vendored), or a pip requirement used as it is."""
+    build = build or functools.partial(build_wheel, environ=environ)
     value = value.strip()
     if not value:
         raise ConfigError("--install is empty.", hint=f"give a wheel file, a URL or a requirement ({DIST}==X.Y.Z).")
@@ -173,12 +176,16 @@ def given(value: str, root: Path, *, build: Builder | None = None) -> Install:
 
 # --- the two outside calls: pip to build a wheel, the index to look a release up ------------------
 
-def build_wheel(source: Path, into: Path) -> Path:
-    """``pip wheel --no-deps`` of a checkout, with the pip of the running Python."""
+def build_wheel(source: Path, into: Path, environ: Mapping[str, str]) -> Path:
+    """``pip wheel --no-deps`` of a checkout, with the pip of the running Python (and the
+    environment bed was given: pip's index, proxy and certificate settings)."""
     argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
             "--wheel-dir", str(into), str(source)]
+    # A fixed date in the zip entries: the same checkout builds the same bytes, so a second
+    # `bed init` finds the vendored wheel unchanged instead of a "new" build of the same code.
+    env = {**environ, "SOURCE_DATE_EPOCH": environ.get("SOURCE_DATE_EPOCH", "315532800")}
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ConfigError(f"cannot build a wheel of {source} ({exc}).", hint=_BUILD_HINT) from None
     wheels = sorted(into.glob("*.whl"))

@@ -40,9 +40,9 @@ def bed(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def bash(script: str, stdin: str) -> subprocess.CompletedProcess[str]:
+def bash(script: str, stdin: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", "-c", script], input=stdin, capture_output=True, text=True, timeout=30, check=False,
-                          env={"PATH": "/usr/bin:/bin"})
+                          env={"PATH": "/usr/bin:/bin"}, cwd=cwd)
 
 
 def test_up_env_prints_only_lines_bash_can_eval(engine: FakeEngine, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_export_lines_quote_what_the_shell_would_expand(tmp_path: Path) -> None:
     key_file.parent.mkdir()
     key_file.write_text("sk-bed-quoted\n")
     lines = up.export_lines(4000, "http://127.0.0.1:8788/v1?a=1&b=$(touch pwned)", key_file)
-    done = bash('eval "$(cat)"; echo "$MINI_AGENT_API_BASE|$LITELLM_MASTER_KEY"', "\n".join(lines) + "\n")
+    done = bash('eval "$(cat)"; echo "$MINI_AGENT_API_BASE|$LITELLM_MASTER_KEY"', "\n".join(lines) + "\n", tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "http://127.0.0.1:8788/v1?a=1&b=$(touch pwned)|sk-bed-quoted"
-    assert not Path("pwned").exists()
+    assert not (tmp_path / "pwned").exists()
