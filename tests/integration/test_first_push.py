@@ -93,10 +93,14 @@ def test_the_generated_install_step_works_in_a_fresh_venv(scratch: Path, tmp_pat
 def _gitlab_job(repo: Path, job: str, *extra: str) -> subprocess.CompletedProcess[str]:
     assert GITLAB_CI_LOCAL.is_file(), f"{GITLAB_CI_LOCAL} is missing. Hint: `make venv` (scripts/ensure-ci-tools.sh)."
     assert shutil.which("rsync"), "rsync is missing (gitlab-ci-local copies the repository with it). Hint: make venv."
+    temp = repo.parent / "job-tmp"
+    temp.mkdir(exist_ok=True)
     argv = [str(GITLAB_CI_LOCAL), "--force-shell-executor", "--no-color", "--home", str(repo.parent / "gcl-home"),
             # a shell runner has no services: no Docker-in-Docker, this machine's engine instead
             "--variable", "BED_DIND=", "--variable", "DOCKER_HOST=unix:///var/run/docker.sock",
-            "--variable", f"PIP_CACHE_DIR={Path.home() / '.cache' / 'pip'}", *extra, job]
+            # the job runs in the checkout, as GitLab's are (gitlab-ci-local would point CI_PROJECT_DIR at
+            # /builds/... for a job with an image); its temporary files stay in this test's folder
+            "--variable", f"CI_PROJECT_DIR={repo}", "--variable", f"TMPDIR={temp}", *extra, job]
     return _run(argv, repo, timeout=900)
 
 
