@@ -26,16 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     target = Path(args.out)
     write_text(target, render(), console.redact)
-    console.step(f"wrote {target}")
+    console.plain(f"wrote {target}")
     if args.prepare:
         config = common.config(args, environ)
         announce(config, console)
         prepare_router(config, console, environ)  # the same rules and messages as a run
         for module in write_providers(config.stub_path.parent, console.redact):
-            console.step(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
+            console.plain(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
         key = config.root / ".artifacts" / "master_key"
         if not key.is_file() or not key.read_text().strip():
             key.write_text(new_master_key() + "\n")
         key.chmod(0o600)
-        console.step(f"master key: {config.shown(key)} (0600; the compose file reads LITELLM_MASTER_KEY)")
+        console.plain(f"master key: {config.shown(key)} (0600; the compose file reads LITELLM_MASTER_KEY)")
     return EXIT_READY
