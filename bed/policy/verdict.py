@@ -183,8 +183,8 @@ def _empty(case: Case, base: CheckResult) -> CheckResult | None:
         return dataclasses.replace(base, status=Status.SKIPPED, reason="this shard has nothing left to run")
     if sel is not None and case.rules.narrowed and sel.collected > 0 and sel.by_options > 0:
         # asked for: the arguments pick tests of other tiers (the run is NOT READY when no tier runs one)
-        return _not_run(case, base, case.rules.check,
-                        f"`-- {case.rules.narrowed}` selects none of its {sel.collected} tests")
+        own = sel.tier_marked if sel.tier_marked is not None else sel.collected  # a suite: the tier's own tests
+        return _not_run(case, base, case.rules.check, f"`-- {case.rules.narrowed}` selects none of its {own} tests")
     if sel is not None and sel.collected > 0 and sel.by_options > 0:
         why = f"the selection (PYTEST_ADDOPTS: -k/-m) selects none of the {sel.collected} collected tests"
     elif sel is not None and sel.collected == 0:

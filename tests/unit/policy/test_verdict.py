@@ -296,9 +296,11 @@ NARROWED = Rules(check="all_smokes_core", tier="deterministic", required=False, 
     ({"collected": 3, "selected": 0, "deselected": {"options": 3}},
      Rules(check="all_smokes_core", tier="deterministic", required=True, narrowed="-k chat"), Status.FAILED,
      "`-- -k chat` selects none of its 3 tests"),  # STRICT / READINESS_EXPECT: a tier that must run
+    ({"collected": 3, "selected": 0, "tier_marked": 1, "deselected": {"options": 3}}, NARROWED, Status.SKIPPED,
+     "`-- -k chat` selects none of its 1 tests"),  # a suite: the tests marked for this tier
     ({"collected": 0, "selected": 0}, NARROWED, Status.FAILED, "no test was collected"),
     ({"collected": 3, "selected": 3}, NARROWED, Status.FAILED, "3 test(s) were selected, yet none ran"),
-], ids=["selects-none-here", "required-tier", "nothing-collected", "selected-not-run"])
+], ids=["selects-none-here", "required-tier", "a-suite-s-tier", "nothing-collected", "selected-not-run"])
 def test_pytest_args_that_select_nothing_in_a_tier(selection: dict[str, Any], rules: Rules, status: Status,
                                                    reason: str) -> None:
     check = judge(Case(rules, Ending(5), records(exitstatus=5, selection=selection)))
