@@ -85,7 +85,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         install = (init_source.given(args.install, root, environ) if args.install is not None
                    else init_source.detect(environ) if kinds else init_source.Install("", "no CI files"))
     fallback, found = launcher(root)
-    steps = plan(root, suite, force=args.force, render=Render(suite, install, fallback), ci=kinds)
+    try:
+        steps = plan(root, suite, force=args.force, render=Render(suite, install, fallback), ci=kinds)
+    finally:
+        install.discard()  # a built wheel is in its step now (or not needed)
     for step in steps:
         if step.writes:
             _preflight(root, step.path)

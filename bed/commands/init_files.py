@@ -26,7 +26,7 @@ from typing import Any, Literal
 import tomlkit
 
 from .. import __version__
-from .init_source import VENDOR, Install
+from .init_source import DIST, VENDOR, Install
 
 TEMPLATES = Path(__file__).parent / "init_templates"
 DIGEST_CHARS = 12
@@ -114,7 +114,7 @@ class Render:
         for key, value in {
             "@BED_INSTALL@": json.dumps(self.install.requirement),  # a YAML double-quoted string
             "@BED_INSTALL_HOW@": " ".join(self.install.how.split()),
-            "@BED_INSTALL_MAKE@": _make_text(f"pip install '{self.install.requirement}'"),
+            "@BED_INSTALL_MAKE@": _make_text(f"pip install '{self.install.requirement or DIST + '==' + __version__}'"),
             "@BED_LAUNCHER@": f" {_make_text(self.launcher)}" if self.launcher else "",
             "@BED_SUITE@": self.suite,
             "@BED_VERSION@": __version__,

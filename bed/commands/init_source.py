@@ -22,6 +22,7 @@ import functools
 import importlib.metadata
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,12 @@ class Install:
     wheel: Path | None = None  # a wheel file to copy into the repository (at ``requirement``)
     index_url: str | None = None  # a package index other than PyPI (PIP_INDEX_URL in CI)
     warning: str = ""  # why the first push may still fail; "" when nothing is known against it
+    built: bool = False  # ``wheel`` was built into a temporary folder of its own (``discard`` removes it)
+
+    def discard(self) -> None:
+        """Remove the temporary folder of a wheel bed init built (once it is copied, or not needed)."""
+        if self.built and self.wheel is not None:
+            shutil.rmtree(self.wheel.parent, ignore_errors=True)
 
 
 class Distribution(Protocol):
@@ -131,8 +138,12 @@ def vendored(wheel: Path, how: str) -> Install:
 def from_checkout(source: Path, how: str, build: Builder) -> Install:
     """A wheel built from a checkout (CI cannot see a folder on this machine), to vendor."""
     into = Path(tempfile.mkdtemp(prefix="bed-init-wheel-"))
-    wheel = build(source, into)
-    return vendored(wheel, f"{how}: a wheel built from it")
+    try:
+        wheel = build(source, into)
+    except BaseException:
+        shutil.rmtree(into, ignore_errors=True)
+        raise
+    return dataclasses.replace(vendored(wheel, f"{how}: a wheel built from it"), built=True)
 
 
 def from_index(version: str, environ: Mapping[str, str], lookup: Lookup, note: str = "") -> Install:

@@ -795,3 +795,26 @@ def test_a_write_that_fails_midway_reports_what_was_written(repo: Path, capsys: 
     assert lines[-1].startswith("ARTIFACT_ERROR: cannot write .github/workflows/readiness.yml")
     assert len(lines) == 7  # settings, Makefile, four suite files, then the error
     assert not list(repo.rglob(".*.tmp"))
+
+
+def test_a_checkout_s_wheel_is_vendored_and_its_build_folder_removed(repo: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.commands.test_init_source import wheel_file
+
+    built: list[tuple[Path, Path]] = []
+
+    def build(source: Path, into: Path, environ: object) -> Path:
+        built.append((source, into))
+        return wheel_file(into)
+
+    monkeypatch.setattr(init_source, "build_wheel", build)
+    checkout = tmp_path / "bed-src"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text('[project]\nname = "bed-readiness"\n')
+    code, out = init(repo, capsys, "--install", str(checkout))
+    assert code == 0, out
+    assert built[0][0] == checkout
+    assert (repo / ".bed" / "bed_readiness-0.2.0-py3-none-any.whl").is_file()
+    assert "--install: the checkout" in out
+    assert not built[0][1].exists(), "the wheel's build folder is left behind"
