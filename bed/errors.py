@@ -23,7 +23,8 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_BUG = 70
 EXIT_PIPE = 141  # the output pipe closed (`bed env | head`), as for a shell tool killed by SIGPIPE
-EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); 143 for SIGTERM: 128 + the signal
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + the signal, as Interrupted.exit_code computes it
+EXIT_TERMINATED = 143  # SIGTERM
 
 
 class BedError(Exception):
@@ -92,7 +93,8 @@ def exit_codes() -> list[tuple[int, str]]:
     return sorted([(EXIT_READY, "READY (or the command did what it was asked)"),
                    (EXIT_NOT_READY, "NOT READY: a required check failed (compare: a gateway regressed)"),
                    *kinds, (EXIT_BUG, "BUG: bed failed unexpectedly (the message names the traceback's file)"),
-                   (EXIT_INTERRUPTED, "interrupted (Ctrl-C); 143: terminated (SIGTERM)"),
+                   (EXIT_INTERRUPTED, "interrupted (Ctrl-C): everything started was removed first"),
+                   (EXIT_TERMINATED, "terminated (SIGTERM): everything started was removed first"),
                    (EXIT_PIPE, "the output pipe closed (`bed env | head`)")])
 
 

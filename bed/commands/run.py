@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # `bed run -- -k chat -x`: cli.main hands the words after `--` over as args.pytest_args
     parser.set_defaults(passes_args=True)
     parser.usage = "bed run [options] [-- PYTEST_ARGS ...]"
+    parser.epilog = ("PYTEST_ARGS (options only, e.g. -- -k chat -x) go to pytest in every tier's session; a tier "
+                     "they select nothing in is a SKIP that says so, and a run they select nothing in is NOT READY "
+                     "(docs/cli.md).")
 
 
 def add_gateway_argument(parser: argparse.ArgumentParser) -> None:
