@@ -316,3 +316,9 @@ def test_compose_header_names_make_targets_that_exist() -> None:
     named = set(re.findall(r"\bmake ([a-z][\w-]*)", header))
     assert named, "the header should say how to bring the stack up"
     assert named <= _make_targets(), f"compose/bed.yaml names missing make targets: {sorted(named - _make_targets())}"
+
+
+def test_the_project_s_own_shell_scripts_pass_shellcheck() -> None:
+    scripts = [*sorted(str(p) for p in (SOURCE / "scripts").glob("*.sh")), str(SOURCE / ".ci" / "run")]
+    done = _run([ci_tools.shellcheck(), "--format=gcc", *scripts])
+    assert done.returncode == 0, done.stdout + done.stderr
