@@ -176,13 +176,13 @@ def given(value: str, root: Path, environ: Mapping[str, str], *, build: Builder 
     if path.suffix == ".whl" and path.is_file():
         path = path.resolve()
         if path.is_relative_to(root):
-            return Install(f"./{path.relative_to(root).as_posix()}", "--install: a wheel in the repository")
-        return vendored(path, "--install: a wheel file")
+            return Install(f"./{path.relative_to(root).as_posix()}", "named with --install: a wheel in the repository")
+        return vendored(path, "named with --install: a wheel file")
     if path.is_dir() and (path / "pyproject.toml").is_file():
-        return from_checkout(path.resolve(), f"--install: the checkout {path}", build)
+        return from_checkout(path.resolve(), f"named with --install: the checkout {path}", build)
     if value.endswith(".whl") and "://" not in value:
         raise ConfigError(f"--install {value}: no such wheel file.", hint="give the path of a bed wheel you built.")
-    return Install(value, "--install")
+    return Install(value, "named with --install")
 
 
 # --- the two outside calls: pip to build a wheel, the index to look a release up ------------------

@@ -816,5 +816,5 @@ def test_a_checkout_s_wheel_is_vendored_and_its_build_folder_removed(repo: Path,
     assert code == 0, out
     assert built[0][0] == checkout
     assert (repo / ".bed" / "bed_readiness-0.2.0-py3-none-any.whl").is_file()
-    assert "--install: the checkout" in out
+    assert "named with --install: the checkout" in out
     assert not built[0][1].exists(), "the wheel's build folder is left behind"

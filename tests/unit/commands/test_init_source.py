@@ -116,7 +116,7 @@ def test_install_flag(tmp_path: Path) -> None:
     assert given(str(outside), root, {}).wheel == outside
     inside = wheel_file(root / "vendor")
     assert given(str(inside), root, {}) == Install("./vendor/bed_readiness-0.2.0-py3-none-any.whl",
-                                               "--install: a wheel in the repository")
+                                               "named with --install: a wheel in the repository")
     assert given("git+https://git.example/bed.git@v0.2.0", root, {}).requirement == "git+https://git.example/bed.git@v0.2.0"
     with pytest.raises(ConfigError, match="no such wheel file"):
         given("dist/missing.whl", root, {})
