@@ -48,10 +48,11 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "[make] run make lock: the lock lacks what pyproject.toml asks for" >&2; exit 1; }
 	@touch $@
 
-$(DEV_STAMP): $(STAMP) requirements-dev.lock
+$(DEV_STAMP): $(STAMP) requirements-dev.lock scripts/ensure-ci-tools.sh
 	@echo "[make] installing what bed's own tests and lint need into $(VENV)"
 	@$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
 	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "[make] run make lock: the lock lacks what pyproject.toml asks for" >&2; exit 1; }
+	@scripts/ensure-ci-tools.sh $(VENV)  # shellcheck, rsync (Debian); gitlab-ci-local (npm)
 	@touch $@
 
 venv: $(STAMP) ## create or refresh .venv (free when it is up to date)

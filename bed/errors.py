@@ -14,7 +14,7 @@ Other exit codes: 0 ready, 1 not ready (a check failed), 70 a bug in bed (see th
 
 Each error renders as one line: ``KIND: what failed. Hint: how to fix it.``; details such
 as a container's last log lines follow on later lines when there are any. Errors of lower
-libraries (docker, requests) are translated into this tree at one boundary: bed/engine/docker.py.
+libraries (docker and its transport) are translated into this tree at one boundary: bed/engine/docker.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_BUG = 70
 EXIT_PIPE = 141  # the output pipe closed (`bed env | head`), as for a shell tool killed by SIGPIPE
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + the signal, as Interrupted.exit_code computes it
+EXIT_TERMINATED = 143  # SIGTERM
 
 
 class BedError(Exception):
@@ -42,11 +44,15 @@ class BedError(Exception):
 
 
 class ConfigError(BedError):
+    """bad environment, flags, bed.toml / [tool.bed] or router config"""
+
     kind = "CONFIG_ERROR"
     exit_code = 2
 
 
 class EngineError(BedError):
+    """no Docker engine answers, or it refused a call"""
+
     kind = "ENGINE_ERROR"
     exit_code = 3
 
@@ -56,11 +62,15 @@ class ContainerGone(EngineError):
 
 
 class ImageError(BedError):
+    """an image could not be found, pulled or built"""
+
     kind = "IMAGE_ERROR"
     exit_code = 4
 
 
 class StackError(BedError):
+    """a container did not start, become healthy or answer"""
+
     kind = "STACK_ERROR"
     exit_code = 5
 
@@ -70,8 +80,22 @@ class PortInUseError(StackError):
 
 
 class ArtifactError(BedError):
+    """a report or artifact could not be written"""
+
     kind = "ARTIFACT_ERROR"
     exit_code = 6
+
+
+def exit_codes() -> list[tuple[int, str]]:
+    """Every exit code bed uses and what it means, in order: what `bed --help` lists."""
+    kinds = [(k.exit_code, f"{k.kind}: {(k.__doc__ or '').strip()}") for k in
+             (ConfigError, EngineError, ImageError, StackError, ArtifactError)]
+    return sorted([(EXIT_READY, "READY (or the command did what it was asked)"),
+                   (EXIT_NOT_READY, "NOT READY: a required check failed (compare: a gateway regressed)"),
+                   *kinds, (EXIT_BUG, "BUG: bed failed unexpectedly (the message names the traceback's file)"),
+                   (EXIT_INTERRUPTED, "interrupted (Ctrl-C): everything started was removed first"),
+                   (EXIT_TERMINATED, "terminated (SIGTERM): everything started was removed first"),
+                   (EXIT_PIPE, "the output pipe closed (`bed env | head`)")])
 
 
 class Interrupted(BaseException):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import json
 import statistics
-import time
 from collections.abc import Mapping
 from typing import Any
 
+from .. import loopback
 from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import ContainerSpec, Engine
@@ -73,13 +73,7 @@ def bench_shim(config: Config, environ: Mapping[str, str], engine: Engine, conso
 
 def warm(url: str, body: bytes, headers: dict[str, str] | None = None, budget_s: float = 30) -> None:
     """Until the server answers 2xx, then a short warm-up load; a server that never answers is an error."""
-    deadline = time.monotonic() + budget_s
-    while time.monotonic() < deadline:
-        try:
-            if load.load(url, body, concurrency=1, seconds=0.2, max_requests=1, headers=headers).requests:
-                load.load(url, body, concurrency=4, seconds=0.5, headers=headers)
-                return
-        except (OSError, EOFError):  # refused, or closed mid-answer: not serving yet
-            pass
-        time.sleep(0.05)
-    raise StackError(f"{url} never answered 2xx within {budget_s:g} s.", hint="read the container's log.")
+    if not loopback.answers(url, budget_s=budget_s, method="POST", body=body,
+                            headers={"content-type": "application/json", **(headers or {})}):
+        raise StackError(f"{url} never answered 2xx within {budget_s:g} s.", hint="read the container's log.")
+    load.load(url, body, concurrency=4, seconds=0.5, headers=headers)

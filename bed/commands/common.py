@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Mapping
 
 from ..config.settings import Config
@@ -19,10 +20,13 @@ def config(args: argparse.Namespace, environ: Mapping[str, str], *, keep: bool =
     router = getattr(args, "router_config", None)
     if router is not None and not router.strip():
         raise ConfigError("--router-config is empty.", hint="give the path of your LiteLLM config, or leave it out.")
-    return Config.from_env(environ, gate=getattr(args, "gate", "core"), tiers=tiers,
-                           strict=True if getattr(args, "strict", False) else None, router_config=router, keep=keep,
-                           shard=getattr(args, "shard", None), suite=getattr(args, "suite", None),
-                           verbose=getattr(args, "verbose", False), reuse=getattr(args, "reuse", False))
+    litellm = getattr(args, "litellm", None)
+    config = Config.from_env(environ, gate=getattr(args, "gate", "core"), tiers=tiers,
+                             strict=True if getattr(args, "strict", False) else None, router_config=router, keep=keep,
+                             shard=getattr(args, "shard", None), suite=getattr(args, "suite", None),
+                             verbose=getattr(args, "verbose", False), reuse=getattr(args, "reuse", False),
+                             litellm=litellm if isinstance(litellm, str) else None)  # compare's is a list: its own
+    return dataclasses.replace(config, pytest_args=tuple(getattr(args, "pytest_args", ())))
 
 
 def engine(environ: Mapping[str, str]) -> Engine:

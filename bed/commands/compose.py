@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     config = common.config(args, environ) if args.prepare else None  # a bad config writes nothing
     target = Path(args.out)
     write_text(target, render(), console.redact)
-    console.step(f"wrote {target}")
+    console.plain(f"wrote {target}")
     if config is None:
         return EXIT_READY
     announce(config, console)
@@ -43,14 +43,14 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         repair(path, config, console)
     prepare_router(config, console, environ)  # the same rules and messages as a run
     for module in write_providers(artifacts, console.redact):
-        console.step(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
+        console.plain(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
     _master_key(config, console)
     # The images of this config's gateway and suite, by content hash: the stack runs these whatever
     # is tagged later (a fork's build moved `:current` under a running compose user before).
     refs = ensure_images(common.engine(environ), dataclasses.replace(Recipe.of(config), agents=False), console)
     chosen = {name: refs[name].tag for name in IMAGE_VARS}
     write_text(target.parent / ENV_FILE, env_file(chosen), console.redact)
-    console.step(f"images: {target.parent / ENV_FILE} ({', '.join(chosen.values())})")
+    console.plain(f"images: {target.parent / ENV_FILE} ({', '.join(chosen.values())})")
     return EXIT_READY
 
 
@@ -76,4 +76,4 @@ def _master_key(config: Config, console: Console) -> None:
             f"remove {config.shown(key)}; `bed compose --prepare` writes a new one.")).strip():
         key.write_text(new_master_key() + "\n")
     key.chmod(0o600)
-    console.step(f"master key: {config.shown(key)} (0600; the compose file reads LITELLM_MASTER_KEY)")
+    console.plain(f"master key: {config.shown(key)} (0600; the compose file reads LITELLM_MASTER_KEY)")

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from .. import loopback
 from ..config import router as _router
 from ..config.settings import Config
 from ..console import Console
@@ -26,7 +27,6 @@ from ..images.specs import SPECS
 from ..model.containers import VENV_PYTHON
 from ..stack.bringup import loopback_port_free
 from . import common
-from .up import reachable
 
 HELP = "check the engine, images, venv, bases, router config, disk and ports"
 MIN_FREE_GB = 5.0
@@ -171,12 +171,9 @@ def check_container(engine: Engine, image: str, environ: Mapping[str, str]) -> l
                             "export lines and `bed bench` need the engine's host")]
 
 
-def _answers(host: str, port: int, tries: int = 15) -> bool:
-    for _ in range(tries):  # the server needs a moment to listen
-        if reachable(host, port, timeout_s=0.5):
-            return True
-        time.sleep(0.2)
-    return False
+def _answers(host: str, port: int, budget_s: float = 3.0) -> bool:
+    """The server needs a moment to listen: a 2xx within ``budget_s``."""
+    return loopback.answers(f"http://{host}:{port}/", budget_s=budget_s, timeout_s=0.5)
 
 
 def diagnose(environ: Mapping[str, str], root: Path, connect: Callable[[], Engine]) -> list[Finding]:

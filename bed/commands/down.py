@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     run_id = args.run or (record.run_id if record is not None else None)
     if run_id is None:
         others = cleanup.kept_runs(engine)
-        console.step("no stack kept by `bed up` here" + (
+        console.plain("no stack kept by `bed up` here" + (
             f"; kept from other folders on this engine: {', '.join(others)} (`bed down --run ID` removes one, "
             "`bed gc --all` every one)" if others else ""))
         return EXIT_READY
@@ -40,5 +40,5 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
         if key_file.exists():  # the kept stack's master key: useless (and a secret) once it is gone
             key_file.unlink()
         kept.forget(root)
-    console.step(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) of run {run_id}")
+    console.plain(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) of run {run_id}")
     return EXIT_READY

@@ -29,10 +29,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     config = common.config(args, environ) if args.images else None  # read first: a bad config starts nothing
     engine = common.engine(environ)
     removed = cleanup.collect(engine, kept_too=args.all)
-    console.step(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) "
-                 "left by runs that no longer exist (runs of other machines or PID namespaces are never touched)")
+    console.plain(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) "
+                  "left by runs that no longer exist (runs of other machines or PID namespaces are never touched)")
     failed = sweep.dangling(engine)
-    console.step(f"removed {len(failed.images)} untagged image(s) ({failed.size_mb:g} MB) left by failed builds "
+    console.plain(f"removed {len(failed.images)} untagged image(s) ({failed.size_mb:g} MB) left by failed builds "
                  f"(bed's own, unused, over {DANGLING_MIN_AGE_S // 60} minutes old)")
     if config is not None:
         _old_images(sweep.old(engine, config, remove=args.yes), console, removed=args.yes)
@@ -44,10 +44,10 @@ def _old_images(found: sweep.Swept, console: Console, *, removed: bool) -> None:
     now = time.time()
     for image in found.images:
         days = (now - image.created) / 86400
-        console.step(f"{verb} {', '.join(image.tags)} ({image.size_mb:g} MB, {days:.0f} day(s) old)")
+        console.plain(f"{verb} {', '.join(image.tags)} ({image.size_mb:g} MB, {days:.0f} day(s) old)")
     for why in found.kept:
-        console.step(f"kept {why}")
-    console.step(f"{verb} {len(found.images)} image(s) ({found.size_mb:g} MB) the current config does not use; "
+        console.plain(f"kept {why}")
+    console.plain(f"{verb} {len(found.images)} image(s) ({found.size_mb:g} MB) the current config does not use; "
                  "kept what it uses, what any container uses and every :current tag")
     if found.images and not removed:
-        console.step("nothing was removed: `bed gc --images --yes` removes them")
+        console.plain("nothing was removed: `bed gc --images --yes` removes them")

@@ -20,5 +20,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     config = common.config(args, environ)
     for ref in ensure_images(common.engine(environ), Recipe.of(config), console).values():
-        console.step(f"{ref.tag}  {ref.size_mb:.0f} MB  {'built' if ref.built else 'up to date'}")
+        console.plain(f"{ref.tag}  {ref.size_mb:.0f} MB  {'built' if ref.built else 'up to date'}")
     return EXIT_READY

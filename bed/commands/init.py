@@ -1,25 +1,28 @@
 """`bed init`: set a repository up for bed, and say what it wrote and what it left alone.
 
-It writes four things, from the templates in ``init_templates/``:
+It writes, from the templates in ``init_templates/``:
 
-    settings   a [tool.bed] table appended to pyproject.toml (every byte before it kept; --force
-               replaces an existing table where it stands, with tomlkit, which keeps the rest of
-               the document), or bed.toml when there is no pyproject.toml (or bed.toml is already
-               what bed reads)
-    Makefile   bed's targets, appended as one marked block; a target you wrote is never touched
+    settings   a [tool.bed] table appended to pyproject.toml (every byte before it kept), or bed.toml
+               when there is no pyproject.toml (or bed.toml is already what bed reads)
+    Makefile   bed's targets, appended as one marked block; a target you wrote is never touched. It
+               calls the `bed` you have (an active venv's, the project's .venv, PATH: pipx, uv tool)
     suite      an example readiness suite (tests/readiness/ unless --suite-dir)
-    CI         .github/workflows/readiness.yml and .github/pull_request_template.md
+    CI         .github/workflows/readiness.yml and .github/pull_request_template.md (GitHub), and/or
+               .gitlab-ci.yml (GitLab; .gitlab/bed.gitlab-ci.yml to include when you have your own),
+               each installing the bed you have (bed/commands/init_source.py): from a wheel vendored
+               into .bed/, a VCS or archive URL, or the package index; --install names another
 
-Nothing that exists is overwritten without ``--force`` (then bed's own table, block or file is
-replaced, and only that). Everything is planned in memory first and checked (each file can be
-written) before anything is written, each file atomically: bad input is one CONFIG_ERROR /
-ARTIFACT_ERROR line and nothing is written. A write that still fails reports what came before it.
+It never replaces what it did not write, ``--force`` or not: each file (and the [tool.bed] table)
+carries a first line with a digest (bed/commands/init_files.py); only a file of bed's that nobody
+changed since is rewritten by ``--force``. Everything is planned in memory first and checked (each
+file can be written) before anything is written, each file atomically: bad input is one
+CONFIG_ERROR / ARTIFACT_ERROR line and nothing is written. A write that still fails reports what
+came before it.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import re
 import tomllib
@@ -35,10 +38,11 @@ from ..config.paths import read_bounded
 from ..console import Console
 from ..errors import EXIT_READY, ArtifactError, ConfigError
 from ..report.writers import write_text
+from . import init_source
+from .init_files import Render, Step, launcher, mark_line, marked, owner, table_digest, table_owner, wheel_step
 
-HELP = "set this repository up for bed: [tool.bed], make targets, an example suite, a CI workflow"
+HELP = "set this repository up for bed: [tool.bed], make targets, an example suite, CI that installs your bed"
 
-TEMPLATES = Path(__file__).parent / "init_templates"
 DEFAULT_SUITE = "tests/readiness"
 TARGETS = ("project-ready-core-only-with-docker", "dev-gate")
 MAKEFILES = ("GNUmakefile", "makefile", "Makefile")  # the order GNU make looks for them
@@ -47,6 +51,9 @@ BLOCK_END = "# <<< bed <<<"
 SUITE_FILES = ("README.md", "conftest.py", "test_readiness_router.py", "test_readiness_gateway.py")
 WORKFLOW = ".github/workflows/readiness.yml"
 PR_TEMPLATE = ".github/pull_request_template.md"
+GITLAB = ".gitlab-ci.yml"
+GITLAB_INCLUDED = ".gitlab/bed.gitlab-ci.yml"  # bed's jobs, when .gitlab-ci.yml is yours
+CI_KINDS = ("github", "gitlab")
 # Where GitHub looks for a pull request template; with one already there, a second would not be used.
 PR_TEMPLATE_PLACES = ("", ".github", "docs")
 MAX_FILE = 1024 * 1024
@@ -54,61 +61,101 @@ MAX_FILE = 1024 * 1024
 _RULE = re.compile(r"^(?![\t #.])([^:=#\n]+?)[ \t]*::?(?![:=])", re.MULTILINE)
 
 
-@dataclasses.dataclass(frozen=True)
-class Step:
-    """One file: what to write (None: leave it as it is) and the lines that say so."""
-
-    path: Path
-    text: str | None
-    says: tuple[str, ...]
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", nargs="?", default=".", metavar="PATH", help="the repository (default: here)")
     parser.add_argument("--suite-dir", default=DEFAULT_SUITE, metavar="DIR",
                         help=f"where the example suite goes, inside the repository (default: {DEFAULT_SUITE})")
     parser.add_argument("--force", action="store_true",
-                        help="overwrite bed's files, and replace bed's [tool.bed] table and Makefile block")
+                        help="rewrite bed's own files (and [tool.bed] table, Makefile block) that nobody changed "
+                             "since bed init wrote them; a file you wrote or changed is never replaced")
+    parser.add_argument("--install", metavar="WHAT",
+                        help="how CI installs bed: a wheel file (copied into .bed/), a bed checkout (a wheel built "
+                             "from it), or a pip requirement (git+https://...@tag, a URL, bed-readiness==X.Y.Z). "
+                             "Default: found from how this bed was installed")
+    parser.add_argument("--ci", default="auto", metavar="LIST",
+                        help="CI files to write: github, gitlab, both (github,gitlab) or none; default auto "
+                             "(GitLab when the repository shows it: .gitlab-ci.yml or a gitlab remote; else GitHub)")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
     root = _root(args.root)
     suite = _suite_dir(root, args.suite_dir)
-    steps = plan(root, suite, force=args.force)
+    kinds = ci_kinds(args.ci, root)
+    with console.progress("finding how this bed was installed (a checkout: building its wheel)"):
+        install = (init_source.given(args.install, root, environ) if args.install is not None
+                   else init_source.detect(environ) if kinds else init_source.Install("", "no CI files"))
+    fallback, found = launcher(root)
+    try:
+        steps = plan(root, suite, force=args.force, render=Render(suite, install, fallback), ci=kinds)
+    finally:
+        install.discard()  # a built wheel is in its step now (or not needed)
     for step in steps:
-        if step.text is not None:
+        if step.writes:
             _preflight(root, step.path)
     # Write everything, then say so: output that cannot be printed (a closed pipe) must not
     # stop the writing half way; a write that fails still reports what was written before it.
     handled: list[Step] = []
     try:
         for step in steps:
-            if step.text is not None:
-                _write(root, step.path, step.text)
+            content = step.text if step.data is None else step.data
+            if content is not None:
+                _write(root, step.path, content)
             handled.append(step)
     finally:
         for step in handled:
             for line in step.says:
                 console.plain(line)
-    if any(step.text is not None for step in steps):
+    if kinds:
+        index = f" (PIP_INDEX_URL={install.index_url})" if install.index_url else ""
+        console.plain(f"install   CI runs: pip install '{install.requirement}'{index}; found: {install.how} "
+                      "(--install names another)")
+    console.plain(f"make      calls {found} (make BED=/path/to/bed overrides it)")
+    if install.warning:
+        console.banner("THE FIRST CI RUN MAY FAIL", [install.warning])
+    if any(step.writes for step in steps):
         console.plain("next: `make project-ready-core-only-with-docker` runs the gate on your suite; "
-                      "`bed env` shows the settings and where each comes from")
+                      "`bed env` shows the settings and where each comes from; commit what bed init wrote")
     else:
-        console.plain("nothing written: everything bed init makes is already here (--force overwrites bed's parts)")
+        console.plain("nothing written: everything bed init makes is already here")
     return EXIT_READY
 
 
-def plan(root: Path, suite: str, *, force: bool) -> list[Step]:
+def plan(root: Path, suite: str, *, force: bool, render: Render | None = None,
+         ci: tuple[str, ...] = ("github",)) -> list[Step]:
     """Every file bed init would write or leave, in the order it reports them; nothing is written."""
-    return [settings(root, suite, force=force), makefile(root, force=force), *suite_files(root, suite, force=force),
-            *ci_files(root, suite, force=force)]
+    render = render or Render(suite, init_source.Install(f"{init_source.DIST}=={__version__}", "the package index"))
+    wheel = wheel_step(root, render.install, force=force) if ci else None
+    return [settings(root, render, force=force), makefile(root, render, force=force),
+            *suite_files(root, render, force=force), *([wheel] if wheel else []),
+            *(github_files(root, render, force=force) if "github" in ci else []),
+            *(gitlab_files(root, render, force=force) if "gitlab" in ci else [])]
+
+
+def ci_kinds(raw: str, root: Path) -> tuple[str, ...]:
+    """--ci: the CI systems to write files for."""
+    words = [w.strip().lower() for w in raw.split(",") if w.strip()]
+    if words == ["none"]:
+        return ()
+    if words == ["both"]:
+        return CI_KINDS
+    if words == ["auto"]:
+        remote = root / ".git" / "config"
+        remotes = remote.read_text(errors="replace") if remote.is_file() else ""
+        gitlab = (root / GITLAB).exists() or re.search(r"^\s*url\s*=.*gitlab", remotes, re.MULTILINE) is not None
+        github = (root / ".github").is_dir() or "github" in remotes or not gitlab
+        return tuple(k for k, on in (("github", github), ("gitlab", gitlab)) if on)
+    bad = [w for w in words if w not in CI_KINDS]
+    if bad or not words:
+        raise ConfigError(f"--ci {raw!r}: {', '.join(bad) or 'nothing'} is not a CI bed init knows.",
+                          hint="use github, gitlab, both, none or auto.")
+    return tuple(k for k in CI_KINDS if k in words)
 
 
 # --- settings: [tool.bed] in pyproject.toml, or bed.toml ------------------------------------------
 
-def settings(root: Path, suite: str, *, force: bool) -> Step:
+def settings(root: Path, render: Render, *, force: bool) -> Step:
     pyproject, standalone = root / "pyproject.toml", root / "bed.toml"
-    body = _template("bed_settings.toml", suite)
+    body = render.text("bed_settings.toml")
     if pyproject.exists():  # a FIFO or a folder by that name is refused by the reader
         text = _read(pyproject)
         tool = _toml(pyproject, text).get("tool", {})
@@ -117,31 +164,37 @@ def settings(root: Path, suite: str, *, force: bool) -> Step:
                               hint="make it a [tool] table, or move it and re-run bed init.")
         # bed reads [tool.bed] first and bed.toml only without it: a new table would hide bed.toml.
         if "bed" in tool or not standalone.exists():
-            return _pyproject(pyproject, text, body, exists="bed" in tool, force=force)
-    if standalone.exists() and not force:
-        return Step(standalone, None, (_skipped(root, standalone, "it exists (--force overwrites it)"),))
-    verb = "overwrote" if standalone.exists() else "wrote"
-    return Step(standalone, body, (_said(verb, root, standalone),))
+            return _pyproject(pyproject, text, body, tool.get("bed"), force=force)
+    return own_file(root, standalone, body, force=force)
 
 
-def _pyproject(path: Path, text: str, body: str, *, exists: bool, force: bool) -> Step:
-    if exists and not force:
-        return Step(path, None, (f"skipped   {path.name}: it has a [tool.bed] table "
-                                 "(--force replaces that table, and nothing else)",))
+def _pyproject(path: Path, text: str, body: str, table: Any, *, force: bool) -> Step:
+    exists = table is not None
+    if exists:
+        whose = table_owner(text, table)
+        if whose != "ours":
+            why = "you wrote it" if whose == "theirs" else "you changed it since bed init wrote it"
+            return Step(path, None, (f"skipped   [tool.bed] in {path.name}: {why}; bed init never replaces it",))
+        if not force:
+            return Step(path, None, (f"skipped   {path.name}: bed's [tool.bed] table is there "
+                                     "(--force replaces that table, and nothing else)",))
     eol = _eol(text)
-    table = f"[tool.bed]{eol}{body.replace(chr(10), eol)}"
+    values = tomllib.loads(body)
+    table_text = f"[tool.bed]\n{mark_line(table_digest(values), what='table')}\n{body}".replace("\n", eol)
     try:
         if exists:  # tomlkit swaps the table where it stands, keeping the rest of the document as it was
             doc = tomlkit.parse(text)
-            doc["tool"]["bed"] = tomlkit.parse(table)["tool"]["bed"]
+            doc["tool"]["bed"] = tomlkit.parse(table_text)["tool"]["bed"]
             edited = tomlkit.dumps(doc)
         else:  # a new table goes at the end, where it changes no byte before it
-            edited = text + _gap(text, eol) + table
+            edited = text + _gap(text, eol) + table_text
         tomlkit.parse(edited)
     except (tomlkit.exceptions.TOMLKitError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot add [tool.bed] to it ({exc}).",
                           hint="add the table by hand, or put bed's settings in bed.toml.") from None
     _same_elsewhere(path, text, edited)
+    if edited == text:
+        return Step(path, None, (f"skipped   [tool.bed] in {path.name}: already bed's current table",))
     return Step(path, edited, (f"{'replaced' if exists else 'added':9} [tool.bed] in {path.name}",))
 
 
@@ -164,10 +217,10 @@ def _same_elsewhere(path: Path, before: str, after: str) -> None:
 
 # --- Makefile ------------------------------------------------------------------------------------
 
-def makefile(root: Path, *, force: bool) -> Step:
+def makefile(root: Path, render: Render, *, force: bool) -> Step:
     path = next((root / name for name in MAKEFILES if (root / name).is_file()), root / "Makefile")
     if not path.exists():
-        return Step(path, _block({}), (_said("wrote", root, path, "targets " + ", ".join(TARGETS)),))
+        return Step(path, _block({}, render), (_said("wrote", root, path, "targets " + ", ".join(TARGETS)),))
     text = _read(path)
     span = _block_span(path, text, force=force)
     outside = text if span is None else text[:span[0]] + text[span[1]:]
@@ -180,17 +233,20 @@ def makefile(root: Path, *, force: bool) -> Step:
         if not force:
             return Step(path, None, (*says, f"skipped   {path.name}: bed's block is already there "
                                             "(--force rewrites that block, and nothing else)"))
-        return Step(path, text[:span[0]] + _block(theirs).replace("\n", eol) + text[span[1]:],
-                    (*says, f"rewrote   bed's block in {path.name}: targets {', '.join(mine) or 'none'}"))
+        rewritten = text[:span[0]] + _block(theirs, render).replace("\n", eol) + text[span[1]:]
+        if rewritten == text:
+            return Step(path, None, (*says, f"skipped   {path.name}: bed's block is already the current one"))
+        targets = ", ".join(mine) or "none"
+        return Step(path, rewritten, (*says, f"rewrote   bed's block in {path.name}: targets {targets}"))
     if not mine:
         return Step(path, None, tuple(says))
-    return Step(path, text + _gap(text, eol) + _block(theirs).replace("\n", eol),
+    return Step(path, text + _gap(text, eol) + _block(theirs, render).replace("\n", eol),
                 (*says, f"appended  targets {', '.join(mine)} to {path.name}"))
 
 
-def _block(theirs: Mapping[str, int]) -> str:
+def _block(theirs: Mapping[str, int], render: Render) -> str:
     """bed's block, without the rule of any target the Makefile already defines."""
-    paragraphs = _template("Makefile").split("\n\n")
+    paragraphs = render.text("Makefile").split("\n\n")
     out = []
     for paragraph in paragraphs:
         rules = _targets(paragraph)
@@ -229,20 +285,33 @@ def _targets(text: str) -> dict[str, int]:
 
 # --- the example suite and CI ---------------------------------------------------------------------
 
-def suite_files(root: Path, suite: str, *, force: bool) -> list[Step]:
-    return [_copy(root, root / suite / name, _template(f"suite/{name}", suite), force=force) for name in SUITE_FILES]
+def suite_files(root: Path, render: Render, *, force: bool) -> list[Step]:
+    return [own_file(root, root / render.suite / name, render.text(f"suite/{name}"), force=force)
+            for name in SUITE_FILES]
 
 
-def ci_files(root: Path, suite: str, *, force: bool) -> list[Step]:
-    steps = [_copy(root, root / WORKFLOW, _template("github/workflows/readiness.yml", suite), force=force)]
+def github_files(root: Path, render: Render, *, force: bool) -> list[Step]:
+    steps = [own_file(root, root / WORKFLOW, render.text("github/workflows/readiness.yml"), force=force)]
     theirs = _pr_template(root)
     if theirs is not None and theirs != root / PR_TEMPLATE:
         rel = theirs.relative_to(root)
         steps.append(Step(root / PR_TEMPLATE, None, (
             _skipped(root, root / PR_TEMPLATE, f"GitHub already uses {rel} (add bed's checklist to it by hand)"),)))
     else:
-        steps.append(_copy(root, root / PR_TEMPLATE, _template("github/pull_request_template.md", suite), force=force))
+        steps.append(own_file(root, root / PR_TEMPLATE, render.text("github/pull_request_template.md"), force=force))
     return steps
+
+
+def gitlab_files(root: Path, render: Render, *, force: bool) -> list[Step]:
+    """bed's jobs as .gitlab-ci.yml; beside a .gitlab-ci.yml of yours, as a file it can include."""
+    body = render.text("gitlab/gitlab-ci.yml")
+    main = root / GITLAB
+    if not main.exists() or owner(_read(main)) != "theirs":
+        return [own_file(root, main, body, force=force)]
+    include = root / GITLAB_INCLUDED
+    return [own_file(root, include, body, force=force),
+            Step(main, None, (f"skipped   {GITLAB}: you wrote it; to run bed's jobs, add to it: "
+                              f"`include: [{{local: {GITLAB_INCLUDED}}}]`",))]
 
 
 def _pr_template(root: Path) -> Path | None:
@@ -255,20 +324,27 @@ def _pr_template(root: Path) -> Path | None:
     return None
 
 
-def _copy(root: Path, path: Path, text: str, *, force: bool) -> Step:
-    if path.exists() and not force:
-        return Step(path, None, (_skipped(root, path, "it exists (--force overwrites it)"),))
-    return Step(path, text, (_said("overwrote" if path.exists() else "wrote", root, path),))
+def own_file(root: Path, path: Path, body: str, *, force: bool) -> Step:
+    """A file bed writes whole, with its mark line: written when absent; rewritten by --force only
+    while it is bed's and unchanged (``init_files.owner``); never replaced otherwise."""
+    text = marked(body, markdown=path.suffix == ".md")
+    if not path.exists() or path.is_dir():  # a folder there: _preflight refuses it before anything is written
+        return Step(path, text, (_said("wrote", root, path),))
+    existing = _read(path)
+    whose = owner(existing)
+    if whose == "theirs":
+        return Step(path, None, (_skipped(root, path, "you wrote it; bed init never replaces it"),))
+    if whose == "edited":
+        return Step(path, None, (_skipped(root, path, "you changed it since bed init wrote it, so it is yours "
+                                                       "(delete it to get bed's again)"),))
+    if existing == text:
+        return Step(path, None, (_skipped(root, path, "already bed's current version"),))
+    if not force:
+        return Step(path, None, (_skipped(root, path, "bed's, from another bed version (--force rewrites it)"),))
+    return Step(path, text, (_said("rewrote", root, path),))
 
 
 # --- reading, checking, writing -------------------------------------------------------------------
-
-def _template(name: str, suite: str = DEFAULT_SUITE) -> str:
-    text = (TEMPLATES / name).read_text(encoding="utf-8")
-    if name.endswith(".toml"):  # a TOML string, quoted as TOML quotes it
-        text = text.replace('"@BED_SUITE@"', tomlkit.string(suite).as_string())
-    return text.replace("@BED_SUITE@", suite).replace("@BED_VERSION@", __version__)
-
 
 def _root(raw: str) -> Path:
     root = Path(raw).expanduser()
@@ -321,17 +397,28 @@ def _preflight(root: Path, path: Path) -> None:
                             hint="run bed init as a user who may write the repository.")
 
 
-def _write(root: Path, path: Path, text: str) -> None:
+def _write(root: Path, path: Path, text: str | bytes) -> None:
     target = path.resolve() if path.is_symlink() else path  # edit what a link points at, keep the link
     mode = target.stat().st_mode & 0o7777 if target.exists() else None
     try:
-        write_text(target, text, _verbatim)
+        if isinstance(text, bytes):
+            _write_bytes(target, text)
+        else:
+            write_text(target, text, _verbatim)
         if mode is not None:
             target.chmod(mode)
     except (ArtifactError, OSError) as exc:
         why = exc.what if isinstance(exc, ArtifactError) else f"cannot write {target}: {exc.strerror}."
         raise ArtifactError(why, hint="make the repository writable, then re-run bed init "
                                       "(what it wrote already is skipped).") from exc
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Atomically, as write_text does for text: a vendored wheel is never half there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def _verbatim(text: str) -> str:

@@ -1,5 +1,10 @@
 """`bed up`: bring the stack up and keep it; print the export lines a person pastes.
 
+stdout holds only shell lines (``export NAME=value``, values quoted; ``#`` comments), so
+``eval "$(bed up --env)"`` works in bash; what bed is doing goes to stderr. ``--env`` prints the
+export lines alone, and with a stack already kept here, prints that stack's lines and starts
+nothing (a second shell gets the same environment).
+
 Its ports are published on the engine's loopback for people (bed itself never uses them). When
 they cannot be reached from this machine (a remote engine), the lines say so instead of
 pointing at nothing, and name the shell to exec into.
@@ -9,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import socket
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import EXIT_READY, ConfigError
@@ -23,18 +29,30 @@ from ..stack import bringup, warm
 from ..stack.kept import Kept
 from ..stack.services import PROXY, SHIM
 from . import common
-from .run import add_stack_arguments
+from .run import add_gateway_argument, add_stack_arguments
 
 HELP = "bring the stack up and keep it running; print export lines"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
+    add_gateway_argument(parser)
+    parser.add_argument("--env", action="store_true",
+                        help="print only the export lines on stdout, for `eval \"$(bed up --env)\"` (with a stack "
+                             "already kept here: its lines, nothing started)")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) -> int:
-    """The run's stages up to the stack, then the stack is kept: services ready, warm runners, a shell."""
     config = common.config(args, environ, keep=True)
+    if args.env:
+        record = Kept.find(config.root)
+        if record is not None:
+            found = common.engine(environ)
+            if _running(found, record):
+                console.step(f"stack {record.run_id} is already up here: its export lines")
+                _print(_lines(found, config, record.ids["proxy"], record.ids["shim"], Path(record.master_key_file),
+                              environ, console), console)
+                return EXIT_READY
     engine: Engine | None = None
     inputs = Inputs(config, environ, console, lambda: engine or common.engine(environ), "core", publish=True)
     prepared = prepare.prepare(inputs)  # a bad input ends it here, before the engine is asked anything
@@ -48,8 +66,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
             services = bringup.ready(running.stack, running.plan, booting)
             runners = warm.start(running.stack, built.images, config.runner_memory)  # they import meanwhile
             shell = stack.start_shell(running.stack, built.ctx, built.images["runner"].tag)
-            proxy_port = engine.published_port(services.proxy.id, PROXY.port)
-            shim_port = engine.published_port(services.shim.id, SHIM.port)
         except BaseException:
             running.stack.close()
             raise
@@ -60,26 +76,40 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     assert running.stack.network is not None
     Kept.of(config.run_id, running.stack.network, services, built.images, prepared.router.text, key_file,
             runners).save(config.root)
-    shim_base = config.bases.host(shim_port)
-    lines = [
-        f"export BED_PROXY_URL=http://127.0.0.1:{proxy_port}",
-        f"export OPENAI_BASE_URL=http://127.0.0.1:{proxy_port}/v1",
-        f"export ANTHROPIC_BASE_URL=http://127.0.0.1:{proxy_port}",
-        f"export MINI_AGENT_API_BASE={shim_base}",
-        f"export CODEX_AGENT_API_BASE={shim_base}",
-        f'export LITELLM_MASTER_KEY="$(cat {key_file})"',  # the key itself is never printed
-    ]
-    if reachable("127.0.0.1", proxy_port):
-        console.step(f"stack {config.run_id} is up; `bed run --reuse` runs the gate on it; `bed down` removes it. "
-                     "Paste these:")
-    else:
-        console.banner("THE ENGINE IS REMOTE: its published ports are not on this machine", [
-            f"127.0.0.1:{proxy_port} does not answer here (DOCKER_HOST={environ.get('DOCKER_HOST', '')})",
-            "the lines below hold on the engine's host; from here, use the shell in the runner (below)"])
-        lines = [f"# {line}" for line in lines]
-    sys.stdout.write("\n".join([*lines, f"# a shell in the runner: docker exec -it {shell.name} bash", ""]))
-    sys.stdout.flush()
+    lines = _lines(engine, config, services.proxy.id, services.shim.id, key_file, environ, console)
+    shell_line = f"# a shell in the runner: docker exec -it {shell.name} bash"
+    console.step(f"stack {config.run_id} is up; `bed run --reuse` runs the gate on it; `bed down` removes it. "
+                 + ("Its export lines (`eval \"$(bed up --env)\"` sets them):" if not args.env else shell_line[2:]))
+    _print(lines if args.env else [*lines, shell_line], console)
     return EXIT_READY
+
+
+def export_lines(proxy_port: int, shim_base: str, key_file: Path) -> list[str]:
+    """What a shell needs to call the kept stack, each line safe for ``eval`` (values shell-quoted)."""
+    proxy = f"http://127.0.0.1:{proxy_port}"
+    values = {"BED_PROXY_URL": proxy, "OPENAI_BASE_URL": f"{proxy}/v1", "ANTHROPIC_BASE_URL": proxy,
+              "MINI_AGENT_API_BASE": shim_base, "CODEX_AGENT_API_BASE": shim_base}
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+    # the key itself is never printed: the line reads it from its 0600 file when it runs
+    lines.append(f"export LITELLM_MASTER_KEY=\"$(cat {shlex.quote(str(key_file))})\"")
+    return lines
+
+
+def _lines(engine: Engine, config: Config, proxy: str, shim: str, key_file: Path, environ: Mapping[str, str],
+           console: Console) -> list[str]:
+    proxy_port = engine.published_port(proxy, PROXY.port)
+    lines = export_lines(proxy_port, config.bases.host(engine.published_port(shim, SHIM.port)), key_file)
+    if reachable("127.0.0.1", proxy_port):
+        return lines
+    console.banner("THE ENGINE IS REMOTE: its published ports are not on this machine", [
+        f"127.0.0.1:{proxy_port} does not answer here (DOCKER_HOST={environ.get('DOCKER_HOST', '')})",
+        "the lines below hold on the engine's host; from here, use the shell in the runner"])
+    return [f"# {line}" for line in lines]
+
+
+def _print(lines: list[str], console: Console) -> None:
+    for line in lines:
+        console.plain(line)
 
 
 def reachable(host: str, port: int, timeout_s: float = 1.0) -> bool:
@@ -90,11 +120,16 @@ def reachable(host: str, port: int, timeout_s: float = 1.0) -> bool:
         return False
 
 
+def _running(engine: Engine, record: Kept) -> bool:
+    return any(engine.state(ref).status == "running" for ref in record.ids.values())
+
+
 def _refuse_a_second(engine: Engine, root: Path) -> None:
     """One kept stack per project: a second `bed up` would orphan the first's record."""
     record = Kept.find(root)
     if record is None:
         return  # none here (or not bed's): this one is the first
-    if any(engine.state(ref).status == "running" for ref in record.ids.values()):
+    if _running(engine, record):
         raise ConfigError(f"a stack kept by `bed up` is already up here (run {record.run_id}).",
-                          hint="`bed run --reuse` runs the gate on it; `bed down` ends it first.")
+                          hint="`bed run --reuse` runs the gate on it; `bed up --env` prints its export lines; "
+                               "`bed down` ends it first.")

@@ -1,7 +1,7 @@
 """A short, bounded latency bench of a compare leg's proxy, on the stack the gate just used.
 
 Each surface agents call through the gateway (chat completions, the Responses API, Anthropic
-Messages), plain and streamed, one request at a time over the proxy's published loopback port:
+Messages), plain and streamed, one request at a time (httpx) over the proxy's published loopback port:
 a few warm-up requests, then at most MAX_REQUESTS or ``seconds``, whichever ends first; every
 request waits at most TIMEOUT_S. So one leg's bench costs at most about 6 x (``seconds`` + a
 warm-up) and never hangs. A surface the gateway does not serve shows as errors, with no latency.
@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-from ..bench import load
+import httpx
+
+from .. import loopback
 from ..pipeline.stages.images import Built
 from ..pipeline.stages.prepare import Inputs, Prepared
 from ..pipeline.stages.stack import Running
@@ -49,22 +52,36 @@ def surfaces(group: str) -> dict[str, tuple[str, dict[str, Any], dict[str, str]]
 def measure(base_url: str, key: str, group: str, seconds: float) -> dict[str, dict[str, dict[str, Any]]]:
     """{surface: {mode: {p50_ms, p99_ms, requests, errors}}}; p50/p99 are None when nothing answered 2xx."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for surface, (path, body, extra) in surfaces(group).items():
-        headers = {"Authorization": f"Bearer {key}", **extra}
-        for mode in MODES:
-            payload = json.dumps({**body, "stream": True} if mode == "streamed" else body).encode()
-            url = base_url + path
-            load.load(url, payload, concurrency=1, seconds=seconds + TIMEOUT_S, max_requests=WARM, headers=headers,
-                      timeout_s=TIMEOUT_S)
-            result = load.load(url, payload, concurrency=1, seconds=seconds, max_requests=MAX_REQUESTS,
-                               headers=headers, timeout_s=TIMEOUT_S)
-            answered = bool(result.latencies_ms)
-            out.setdefault(surface, {})[mode] = {
-                "p50_ms": round(result.percentile(50), 2) if answered else None,
-                "p99_ms": round(result.percentile(99), 2) if answered else None,
-                "requests": result.requests, "errors": result.errors,
-            }
+    with loopback.client(TIMEOUT_S) as http:
+        for surface, (path, body, extra) in surfaces(group).items():
+            headers = {"Authorization": f"Bearer {key}", "content-type": "application/json", **extra}
+            for mode in MODES:
+                payload = json.dumps({**body, "stream": True} if mode == "streamed" else body).encode()
+                warm_until = time.monotonic() + seconds + TIMEOUT_S  # the warm-up is bounded too
+                for _ in range(WARM):
+                    if time.monotonic() < warm_until:
+                        loopback.timed(http, base_url + path, payload, headers)
+                out.setdefault(surface, {})[mode] = _timings(http, base_url + path, payload, headers, seconds)
     return out
+
+
+def _timings(http: httpx.Client, url: str, payload: bytes, headers: dict[str, str], seconds: float) -> dict[str, Any]:
+    """One request at a time for ``seconds`` or MAX_REQUESTS, whichever ends first."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(latencies) + errors < MAX_REQUESTS:
+        took = loopback.timed(http, url, payload, headers)
+        if took is None:
+            errors += 1
+        else:
+            latencies.append(took)
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float | None:
+        return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2) if ordered else None
+
+    return {"p50_ms": percentile(50), "p99_ms": percentile(99), "requests": len(latencies), "errors": errors}
 
 
 def stage(seconds: float, into: dict[str, Any]) -> Callable[[Inputs, Prepared, Built, Running, TierOutcomes], None]:

@@ -89,7 +89,7 @@ SETTINGS = (
             "config names no live deployment: openai=...,anthropic=...,gemini=... (a table in [tool.bed])."),
     Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "
             "(path:../litellm; in [tool.bed]: { path = \"../litellm\" }) or an image (image:repo/gw:tag). "
-            f"Default {PINNED}."),
+            f"Default {PINNED}.", "--litellm"),
 )
 SETTING = {s.key: s for s in SETTINGS}
 # Sub-tables of [tool.bed] (sections of bed.toml) that one command reads itself, not settings:
@@ -107,6 +107,8 @@ OTHER_VARS: dict[str, str] = {
     "DOCKER_HOST": "The engine to use (unix socket, tcp://, ssh://). Default: the local socket.",
     "GITHUB_ACTIONS": "true (set by GitHub Actions): CAUSE lines become ::error annotations.",
     "GITHUB_STEP_SUMMARY": "Set by GitHub Actions: PROJECT_READY.md is appended to the job summary.",
+    "NO_COLOR": "Any non-empty value: no colour in bed's output (--color beats it).",
+    "FORCE_COLOR": "Any value but 0: colour even when the output is not a terminal (NO_COLOR and --color beat it).",
 }
 ENV_VARS: dict[str, str] = {**{s.env: s.doc for s in SETTINGS if s.env}, **OTHER_VARS}
 # What a report's repro record may carry, and all `bed repro` takes from one: the settings that shape
@@ -171,6 +173,7 @@ class Config:
     verbose: bool = False  # -v: third-party warnings shown, not summarised
     reuse: bool = False  # --reuse: run on the stack kept by `bed up`
     shard: tuple[int, int] | None = None  # ND shard I of N
+    pytest_args: tuple[str, ...] = ()  # `bed run -- ARGS`: pytest's arguments for every tier's session
     runner_memory: str = "2g"
     suite: Path | None = None  # a project's own tests, run by marker instead of bed's tiers
     suite_exclude: tuple[str, ...] = ()  # glob patterns of the project's files left out of the runner
@@ -239,10 +242,11 @@ class Config:
         suite: str | None = None,
         verbose: bool = False,
         reuse: bool = False,
+        litellm: str | None = None,
     ) -> Config:
         root = (root or Path.cwd()).resolve()
         file_name, file = project_file(root)
-        flags = {"strict": strict, "router_config": router_config, "suite": suite}
+        flags = {"strict": strict, "router_config": router_config, "suite": suite, "litellm": litellm}
         config = build(Sources(flags, environ, file, file_name), root=root, gate=gate, tiers=tiers, keep=keep,
                        shard=shard)
         return dataclasses.replace(config, verbose=verbose, reuse=reuse)

@@ -1,7 +1,10 @@
 """The real engine: the docker SDK (and testcontainers for starting containers) behind bed's Engine.
 
-This is the only module that imports docker, requests or testcontainers, and the one place
-their errors become bed's (``_mapped``, the way httpx maps its transports' exceptions).
+This is the only module that imports docker or testcontainers, and the one place their errors
+become bed's (``_mapped``, the way httpx maps its transports' exceptions). docker-py talks to the
+engine through requests, which it depends on (so requests stays installed), but bed does not
+import it: every requests error is an OSError (``RequestException`` subclasses ``IOError``), so
+catching OSError catches a lost or timed-out engine connection.
 Ryuk, testcontainers' reaper, cannot be pulled on registry-less machines, so it is disabled
 per container start and bed cleans up by label itself.
 """
@@ -16,7 +19,6 @@ from typing import Any, NoReturn
 
 import docker
 import docker.errors
-import requests
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
@@ -24,7 +26,7 @@ from ..errors import BedError, ContainerGone, EngineError, ImageError, PortInUse
 from .protocol import ContainerInfo, ContainerSpec, EngineInfo, ExecResult, ImageInfo, NetworkInfo, State
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
-_TRANSPORT = (requests.RequestException, OSError)
+_TRANSPORT = (OSError,)  # requests' errors (docker's transport) included: see the docstring
 
 
 def is_local(host: str) -> bool:
@@ -49,7 +51,7 @@ def connect(environ: Mapping[str, str]) -> DockerEngine:
 @contextlib.contextmanager
 def _mapped(what: str, ref: str = "", *, refused: type[BedError] = EngineError,
             hint: str = "check `docker info`; restart the engine if it is wedged.") -> Iterator[None]:
-    """docker's and requests' errors, raised inside, come out as bed's: a refusal as ``refused``."""
+    """docker's errors and its transport's, raised inside, come out as bed's: a refusal as ``refused``."""
     try:
         yield
     except docker.errors.NotFound as exc:
@@ -175,16 +177,16 @@ class DockerEngine:
     def wait(self, ref: str, timeout: float | None) -> int | None:
         try:
             done = self._client.api.wait(ref, timeout=timeout)
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        except docker.errors.NotFound:
+            raise ContainerGone(f"{ref} was removed while bed waited for it.",
+                                hint="something removed it (a `bed gc` from another shell?); run again.") from None
+        except docker.errors.APIError as exc:  # before OSError: docker's APIError is a requests error too
+            _raise_engine(f"wait for {ref}", exc)
+        except OSError:  # the wait's read timed out (or its connection dropped): not over yet
             if self.state(ref).status == "removed":
                 raise ContainerGone(f"{ref} was removed while bed waited for it.",
                                     hint="something removed it (a `bed gc` from another shell?); run again.") from None
             return None
-        except docker.errors.NotFound:
-            raise ContainerGone(f"{ref} was removed while bed waited for it.",
-                                hint="something removed it (a `bed gc` from another shell?); run again.") from None
-        except docker.errors.APIError as exc:
-            _raise_engine(f"wait for {ref}", exc)
         return int(done["StatusCode"])
 
     def exec(self, ref: str, argv: list[str]) -> ExecResult:

@@ -74,7 +74,7 @@ class Recipe:
                                 hint="point it at a PEM bundle, or unset it to use the host's.")
         if HOST_CA_BUNDLE.is_file():
             return HOST_CA_BUNDLE.read_bytes()
-        import certifi  # docker's requests brings it; a host without a system bundle still has this
+        import certifi  # httpx depends on it; a host without a system bundle still has this
 
         return Path(certifi.where()).read_bytes()
 

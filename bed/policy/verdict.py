@@ -34,6 +34,7 @@ class Rules:
     suite: bool = False  # a project's own suite, chosen by tier marker
     budget_s: float | None = None
     memory: str = "2g"
+    narrowed: str = ""  # `bed run -- ARGS`: the pytest arguments the user narrowed the run with
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,6 +235,10 @@ def _empty(case: Case, base: CheckResult) -> CheckResult | None:
         return _not_run(case, base, case.rules.check, f"no test of the suite is marked {case.rules.tier}")
     if sel is not None and case.rules.shard and sel.by_shard > 0 and sel.selected == 0:
         return dataclasses.replace(base, status=Status.SKIPPED, reason="this shard has nothing left to run")
+    if sel is not None and case.rules.narrowed and sel.selected == 0 and sel.collected > 0 and sel.by_options > 0:
+        # asked for: the arguments pick tests of other tiers (the census fails a run in which no tier runs one)
+        own = sel.tier_marked if sel.tier_marked is not None else sel.collected  # a suite: the tier's own tests
+        return _not_run(case, base, case.rules.check, f"`-- {case.rules.narrowed}` selects none of its {own} tests")
     why = _nothing_ran(sel)
     return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
 
@@ -300,8 +305,11 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "(no output)"
 
 
-def ready(checks: Iterable[CheckResult]) -> bool:
-    """READY: every check passed, or skipped without being required; and at least one check ran."""
+def ready(checks: Iterable[CheckResult], *, narrowed: bool = False) -> bool:
+    """READY: every check passed, or skipped without being required; and at least one check ran.
+    ``narrowed`` (`bed run -- ARGS`): and at least one test ran, so a selection that selects
+    nothing anywhere (a typo in ``-k``) is never READY."""
     checks = tuple(checks)
     return bool(checks) and all(
-        c.status is Status.PASSED or (c.status is Status.SKIPPED and not c.required) for c in checks)
+        c.status is Status.PASSED or (c.status is Status.SKIPPED and not c.required) for c in checks) and (
+        not narrowed or any(c.tests for c in checks))

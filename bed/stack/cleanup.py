@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
+
+import tenacity
 
 from ..engine.labels import KEEP, PROJECT, RUN, Identity, here, process_started
 from ..engine.protocol import Engine
@@ -35,22 +36,25 @@ def collect(engine: Engine, *, kept_too: bool, identity: Identity | None = None,
 def remove(engine: Engine, doomed: Doomed, selector: Mapping[str, str]) -> dict[str, int]:
     """Remove whole runs: every container and network of a run one of whose resources is doomed.
 
-    It sweeps again until a pass finds nothing more of the runs it removes.
+    It sweeps again (at most SWEEPS passes, SWEEP_PAUSE_S apart: tenacity) until a pass finds
+    nothing more of the runs it removes.
     """
     labels = {PROJECT: "bed", **selector}
     removed = {"containers": 0, "networks": 0}
     runs: set[str] = set()
-    for sweep in range(SWEEPS):
-        if sweep:
-            time.sleep(SWEEP_PAUSE_S)
+
+    def sweep() -> int:
         containers = engine.containers(labels)
         networks = engine.networks(labels)
-        runs |= {c.labels.get(RUN, "") for c in containers if doomed(c.labels)}
-        runs |= {n.labels.get(RUN, "") for n in networks if doomed(n.labels)}
+        runs.update(c.labels.get(RUN, "") for c in containers if doomed(c.labels))
+        runs.update(n.labels.get(RUN, "") for n in networks if doomed(n.labels))
         gone = sum(engine.remove(c.id) for c in containers if c.labels.get(RUN, "") in runs)
         nets = sum(engine.remove_network(n.name) for n in networks if n.labels.get(RUN, "") in runs)
         removed["containers"] += gone
         removed["networks"] += nets
-        if not gone and not nets:
-            break
+        return gone + nets
+
+    tenacity.Retrying(retry=tenacity.retry_if_result(lambda found: found > 0),
+                      stop=tenacity.stop_after_attempt(SWEEPS), wait=tenacity.wait_fixed(SWEEP_PAUSE_S),
+                      retry_error_callback=lambda _: 0)(sweep)
     return removed

@@ -14,11 +14,11 @@ import dataclasses
 import hashlib
 import json
 import os
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import loopback
 from ..config.paths import read_bounded, read_text
 from ..config.settings import Config, state_folder
 from ..console import Console
@@ -162,11 +162,9 @@ def _reset_published(engine: Engine, shim: Service) -> bool:
     """Whether the shim took the reset through its port published on this machine."""
     try:
         port = engine.published_port(shim.id, SHIM.port)
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/_bed/reset", data=b"{}", method="POST")
-        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - a loopback URL
-            return 200 <= int(answer.status) < 300
-    except (BedError, OSError, ValueError):  # not published, or not answering there: the exec says why
+    except BedError:  # not published: the exec says why
         return False
+    return loopback.post(f"http://127.0.0.1:{port}/_bed/reset", timeout_s=5.0)
 
 
 def describe(kept_run: str, changed: list[str]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+import tenacity
+
 from ..engine.protocol import ExecResult, State
 from ..errors import StackError
 
@@ -66,6 +68,11 @@ class Watched(Protocol):
 class _Seen:
     state: str = "created"
     answer: str = "no answer yet"
+    paused: bool = False
+
+
+class _NotYet(Exception):
+    """Running, not answering yet: the one outcome a wait looks again after."""
 
 
 def probe_argv(python: str, url: str, seconds: float) -> list[str]:
@@ -80,31 +87,61 @@ def wait_healthy(target: Watched, probe: Prober, url: str, budget_s: float, *,
 
     ``cancel``: set by the owner when the run is being torn down; the wait ends at once.
     ``inside``: does it answer on its own loopback? Tells "not serving" from "not reachable".
+
+    tenacity drives it: each attempt reads the state, then probes for one slice; only "not
+    answering yet" is retried, until the budget (or ``cancel``) stops it; a stopped or removed
+    container ends it at once with its own error.
     """
     cancel = cancel or threading.Event()
     started = clock()
     seen = _Seen()
-    while True:
+
+    def look() -> float:
         if cancel.is_set():
-            raise StackError(f"the wait for {target.name} was cancelled: the run is shutting down.")
+            raise _cancelled(target)
         state = target.state()
-        seen.state = state.describe()
+        seen.state, seen.paused = state.describe(), state.status == "paused"
         if state.status == "removed":
             raise StackError(f"{target.name} was removed while bed waited for it.",
                              hint="something else removed it (a `bed gc` from another shell?); run again.")
         if state.ended:
             raise _stopped(target, state, clock() - started)
-        left = budget_s - (clock() - started)
-        if left <= 0:
-            raise _timed_out(target, url, budget_s, clock() - started, seen, inside)
-        if state.status == "paused":
+        if seen.paused:
             seen.answer = "the container is paused"
-            time.sleep(min(pause_s, left))
-            continue
-        result = probe(url, min(SLICE_S, left))
+            raise _NotYet
+        result = probe(url, max(0.0, min(SLICE_S, budget_s - (clock() - started))))
         if result.exit_code == 0:
             return clock() - started
         seen.answer = _last(result.output)
+        raise _NotYet
+
+    def gave_up(_: tenacity.RetryCallState) -> float:
+        if cancel.is_set():
+            raise _cancelled(target)
+        raise _timed_out(target, url, budget_s, clock() - started, seen, inside)
+
+    def pause(_: tenacity.RetryCallState) -> float:  # a probe slice is its own pause; a paused container is not
+        return max(0.0, min(pause_s, budget_s - (clock() - started))) if seen.paused else 0.0
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(_NotYet),
+        stop=tenacity.stop_any(tenacity.stop_when_event_set(cancel), _Budget(clock, started + budget_s)),
+        wait=pause, retry_error_callback=gave_up)
+    return float(retrying(look))
+
+
+class _Budget(tenacity.stop.stop_base):
+    """Stop at ``until`` on the wait's own clock (tenacity's stop_after_delay reads another)."""
+
+    def __init__(self, clock: Callable[[], float], until: float) -> None:
+        self.clock, self.until = clock, until
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.clock() >= self.until
+
+
+def _cancelled(target: Watched) -> StackError:
+    return StackError(f"the wait for {target.name} was cancelled: the run is shutting down.")
 
 
 def _stopped(target: Watched, state: State, waited: float) -> StackError:

@@ -82,7 +82,9 @@ def argv(tier: Tier, ctx: Context, paths: Paths = COLD) -> list[str]:
     workers, _ = budgets.workers(config.workers, ctx.cpus, live=tier.name == "release" and config.live_providers)
     if workers and workers > 1 and tier is not CENSUS:
         cmd += ["-n", str(workers)]
-    return cmd
+    if tier is CENSUS:  # the census collects the suite as it is: the user's narrowing is the tiers' business
+        return cmd
+    return cmd + list(config.pytest_args)  # `bed run -- ARGS`: last, so `--tb=long` beats bed's own
 
 
 def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COLD) -> dict[str, str]:

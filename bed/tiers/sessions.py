@@ -10,9 +10,10 @@ it left (its records). The tier code (``bed.tiers.run``) does not know which it 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Protocol
+
+import tenacity
 
 from ..engine.protocol import Engine, State
 from ..model.containers import VENV_PYTHON
@@ -96,11 +97,11 @@ class Warm:
     def wait(self, timeout: float | None) -> int | None:
         if not self._ended.wait(timeout):
             return None
-        deadline = time.monotonic() + EXIT_SETTLE_S
-        while (code := self.engine.exec_exit(self.exec_id)) is None and time.monotonic() < deadline:
-            if self.runner.state().status != "running":
-                break
-            time.sleep(0.02)
+        # the exit code, asked again (tenacity, bounded) while the engine has none and the runner runs
+        code = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda found: found is None and self.runner.state().status == "running"),
+            stop=tenacity.stop_after_delay(EXIT_SETTLE_S), wait=tenacity.wait_fixed(0.02),
+            retry_error_callback=lambda _: None)(self.engine.exec_exit, self.exec_id)
         if code is None:  # the warm runner itself went (OOM-killed, removed): the session with it
             state = self.runner.state()
             return state.exit_code if state.exit_code is not None else 137

@@ -56,11 +56,19 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(BED_VARS)}
 
 
-def bed_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bed` as a user would, from ``cwd``, with a clean bed environment."""
-    return subprocess.run([sys.executable, "-m", "bed", *args], cwd=cwd, env={**clean_env(), **(env or {})},
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def bed_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600, *,
+            streams: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bed` as a user would, from ``cwd``, with a clean bed environment.
+
+    Its stdout (results) and stderr (progress, banners, errors) in one, as a CI log shows them
+    (``stderr`` is ""); ``streams=True`` keeps them apart."""
+    argv = [sys.executable, "-m", "bed", *args]
+    environ = {**clean_env(), **(env or {})}
+    if streams:
+        return subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(argv, cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout, check=False)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout, "")
 
 
 def leftovers(client: docker.DockerClient, run_id: str | None = None) -> list[str]:

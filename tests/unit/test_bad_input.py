@@ -308,7 +308,7 @@ def test_an_unsearchable_working_folder_is_one_line(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(os, "stat", denied)
     assert main(["run"], NO_ENGINE) == 2
-    line = capsys.readouterr().out.strip()
+    line = capsys.readouterr().err.strip()
     assert line.startswith(f"CONFIG_ERROR: cannot search the working folder {tmp_path} (permission denied)")
     assert " Hint: cd to a folder you own" in line
     assert spy.calls == []
@@ -329,7 +329,7 @@ def test_an_unsearchable_working_folder_for_real(tmp_path: Path) -> None:
     finally:
         folder.chmod(0o755)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stdout.startswith("CONFIG_ERROR: cannot search the working folder"), done.stdout
+    assert done.stderr.startswith("CONFIG_ERROR: cannot search the working folder"), done.stderr
     assert "Traceback" not in done.stdout + done.stderr
 
 
@@ -340,4 +340,4 @@ def test_a_corrupt_flake_store_is_kept_as_it_is(tmp_path: Path, monkeypatch: pyt
     store.write_bytes(b"{half a history")
     assert main(["run"], {**NO_ENGINE, "BED_FLAKE_STORE": FLAKE_STORE}) == 2
     assert store.read_bytes() == b"{half a history"  # never reset silently
-    assert f"mv {store} {store}.bak" in capsys.readouterr().out
+    assert f"mv {store} {store}.bak" in capsys.readouterr().err  # an error: on stderr

@@ -20,8 +20,11 @@ from typing import Any
 import pytest
 import yaml
 
+from bed import __version__
 from bed.cli import parser
 from bed.config.settings import Config
+
+from . import ci_tools
 
 SOURCE = Path(__file__).resolve().parents[2]
 
@@ -32,9 +35,7 @@ BIN = Path(sys.executable).parent
 
 
 def _tool(name: str) -> str:
-    path = BIN / name
-    assert path.is_file(), f"{name} is not in {BIN}. Hint: run `make venv` (it is a dev dependency)."
-    return str(path)
+    return ci_tools.tool(name)
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -63,9 +64,23 @@ def _github_steps() -> dict[str, list[dict[str, Any]]]:
 
 
 def test_github_workflow_has_no_actionlint_problems() -> None:
-    done = _run([_tool("actionlint"), "-oneline", str(WORKFLOW)])
+    done = ci_tools.actionlint(WORKFLOW)  # with shellcheck on PATH, or it fails saying how to get it
     assert not done.stdout.strip(), done.stdout
     assert done.returncode == 0, done.stderr
+
+
+def test_actionlint_runs_shellcheck_on_the_scripts(tmp_path: Path) -> None:
+    # SC2012 once slipped through: actionlint is silent about scripts when shellcheck is missing.
+    probe = tmp_path / "probe.yml"
+    probe.write_text("on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
+                     "      - run: echo $(ls -d legs/* | sort -V)\n")
+    out = ci_tools.actionlint(probe).stdout
+    assert "SC2012" in out, out
+    assert "SC2046" in out, out
+
+
+def test_gitlab_scripts_pass_shellcheck() -> None:
+    assert ci_tools.shellcheck_gitlab(_yaml(GITLAB)) == {}
 
 
 def test_actionlint_knows_every_pinned_action(tmp_path: Path) -> None:
@@ -144,7 +159,7 @@ def test_github_compare_runs_one_leg_per_release_then_merges_them_in_matrix_orde
     download = next(s for s in merge["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@"))
     assert download["with"] == {"pattern": "compare-leg-*", "path": "legs"}
     joined = next(s["run"] for s in merge["steps"] if "make compare" in s.get("run", ""))
-    assert 'MERGE="$(ls -d legs/compare-leg-* | sort -V' in joined
+    assert 'MERGE="$(find legs -mindepth 1 -maxdepth 1 -type d -name \'compare-leg-*\' | sort -V' in joined
     # sort -V puts the job indexes back in matrix order (10 after 9, not after 1).
     names = [f"legs/compare-leg-{i}" for i in (10, 2, 0, 1, 9)]
     ordered = subprocess.run(["sort", "-V"], input="\n".join(names), capture_output=True, text=True, check=True)
@@ -208,7 +223,8 @@ def test_gitlab_jobs_use_the_dind_service_over_docker_host() -> None:
         if any("--merge" in line for line in job["script"]):
             assert services == [], f"{name}: joining legs needs no engine"
             continue
-        dind = [s for s in services if isinstance(s, dict) and re.fullmatch(r"docker:[\w.-]*dind", s["name"])]
+        names = [str(s["name"]).replace("$BED_DIND", variables["BED_DIND"]) for s in services if isinstance(s, dict)]
+        dind = [s for s, n in zip(services, names, strict=True) if re.fullmatch(r"docker:[\w.-]*dind", n)]
         assert dind, f"{name}: no docker:*dind service"
         assert dind[0].get("alias", "docker") == host.group(1), f"{name}: DOCKER_HOST does not name the dind service"
 
@@ -228,6 +244,14 @@ def test_gitlab_collects_what_bed_writes(tmp_path: Path) -> None:
             rel = written.relative_to(tmp_path).as_posix()
             assert any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in artifacts["paths"]), (name, rel)
     assert "BED_ARTIFACTS_DIR" not in str(doc), "the paths above assume bed's default artifacts folder"
+
+
+def test_gitlab_installs_bed_from_a_wheel_of_this_version_in_the_repository() -> None:
+    # not `pip install .`, which works only in bed's own repository
+    doc = _yaml(GITLAB)
+    assert doc["variables"]["BED_INSTALL"] == f"./.bed/bed_readiness-{__version__}-py3-none-any.whl"
+    assert '"$BED_INSTALL"' in " ".join(doc["default"]["before_script"])
+    assert all("constraints.txt" not in str(job) for job in doc.values())
 
 
 def test_gitlab_scripts_are_bed_commands_bed_accepts() -> None:
@@ -261,7 +285,8 @@ def test_gitlab_compare_runs_one_leg_per_release_then_merges_them_in_matrix_orde
     assert doc["stages"].index(legs["stage"]) < doc["stages"].index(merge["stage"])
     assert merge["needs"] == [{"job": "compare-legs", "artifacts": True}]
     (line,) = merge["script"]
-    assert line == f"bed compare --merge $(ls -d {compare_dir}/legs/*/ | sort -V)"
+    # find, not ls (shellcheck SC2012), and xargs, not an unquoted $(...) (SC2046); sort -V: leg 10 after 9
+    assert line == f"find {compare_dir}/legs -mindepth 1 -maxdepth 1 -type d | sort -V | xargs bed compare --merge"
     args = parser().parse_args(["compare", "--merge", "a/", "b/"])
     assert args.merge == ["a/", "b/"]
     assert merge["artifacts"]["paths"] == [f"{compare_dir}/"]
@@ -291,3 +316,9 @@ def test_compose_header_names_make_targets_that_exist() -> None:
     named = set(re.findall(r"\bmake ([a-z][\w-]*)", header))
     assert named, "the header should say how to bring the stack up"
     assert named <= _make_targets(), f"compose/bed.yaml names missing make targets: {sorted(named - _make_targets())}"
+
+
+def test_the_project_s_own_shell_scripts_pass_shellcheck() -> None:
+    scripts = [*sorted(str(p) for p in (SOURCE / "scripts").glob("*.sh")), str(SOURCE / ".ci" / "run")]
+    done = _run([ci_tools.shellcheck(), "--format=gcc", *scripts])
+    assert done.returncode == 0, done.stdout + done.stderr

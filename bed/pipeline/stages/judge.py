@@ -28,10 +28,11 @@ class Verdict:
     account: Account | None = None  # what became of each collected test
     quarantined: tuple[str, ...] = ()  # newly quarantined this run
     repromoted: tuple[str, ...] = ()  # out of quarantine after enough clean runs
+    narrowed: bool = False  # `bed run -- ARGS`: the user narrowed the run's selection
 
     @property
     def ready(self) -> bool:
-        return verdict.ready(self.checks)
+        return verdict.ready(self.checks, narrowed=self.narrowed)
 
 
 def judge(config: Config, book: Book, tiers: TierOutcomes, now: datetime.datetime) -> Verdict:
@@ -52,7 +53,7 @@ def judge(config: Config, book: Book, tiers: TierOutcomes, now: datetime.datetim
     account, census_check = _census(config, tiers, {c.tier: c for c in checks})
     order = list(catalog.TIERS)
     checks.sort(key=lambda c: order.index(c.tier))
-    return Verdict((*checks, census_check), book, account, tuple(newly), tuple(back))
+    return Verdict((*checks, census_check), book, account, tuple(newly), tuple(back), bool(config.pytest_args))
 
 
 def _judge_one(config: Config, book: Book, tier: catalog.Tier, outcome: Outcome, proxy_tail: str) -> CheckResult:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,8 +28,14 @@ import yaml
 import bed.runner
 from bed import __version__
 from bed.cli import main, parser
+from bed.commands import init as init_command
+from bed.commands import init_source
+from bed.commands.init_files import owner
+from bed.commands.init_source import Install
 from bed.config import router
 from bed.config.settings import Config
+from bed.errors import ConfigError
+from tests.unit import ci_tools
 
 PLUGIN_DIR = Path(bed.runner.__file__).parent
 BIN = Path(sys.executable).parent
@@ -69,9 +76,23 @@ clean:
 """
 
 
+INDEX = Install(f"bed-readiness=={__version__}", "installed from a package index")
+
+
+@pytest.fixture(autouse=True)
+def fixed_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bed init asks how the running bed was installed (here: a checkout, whose wheel takes ~9 s
+    to build) and where its launcher is; these tests fix both (tests/unit/commands/test_init_source.py
+    tests the detection itself)."""
+    monkeypatch.setattr(init_source, "detect", lambda environ, **_: INDEX)
+    monkeypatch.setattr(init_command, "launcher", lambda root: ("", "the `bed` on PATH"))
+
+
 def init(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """``bed init``: its exit code, and its stdout followed by its stderr (the errors)."""
     code = main(["init", str(repo), *args], {})
-    return code, capsys.readouterr().out
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
 
 
 def snapshot(repo: Path) -> dict[str, tuple[bytes, int]]:
@@ -79,12 +100,30 @@ def snapshot(repo: Path) -> dict[str, tuple[bytes, int]]:
             if p.is_file() and ".git" not in p.parts}
 
 
-def make(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+TOOLS = Path("/tools/bin")  # where a test's `bed` on PATH lives (pipx / uv tool put it in ~/.local/bin)
+
+
+def make_run(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``make -n`` with a PATH of the system's tools only: no `bed` on it unless a test puts one there."""
     environ = {k: v for k, v in os.environ.items() if k not in ("BED", "SHARD", "VIRTUAL_ENV", "MAKEFLAGS")}
-    done = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=repo, capture_output=True, text=True,
+    environ["PATH"] = "/usr/bin:/bin"
+    return subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=repo, capture_output=True, text=True,
                           env={**environ, **(env or {})}, timeout=30, check=False)
+
+
+def make(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    done = make_run(repo, *args, env={"BED": "bed", **(env or {})})  # which bed: tests of their own, below
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
+
+
+def launcher_in(folder: Path) -> Path:
+    """A `bed` launcher (a script that only says who it is) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bed"
+    path.write_text("#!/bin/sh\necho bed at $0\n")
+    path.chmod(0o755)
+    return path
 
 
 @pytest.fixture
@@ -150,25 +189,41 @@ def test_bed_toml_is_not_hidden_by_a_new_table(repo: Path, capsys: pytest.Captur
     assert code == 0
     assert (repo / "pyproject.toml").read_text() == "[project]\nname = 'x'\n"
     assert (repo / "bed.toml").read_text() == 'strict = true\nsuite = "mine"\n'
-    assert "skipped   bed.toml: it exists (--force overwrites it)" in out
+    assert "skipped   bed.toml: you wrote it; bed init never replaces it" in out
 
 
-def test_an_existing_table_is_kept_and_force_replaces_only_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_table_the_user_wrote_is_kept_even_with_force(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = '# top\n[project]\nname="x"  # n\n\n[tool.bed]\nsuite = "old"  # mine\n\n[tool.ruff]\nx = 1 # r\n'
     (repo / "pyproject.toml").write_text(before)
+    for args in ((), ("--force",)):
+        code, out = init(repo, capsys, *args)
+        assert code == 0
+        assert (repo / "pyproject.toml").read_text() == before
+        assert "skipped   [tool.bed] in pyproject.toml: you wrote it; bed init never replaces it" in out
+
+
+def test_force_replaces_bed_s_own_table_in_place_and_only_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "pyproject.toml").write_text('# top\n[project]\nname="x"  # n\n')
+    init(repo, capsys)
+    written = (repo / "pyproject.toml").read_text()
+    # an older bed's table: other comments, same values (the mark's digest is over the values)
+    older = written.replace("# Your readiness suite", "# An older wording") + "\n[tool.ruff]\nx = 1 # r\n"
+    (repo / "pyproject.toml").write_text(older)
     code, out = init(repo, capsys)
-    assert code == 0
-    assert (repo / "pyproject.toml").read_text() == before
-    assert "pyproject.toml: it has a [tool.bed] table (--force replaces that table" in out
+    assert "bed's [tool.bed] table is there (--force replaces that table, and nothing else)" in out
     code, out = init(repo, capsys, "--force")
     assert code == 0
     assert "replaced  [tool.bed] in pyproject.toml" in out
     after = (repo / "pyproject.toml").read_text()
-    head, tail = '# top\n[project]\nname="x"  # n\n\n[tool.bed]\n', "\n[tool.ruff]\nx = 1 # r\n"
-    assert after.startswith(head), after
-    assert after.endswith(tail), after
-    assert '"old"' not in after
+    assert after.startswith('# top\n[project]\nname="x"  # n\n\n[tool.bed]\n'), after
+    assert after.endswith("\n[tool.ruff]\nx = 1 # r\n"), after
+    assert "An older wording" not in after
     assert tomllib.loads(after)["tool"]["bed"]["suite"] == SUITE
+    # a value changed by hand makes the table the user's
+    (repo / "pyproject.toml").write_text(after.replace("strict = false", "strict = true"))
+    code, out = init(repo, capsys, "--force")
+    assert "[tool.bed] in pyproject.toml: you changed it since bed init wrote it" in out
+    assert tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["bed"]["strict"] is True
 
 
 def test_crlf_pyproject_stays_crlf(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -191,20 +246,68 @@ def test_existing_makefile_keeps_its_targets_and_gains_bed_s(repo: Path, capsys:
     assert after.startswith(USER_MAKEFILE + "\n# >>> bed:")
     assert make(repo) == "python3 -m pytest -q"  # the default goal is still the user's first target
     assert make(repo, "clean") == "rm -rf build"
-    assert make(repo, CORE) == "python3 -m bed run --gate core"
-    assert make(repo, "dev-gate") == "python3 -m bed run --gate dev"
-    assert make(repo, CORE, "SHARD=2/3") == "python3 -m bed run --gate core --shard 2/3"
-    assert make(repo, CORE, "BED=bed") == "bed run --gate core"  # bed installed with pipx / uv tool
+    assert make(repo, CORE) == "bed run --gate core"
+    assert make(repo, "dev-gate") == "bed run --gate dev"
+    assert make(repo, CORE, "SHARD=2/3") == "bed run --gate core --shard 2/3"
     assert make(repo, "dev-gate", env={"BED": "/opt/bed/bin/bed"}) == "/opt/bed/bin/bed run --gate dev"
 
 
-def test_the_makefile_prefers_the_project_s_venv_unless_another_is_active(
-        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_makefile_calls_the_bed_that_is_installed(repo: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     init(repo, capsys)
-    (repo / ".venv" / "bin").mkdir(parents=True)
-    (repo / ".venv" / "bin" / "python3").write_text("")
-    assert make(repo, "dev-gate") == ".venv/bin/python3 -m bed run --gate dev"
-    assert make(repo, "dev-gate", env={"VIRTUAL_ENV": "/elsewhere"}) == "python3 -m bed run --gate dev"
+
+    def dev_gate(env: dict[str, str] | None = None) -> str:
+        done = make_run(repo, "dev-gate", env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    # pipx / uv tool: a launcher on PATH (never `python3 -m bed`, which that python cannot import)
+    tool = launcher_in(tmp_path / "tools" / "bin")
+    assert dev_gate({"PATH": f"{tool.parent}:/usr/bin:/bin"}) == f"{tool} run --gate dev"
+    # the project's own venv beats PATH; an active venv beats both
+    launcher_in(repo / ".venv" / "bin")
+    assert dev_gate({"PATH": f"{tool.parent}:/usr/bin:/bin"}) == ".venv/bin/bed run --gate dev"
+    active = launcher_in(tmp_path / "active" / "bin")
+    assert dev_gate({"VIRTUAL_ENV": str(active.parent.parent)}) == f"{active} run --gate dev"
+    assert dev_gate({"BED": "/opt/bed/bin/bed"}) == "/opt/bed/bin/bed run --gate dev"
+
+
+def test_without_any_bed_the_makefile_says_how_to_install_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    init(repo, capsys)
+    done = make_run(repo, "dev-gate")
+    assert done.returncode != 0
+    assert f"bed is not installed here: pip install 'bed-readiness=={__version__}' (or make BED=/path/to/bed)" in (
+        done.stderr), done.stderr
+
+
+def test_a_launcher_off_path_is_the_makefile_s_last_resort(repo: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = launcher_in(tmp_path / "opt" / "bed" / "bin")
+    monkeypatch.setattr(init_command, "launcher", lambda root: (str(elsewhere), f"{elsewhere}, not on PATH"))
+    _, out = init(repo, capsys)
+    assert f"make      calls {elsewhere}, not on PATH" in out
+    assert make_run(repo, "dev-gate").stdout.strip() == f"{elsewhere} run --gate dev"
+    tool = launcher_in(tmp_path / "tools" / "bin")  # a bed on PATH still comes first
+    assert make_run(repo, "dev-gate", env={"PATH": f"{tool.parent}:/usr/bin:/bin"}).stdout.strip() == (
+        f"{tool} run --gate dev")
+
+
+def test_the_launcher_is_the_one_beside_the_running_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bed.commands import init_files
+
+    venv = tmp_path / "pipx" / "venvs" / "bed-readiness" / "bin"
+    here = launcher_in(venv)
+    (venv / "python").symlink_to(sys.executable)
+    monkeypatch.setattr(init_files.sys, "executable", str(venv / "python"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert init_files.launcher(tmp_path / "repo") == (str(here), f"{here}, which is not on PATH: the Makefile "
+                                                                  "names it as its last resort")
+    linked = tmp_path / "local" / "bin"  # pipx links its launchers into ~/.local/bin
+    linked.mkdir(parents=True)
+    (linked / "bed").symlink_to(here)
+    monkeypatch.setenv("PATH", f"{linked}:/usr/bin:/bin")
+    assert init_files.launcher(tmp_path / "repo") == ("", f"the `bed` on PATH ({linked / 'bed'})")
 
 
 def test_the_generated_command_is_one_bed_accepts(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,7 +326,7 @@ def test_a_target_the_user_wrote_is_never_touched(repo: Path, capsys: pytest.Cap
     assert "skipped   Makefile target dev-gate: you define it (line 12)" in out
     assert f"appended  targets {CORE} to Makefile" in out
     assert make(repo, "dev-gate").endswith("./my-own-gate.sh")
-    assert make(repo, CORE) == "python3 -m bed run --gate core"
+    assert make(repo, CORE) == "bed run --gate core"
     init(repo, capsys, "--force")  # --force rewrites bed's block, never the user's target
     after = (repo / "Makefile").read_text()
     assert after.startswith(mine)
@@ -246,12 +349,12 @@ def test_gnu_make_s_own_choice_of_file_is_the_one_edited(repo: Path, capsys: pyt
     (repo / "makefile").write_text(USER_MAKEFILE)
     init(repo, capsys)
     assert not (repo / "Makefile").exists() or (repo / "Makefile").samefile(repo / "makefile")
-    assert make(repo, "dev-gate") == "python3 -m bed run --gate dev"
+    assert make(repo, "dev-gate") == "bed run --gate dev"
 
 
 def test_new_makefile_runs_the_gate_by_default(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     init(repo, capsys)
-    assert make(repo) == "python3 -m bed run --gate core"
+    assert make(repo) == "bed run --gate core"
 
 
 # --- idempotence and --force -----------------------------------------------------------------------
@@ -261,27 +364,78 @@ def test_a_second_run_writes_nothing_and_says_so(repo: Path, capsys: pytest.Capt
     (repo / "Makefile").write_text(USER_MAKEFILE)
     init(repo, capsys)
     first = snapshot(repo)
-    code, out = init(repo, capsys)
-    assert code == 0
-    assert snapshot(repo) == first  # same bytes, and not even rewritten (same mtimes)
-    assert "nothing written" in out
-    lines = [line for line in out.splitlines() if line.startswith("skipped")]
-    assert len(lines) == 8, out  # the table, the Makefile block, 4 suite files, workflow, PR template
-    assert all("--force" in line for line in lines)
+    for args in ((), ("--force",)):
+        code, out = init(repo, capsys, *args)
+        assert code == 0
+        assert snapshot(repo) == first  # same bytes, and not even rewritten (same mtimes)
+        lines = [line for line in out.splitlines() if line.startswith("skipped")]
+        assert len(lines) == 8, out  # the table, the Makefile block, 4 suite files, workflow, PR template
+        assert sum("already bed's current version" in line for line in lines) == 6, out
 
 
-def test_force_overwrites_bed_s_files(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+USER_FILES = {
+    ".github/workflows/readiness.yml": "name: mine\non: push\njobs: {}\n",
+    ".github/pull_request_template.md": "My own checklist\n",
+    f"{SUITE}/conftest.py": "# my fixtures\n",
+    f"{SUITE}/README.md": "mine\n",
+    "bed.toml": 'suite = "tests/readiness"\n',
+    ".gitlab-ci.yml": "test:\n  script: [make test]\n",
+}
+
+
+def test_force_never_replaces_a_file_the_user_wrote(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for rel, text in USER_FILES.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    before = snapshot(repo)
+    for _ in range(2):
+        code, out = init(repo, capsys, "--force", "--ci", "both")
+        assert code == 0
+        now = snapshot(repo)
+        assert {rel: now[rel] for rel in USER_FILES} == {rel: before[rel] for rel in USER_FILES}, "a byte changed"
+    for rel in USER_FILES:
+        if rel != ".gitlab-ci.yml":
+            assert f"skipped   {rel}: you wrote it; bed init never replaces it" in out, rel
+    # beside a .gitlab-ci.yml of the user's, bed's jobs go to a file it can include
+    assert "skipped   .gitlab-ci.yml: you wrote it; to run bed's jobs, add to it: " \
+           "`include: [{local: .gitlab/bed.gitlab-ci.yml}]`" in out
+    assert owner((repo / ".gitlab" / "bed.gitlab-ci.yml").read_text()) == "ours"
+
+
+def test_force_rewrites_only_bed_s_files_that_nobody_changed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     init(repo, capsys)
     fresh = {rel: data for rel, (data, _) in snapshot(repo).items() if rel != "Makefile"}  # Makefile: below
     assert len(fresh) == 7
-    for rel in fresh:
-        (repo / rel).write_text("# changed by hand\n")
-    init(repo, capsys)
-    assert all((repo / rel).read_text() == "# changed by hand\n" for rel in fresh)
+    assert all(owner(data.decode()) == "ours" for data in fresh.values())
+    edited = {rel: data.decode().replace("\n", "\n# changed by hand\n", 2) for rel, data in fresh.items()}
+    for rel, text in edited.items():
+        (repo / rel).write_text(text)
     code, out = init(repo, capsys, "--force")
     assert code == 0
+    assert {rel: (repo / rel).read_text() for rel in fresh} == edited, "an edited file of bed's was replaced"
+    assert out.count("you changed it since bed init wrote it") == 7
+    # an older bed's file (another version in its mark, digest intact) is bed's: --force rewrites it
+    older = {rel: data.decode().replace(f"bed init {__version__} wrote", "bed init 0.0.1 wrote", 1)
+             for rel, data in fresh.items()}
+    for rel, text in older.items():
+        (repo / rel).write_text(text)
+    code, out = init(repo, capsys)
+    assert out.count("bed's, from another bed version (--force rewrites it)") == 7
+    code, out = init(repo, capsys, "--force")
     assert {rel: (repo / rel).read_bytes() for rel in fresh} == fresh
-    assert out.count("overwrote") == 7
+    assert sum(line.startswith("rewrote   ") and "Makefile" not in line for line in out.splitlines()) == 7
+
+
+def test_a_mark_is_bed_s_only_while_the_text_below_it_is_unchanged() -> None:
+    from bed.commands.init_files import marked
+
+    text = marked("a: 1\nb: 2\n")
+    assert owner(text) == "ours"
+    assert owner(text.replace("\n", "\r\n")) == "ours"  # git's autocrlf is not an edit
+    assert owner(text.replace("b: 2", "b: 3")) == "edited"
+    assert owner(text.replace("# bed init", "# bed  init", 1)) == "theirs"
+    assert owner("a: 1\n") == "theirs"
+    assert owner(marked("x\n", markdown=True)) == "ours"
 
 
 def test_force_rewrites_bed_s_makefile_block_in_place(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -436,14 +590,11 @@ def test_the_workflow_passes_actionlint_and_runs_bed_commands_bed_accepts(
         repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     init(repo, capsys)
     workflow = repo / ".github" / "workflows" / "readiness.yml"
-    actionlint = BIN / "actionlint"
-    assert actionlint.is_file(), "actionlint is missing. Hint: run `make venv` (it is a dev dependency)."
-    done = subprocess.run([str(actionlint), "-oneline", str(workflow)], capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = ci_tools.actionlint(workflow)  # shellcheck on PATH, or this fails saying how to get it
     assert not done.stdout.strip(), done.stdout
     assert done.returncode == 0, done.stderr
     doc = yaml.safe_load(workflow.read_text())
-    assert doc["env"]["BED_INSTALL"] == f"bed-readiness=={__version__}"
+    assert doc["env"] == {"BED_INSTALL": f"bed-readiness=={__version__}"}
     gates = {}
     for name, job in doc["jobs"].items():
         runs = [s["run"] for s in job["steps"] if "run" in s]
@@ -453,6 +604,93 @@ def test_the_workflow_passes_actionlint_and_runs_bed_commands_bed_accepts(
         args = parser().parse_args(words[1:])
         gates[name] = (args.gate, args.shard)
     assert gates == {"dev-gate": ("dev", None), "nd-shards": ("core", "1/2"), "deploy-gate": ("deploy", None)}
+
+
+def test_the_gitlab_file_validates_passes_shellcheck_and_runs_bed_commands(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = init(repo, capsys, "--ci", "gitlab")
+    assert code == 0
+    assert not (repo / ".github").exists()
+    path = repo / ".gitlab-ci.yml"
+    done = subprocess.run([ci_tools.tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci",
+                           "--data-transform", "gitlab-ci", "--regex-variant", "nonunicode", str(path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    doc = yaml.safe_load(path.read_text())
+    assert ci_tools.shellcheck_gitlab(doc) == {}
+    assert doc[".bed"]["variables"]["BED_INSTALL"] == f"bed-readiness=={__version__}"
+    assert "PIP_INDEX_URL" not in doc[".bed"]["variables"]
+    gates = {}
+    for name, script in ci_tools.gitlab_scripts(doc).items():
+        line = script.strip().splitlines()[-1]
+        args = parser().parse_args(shlex.split(line.replace("$SHARD", "1/2"))[1:])
+        gates[name] = (args.gate, args.shard)
+    assert gates == {"bed-dev-gate": ("dev", None), "bed-nd-shards": ("core", "1/2"),
+                     "bed-deploy-gate": ("deploy", None)}
+    # GitLab's default stages only, and no top-level keys: it works included beside the user's own file
+    assert set(doc) == {".bed", *gates}
+    assert {job["stage"] for job in doc.values() if "stage" in job} <= {"test", "deploy"}
+
+
+def test_ci_is_chosen_from_what_the_repository_shows(repo: Path) -> None:
+    assert init_command.ci_kinds("auto", repo) == ("github",)
+    (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text('[remote "origin"]\n\turl = git@gitlab.example.com:team/gw.git\n')
+    assert init_command.ci_kinds("auto", repo) == ("gitlab",)
+    (repo / ".github").mkdir()
+    assert init_command.ci_kinds("auto", repo) == ("github", "gitlab")
+    assert init_command.ci_kinds("both", repo) == ("github", "gitlab")
+    assert init_command.ci_kinds("none", repo) == ()
+    with pytest.raises(ConfigError, match="--ci 'jenkins'"):
+        init_command.ci_kinds("jenkins", repo)
+
+
+def test_an_index_of_your_own_goes_into_ci_without_its_credentials(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    private = Install(f"bed-readiness=={__version__}", "installed from a package index",
+                      index_url="https://pkgs.example/simple", warning="PIP_INDEX_URL holds credentials, which "
+                      "bed init does not write into CI files: set PIP_INDEX_URL as a CI secret")
+    monkeypatch.setattr(init_source, "detect", lambda environ, **_: private)
+    code, out = init(repo, capsys, "--ci", "both")
+    assert code == 0
+    assert "THE FIRST CI RUN MAY FAIL" in out
+    assert "PIP_INDEX_URL holds credentials" in out
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "readiness.yml").read_text())
+    assert workflow["env"]["PIP_INDEX_URL"] == "https://pkgs.example/simple"
+    gitlab = yaml.safe_load((repo / ".gitlab-ci.yml").read_text())
+    assert gitlab[".bed"]["variables"]["PIP_INDEX_URL"] == "https://pkgs.example/simple"
+    assert not ci_tools.actionlint(repo / ".github" / "workflows" / "readiness.yml").stdout
+
+
+def test_a_wheel_is_vendored_once_and_only_bed_s_is_replaced(repo: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.unit.commands.test_init_source import wheel_file
+
+    wheel = wheel_file(tmp_path / "dist")
+    code, out = init(repo, capsys, "--install", str(wheel), "--ci", "both")
+    assert code == 0
+    vendored = repo / ".bed" / wheel.name
+    assert vendored.read_bytes() == wheel.read_bytes()
+    assert f"wrote     .bed/{wheel.name} (the bed CI installs)" in out
+    assert f"install   CI runs: pip install './.bed/{wheel.name}'" in out
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "readiness.yml").read_text())
+    assert workflow["env"]["BED_INSTALL"] == f"./.bed/{wheel.name}"
+    assert yaml.safe_load((repo / ".gitlab-ci.yml").read_text())[".bed"]["variables"]["BED_INSTALL"] == (
+        f"./.bed/{wheel.name}")
+    assert f"pip install './.bed/{wheel.name}'" in (repo / "Makefile").read_text()  # the Makefile's hint
+    _, out = init(repo, capsys, "--install", str(wheel), "--ci", "both")
+    assert f"skipped   .bed/{wheel.name}: already this bed" in out
+    rebuilt = wheel_file(tmp_path / "rebuilt")
+    with zipfile.ZipFile(rebuilt, "a") as more:
+        more.writestr("bed/new.py", "")
+    _, out = init(repo, capsys, "--install", str(rebuilt), "--ci", "both")
+    assert "another build of bed is there (--force replaces it)" in out
+    init(repo, capsys, "--install", str(rebuilt), "--ci", "both", "--force")
+    assert vendored.read_bytes() == rebuilt.read_bytes()
+    vendored.write_bytes(b"not a wheel")  # whatever this is, it is not bed's
+    _, out = init(repo, capsys, "--install", str(wheel), "--ci", "both", "--force")
+    assert "it is not a wheel of bed; bed init never replaces it" in out
+    assert vendored.read_bytes() == b"not a wheel"
 
 
 def test_the_workflow_keeps_bed_s_node24_action_pins(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -557,3 +795,26 @@ def test_a_write_that_fails_midway_reports_what_was_written(repo: Path, capsys: 
     assert lines[-1].startswith("ARTIFACT_ERROR: cannot write .github/workflows/readiness.yml")
     assert len(lines) == 7  # settings, Makefile, four suite files, then the error
     assert not list(repo.rglob(".*.tmp"))
+
+
+def test_a_checkout_s_wheel_is_vendored_and_its_build_folder_removed(repo: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.commands.test_init_source import wheel_file
+
+    built: list[tuple[Path, Path]] = []
+
+    def build(source: Path, into: Path, environ: object) -> Path:
+        built.append((source, into))
+        return wheel_file(into)
+
+    monkeypatch.setattr(init_source, "build_wheel", build)
+    checkout = tmp_path / "bed-src"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text('[project]\nname = "bed-readiness"\n')
+    code, out = init(repo, capsys, "--install", str(checkout))
+    assert code == 0, out
+    assert built[0][0] == checkout
+    assert (repo / ".bed" / "bed_readiness-0.2.0-py3-none-any.whl").is_file()
+    assert "named with --install: the checkout" in out
+    assert not built[0][1].exists(), "the wheel's build folder is left behind"

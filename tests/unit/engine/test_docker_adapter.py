@@ -13,7 +13,8 @@ from bed.errors import ContainerGone, EngineError
 @pytest.mark.parametrize(("raised", "expected", "says"), [
     (docker.errors.NotFound("gone"), ContainerGone, "no longer on the engine"),
     (docker.errors.APIError("refused"), EngineError, "the engine refused to list containers"),
-    (requests.ConnectionError("reset"), EngineError, "lost the engine"),
+    (requests.ConnectionError("reset"), EngineError, "lost the engine"),  # docker's transport: requests
+    (requests.exceptions.ReadTimeout("read timed out"), EngineError, "lost the engine"),
     (OSError("broken pipe"), EngineError, "lost the engine"),
 ])
 def test_errors_are_mapped(raised: Exception, expected: type[Exception], says: str) -> None:
@@ -41,3 +42,16 @@ def test_only_the_adapter_imports_docker() -> None:
     # The one exception: the peers bench's "plain testcontainers" peer is MEANT to be testcontainers
     # used as is, with its defaults, so it must not go through bed's seam.
     assert importers == ["bench/testcontainers_peer.py", "engine/docker.py"]
+
+
+def test_bed_never_imports_requests() -> None:
+    # docker-py brings requests as its transport; bed catches its errors as OSError (they are)
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[3] / "bed"
+    importers = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                       if any(line.lstrip().startswith(("import requests", "from requests"))
+                              for line in p.read_text().splitlines()))
+    assert importers == []
+    assert issubclass(requests.RequestException, OSError)  # what _TRANSPORT relies on
+    assert issubclass(docker.errors.APIError, OSError)  # why APIError is caught before OSError

@@ -285,3 +285,35 @@ def test_a_quarantined_test_that_was_also_flaky_is_listed_once_as_flaky() -> Non
 def test_exit_status_1_is_not_a_pytest_error() -> None:
     check = judge(Case(RULES, Ending(1), records((A, "failed"), exitstatus=1)))
     assert check.reason == "1 test(s) failed"
+
+
+NARROWED = Rules(check="all_smokes_core", tier="deterministic", required=False, narrowed="-k chat")
+
+
+@pytest.mark.parametrize(("selection", "rules", "status", "reason"), [
+    ({"collected": 3, "selected": 0, "deselected": {"options": 3}}, NARROWED, Status.SKIPPED,
+     "`-- -k chat` selects none of its 3 tests"),
+    ({"collected": 3, "selected": 0, "deselected": {"options": 3}},
+     Rules(check="all_smokes_core", tier="deterministic", required=True, narrowed="-k chat"), Status.FAILED,
+     "`-- -k chat` selects none of its 3 tests"),  # STRICT / READINESS_EXPECT: a tier that must run
+    ({"collected": 3, "selected": 0, "tier_marked": 1, "deselected": {"options": 3}}, NARROWED, Status.SKIPPED,
+     "`-- -k chat` selects none of its 1 tests"),  # a suite: the tests marked for this tier
+    ({"collected": 0, "selected": 0}, NARROWED, Status.FAILED, "no test was collected"),
+    ({"collected": 3, "selected": 3}, NARROWED, Status.FAILED, "3 test(s) were selected, yet none ran"),
+], ids=["selects-none-here", "required-tier", "a-suite-s-tier", "nothing-collected", "selected-not-run"])
+def test_pytest_args_that_select_nothing_in_a_tier(selection: dict[str, Any], rules: Rules, status: Status,
+                                                   reason: str) -> None:
+    check = judge(Case(rules, Ending(5), records(exitstatus=5, selection=selection)))
+    assert (check.status, check.reason) == (status, reason)
+
+
+@pytest.mark.parametrize(("tests", "narrowed", "expected"), [
+    ((0, 0), True, False),  # `bed run -- -k tset`: a typo that selects nothing anywhere is never READY
+    ((1, 0), True, True),
+    ((0, 0), False, True),  # without arguments of the user's, skipped optional checks stay as they were
+], ids=["selected-nothing-anywhere", "selected-somewhere", "not-narrowed"])
+def test_a_narrowed_run_is_ready_only_when_a_test_ran(tests: tuple[int, int], narrowed: bool,
+                                                      expected: bool) -> None:
+    checks = [CheckResult(name=f"c{i}", tier="nd", status=Status.PASSED if n else Status.SKIPPED, duration_s=0,
+                          tests=n) for i, n in enumerate(tests)]
+    assert ready(checks, narrowed=narrowed) is expected

@@ -132,3 +132,33 @@ def test_the_probe_script_reports_a_refusal() -> None:
                           timeout=10, check=False)
     assert done.returncode == 1
     assert "ConnectionRefusedError" in done.stdout
+
+
+def test_only_not_answering_yet_is_retried() -> None:
+    # tenacity retries only the wait's own "not yet": an engine error from the probe ends it at once
+    from bed.errors import EngineError
+
+    calls: list[str] = []
+
+    def broken(url: str, seconds: float) -> ExecResult:
+        calls.append(url)
+        raise EngineError("lost the engine while trying to run a command in the probe.", hint="check it.")
+
+    started = time.monotonic()
+    with pytest.raises(EngineError):
+        wait_healthy(Target([RUNNING]), broken, "http://x/h", 60)
+    assert calls == ["http://x/h"]
+    assert time.monotonic() - started < 1
+
+
+def test_the_budget_is_read_on_the_wait_s_own_clock() -> None:
+    now = [0.0]
+
+    def probe(url: str, seconds: float) -> ExecResult:
+        now[0] += 10.0  # each slice takes 10 s of this clock (and no real time)
+        return NO
+
+    with pytest.raises(StackError) as caught:
+        wait_healthy(Target([RUNNING]), probe, "http://x/h", 35, clock=lambda: now[0])
+    assert now[0] == 40.0  # four slices: 10, 20, 30 (< 35: again), 40 (>= 35: out)
+    assert "within 35 s (waited 40.0 s;" in caught.value.line()
