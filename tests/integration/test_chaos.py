@@ -131,7 +131,10 @@ def test_proxy_paused_is_a_hang_caught_at_once(client: docker.DockerClient, tmp_
     paused_at = time.monotonic()
     proxy.pause()
     noticed_at, _ = bed.wait_for(r"DEPENDENCY DOWN during the tier: bed-[0-9a-f]{8}-litellm is paused", 30)
-    assert bed.finish() == 0
+    # The only tier asked for was stopped: a loud SKIP, and a run in which nothing was tested is not READY.
+    assert bed.finish() == 1, bed.text[-3000:]
+    assert "SKIP all_smokes_nd: a dependency went down mid-run" in bed.text
+    assert "CAUSE census: census: nothing was tested" in bed.text
     assert noticed_at - paused_at < 2.0
     print(f"pause-to-report latency (proxy paused): {noticed_at - paused_at:.2f} s")
     assert leftovers(client, bed.run_id) == []
