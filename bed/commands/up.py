@@ -24,7 +24,7 @@ from ..stack.bringup import Plan, bring_up
 from ..stack.kept import Kept
 from ..stack.owner import Stack
 from ..stack.services import PROXY, SHIM
-from . import common
+from . import agent_setup, common
 from .run import add_stack_arguments
 
 HELP = "bring the stack up and keep it running; print export lines"
@@ -78,7 +78,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
             f"127.0.0.1:{proxy_port} does not answer here (DOCKER_HOST={environ.get('DOCKER_HOST', '')})",
             "the lines below hold on the engine's host; from here, use the shell in the runner (below)"])
         lines = [f"# {line}" for line in lines]
-    sys.stdout.write("\n".join([*lines, f"# a shell in the runner: docker exec -it {shell.name} bash", ""]))
+    lines.append(f"# a shell in the runner: docker exec -it {shell.name} bash")
+    if "agents" in config.tiers:
+        lines += agent_setup.lines(config.agent_versions, router.text, config.group, f"http://127.0.0.1:{proxy_port}",
+                                   config.root / ".artifacts" / "agents")
+    sys.stdout.write("\n".join([*lines, ""]))
     sys.stdout.flush()
     return EXIT_READY
 

@@ -20,6 +20,7 @@ class TestOutcome:
     location: str
     message: str
     duration_s: float
+    properties: dict[str, Any] = dataclasses.field(default_factory=dict)  # the test's own user properties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,21 +119,32 @@ def _outcome(nodeid: str, seen: dict[str, dict[str, Any]]) -> TestOutcome:
     failing = next((seen[p] for p in PHASES if p in seen and seen[p].get("outcome") == "failed"), None)
     skipping = next((seen[p] for p in ("setup", "call") if p in seen and seen[p].get("outcome") == "skipped"), None)
     duration = sum(float(r.get("duration") or 0) for r in seen.values())
+    properties = _properties(seen)
     if failing is not None:
         outcome = "failed" if failing.get("phase") == "call" else "error"
         return TestOutcome(nodeid, outcome, str(failing.get("location", "")), str(failing.get("message", "")),
-                           duration)
+                           duration, properties)
     if skipping is not None:
         outcome = "xfailed" if skipping.get("xfail") else "skipped"
         return TestOutcome(nodeid, outcome, str(skipping.get("location", "")), str(skipping.get("message", "")),
-                           duration)
+                           duration, properties)
     if "teardown" not in seen or "call" not in seen:
         # It started and never ended: the process died inside it (os._exit, a signal, the OOM killer).
         last = seen.get("call") or seen.get("setup") or {}
         return TestOutcome(nodeid, "incomplete", str(last.get("location", "")),
-                           "started but never finished: the test process ended inside it", duration)
+                           "started but never finished: the test process ended inside it", duration, properties)
     call = seen["call"]
-    return TestOutcome(nodeid, "passed", str(call.get("location", "")), "", duration)
+    return TestOutcome(nodeid, "passed", str(call.get("location", "")), "", duration, properties)
+
+
+def _properties(seen: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The test's user properties as its last recorded phase had them (they only grow)."""
+    out: dict[str, Any] = {}
+    for phase in PHASES:
+        found = (seen.get(phase) or {}).get("properties")
+        if isinstance(found, dict):
+            out.update(found)
+    return out
 
 
 def _selection(records: list[dict[str, Any]]) -> Selection | None:

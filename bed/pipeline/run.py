@@ -36,7 +36,7 @@ from ..errors import ArtifactError
 from ..images.build import ImageRef, Recipe, ensure_images
 from ..policy import budgets, flakes, quarantine, release, verdict
 from ..redact import SECRET_NAME
-from ..report import flakestore, junit
+from ..report import flakestore, junit, matrix
 from ..report.results import CheckResult, RunResult, Status
 from ..report.writers import write_all, write_text
 from ..stack import bringup, kept, warm
@@ -260,7 +260,7 @@ def report(state: RunState) -> None:
         notes=(*config.bases.warnings, *(state.router.notes if state.router else ())),
         started_at=state.started_at, repro=_repro_record(state),
         quarantine=tuple(quarantine.as_report(state.book, config.repromote_after)),
-        gateway=_gateway(state), reused_from=state.reused_from,
+        gateway=_gateway(state), reused_from=state.reused_from, agent_matrix=_agent_matrix(state),
     )
     write_all(state.result, report=config.report_path, ready_md=config.ready_md_path, redact=console.redact)
 
@@ -465,6 +465,13 @@ def _repro_record(state: RunState) -> dict[str, Any]:
     }
 
 
+def _agent_matrix(state: RunState) -> tuple[matrix.Cell, ...]:
+    """The agents tier's cells, from its tests' own records, with the check's final word on each."""
+    outcome = state.outcomes.get("agents")
+    check = next((c for c in state.checks.values() if c.tier == "agents"), None)
+    return matrix.cells(outcome.first.evidence.tests, check.outcomes if check else None) if outcome else ()
+
+
 def _gateway(state: RunState) -> dict[str, Any]:
     proxy = state.images.get("litellm")
     gateway = proxy.gateway if proxy and proxy.gateway else state.config.gateway
@@ -476,5 +483,6 @@ def _versions(state: RunState) -> dict[str, str]:
     litellm = gateway["base"] or gateway["value"] if gateway["kind"] != "release" else gateway["value"]
     python = next((o.first.evidence.python for o in state.outcomes.values() if o.first.evidence.python), "unknown")
     engine = state.engine.info().version if state.engine else "?"
+    agents = {"agents": state.config.agent_versions.spec} if "agents" in state.config.tiers else {}
     return {"bed": __version__, "litellm": litellm, "gateway": gateway["describe"], "docker_engine": engine,
-            "runner_python": python}
+            "runner_python": python, **agents}

@@ -2,7 +2,8 @@
 
     deterministic -> check all_smokes_core   no network at all; any skip is a failure
     nd            -> check all_smokes_nd     runner -> proxy -> shim on the bed network
-    agents        -> check agent_clients     the real Codex CLI and Claude Code -> proxy -> shim
+    agents        -> check agent_clients     the real agent clients (Codex CLI, Claude Code, Gemini CLI,
+                                             OpenCode, Qwen Code) -> proxy -> shim
     release       -> check release_smokes    live providers; only with LIVE_PROVIDERS=1 (and
                                              then networked); otherwise it runs with no network
                                              and every smoke is a SKIP naming what is missing
@@ -23,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from ..config.router import bridge_group
+from ..config import agent_routes
 from ..config.settings import Config
 from ..console import Console
 from ..engine.protocol import ContainerSpec, State
@@ -112,7 +113,7 @@ def rules(tier: Tier, config: Config) -> verdict.Rules:
     return verdict.Rules(
         check=check_name(tier, config), tier=tier.name, required=required(tier, config), hermetic=tier.hermetic,
         shard=tier.name == "nd" and config.shard is not None, suite=config.suite is not None,
-        budget_s=budget(tier, config), memory=config.runner_memory)
+        budget_s=budget(tier, config), memory=budgets.runner_memory(tier.name, config.runner_memory))
 
 
 def served(tier: Tier, config: Config) -> bool:
@@ -195,8 +196,9 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COL
         out["LITELLM_MASTER_KEY"] = ctx.master_key
         if config.agent is not None:  # smokes that need the bed shim's faults or journal skip, saying so
             out["BED_AGENT_IMAGE"] = config.agent.image
-    if tier.name == "agents":  # each agent runs through both ways LiteLLM serves its surface
-        out["BED_AGENT_GROUPS"] = f"{config.group},{bridge_group(config.group)}"
+    if tier.name == "agents":  # each agent, at each version, through every way LiteLLM serves its surface
+        out["BED_AGENTS"] = config.agent_versions.spec
+        out["BED_AGENT_ROUTES"] = agent_routes.environment(ctx.router_yaml, config.group)
     if tier.name == "nd":
         if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here
             out["PYTEST_ADDOPTS"] = config.pytest_addopts
@@ -224,7 +226,7 @@ def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequen
     return ContainerSpec(
         name="", image="", labels={}, env=env(tier, ctx, selecting=bool(select), paths=paths),
         command=tuple(argv(tier, ctx, paths)), network=network if networked(tier, config) else None,
-        aliases=(f"runner-{tier.name}",), memory=config.runner_memory,
+        aliases=(f"runner-{tier.name}",), memory=budgets.runner_memory(tier.name, config.runner_memory),
         working_dir=paths.project if config.suite is not None else None, cpu_shares=RUNNER_CPU_SHARES,
         files=tuple(files))
 

@@ -10,6 +10,8 @@ import dataclasses
 import enum
 from typing import Any
 
+from .matrix import Cell
+
 SCHEMA_VERSION = 2  # 2: node ids come from pytest itself (bed's plugin), not from JUnit
 # What a test's entry in CheckResult.outcomes can say: pytest's outcome as bed's plugin recorded
 # it, or "flaky" (it failed, then passed on the immediate re-run).
@@ -89,6 +91,7 @@ class RunResult:
     quarantine: tuple[dict[str, Any], ...] = ()  # the tests in quarantine after this run
     gateway: dict[str, Any] = dataclasses.field(default_factory=dict)  # the gateway under test (kind, value, ...)
     reused_from: str = ""  # `bed run --reuse`: the run id of the stack kept by `bed up`
+    agent_matrix: tuple[Cell, ...] = ()  # the agents tier's cells (bed.report.matrix)
 
     @property
     def verdict(self) -> str:
@@ -129,6 +132,7 @@ class RunResult:
             "quarantine": list(self.quarantine),
             "gateway": dict(self.gateway),
             "reused_from": self.reused_from,
+            "agent_matrix": [c.to_dict() for c in self.agent_matrix],
         }
 
     @classmethod
@@ -141,4 +145,5 @@ class RunResult:
             started_at=data.get("started_at", ""), repro=data.get("repro", {}),
             quarantine=tuple(data.get("quarantine", ())), gateway=dict(data.get("gateway", {})),
             reused_from=data.get("reused_from", ""),
+            agent_matrix=tuple(Cell.from_dict(c) for c in data.get("agent_matrix", ())),
         )

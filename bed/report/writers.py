@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import ArtifactError
 from ..redact import Redactor
+from . import matrix
 from .results import CheckResult, RunResult, Status
 
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
@@ -67,6 +68,7 @@ def project_ready_md(result: RunResult) -> str:
         note = (c.reason or (c.cause.message if c.cause else "")).replace("|", "\\|")
         out.append(f"| {c.name} | {c.tier} | {MARK[c.status]} | {c.tests} | {c.failures} | {c.skipped} | "
                    f"{c.duration_s:.1f} | {note} |")
+    out += _agent_matrix(result)
     causes = cause_lines(result)
     if causes:
         out += ["", "## Causes", ""]
@@ -97,6 +99,18 @@ def project_ready_md(result: RunResult) -> str:
         out.append(f"| {name} | `{image['tag']}` | `{str(image['id'])[7:19]}` | {image['size_mb']} |")
     out += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in result.versions.items()]
     return "\n".join(out) + "\n"
+
+
+def _agent_matrix(result: RunResult) -> list[str]:
+    """The agents tier's cells (PASS / FAIL / SKIP with the turn's seconds), and why each that did not pass."""
+    if not result.agent_matrix:
+        return []
+    out = ["", "## Agent matrix", "", f"Each agent's turns through the gateway: {matrix.summary(result.agent_matrix)}.",
+           "", *matrix.table(result.agent_matrix)]
+    noted = [c for c in result.agent_matrix if c.note]
+    if noted:
+        out += [""] + [f"- `{c.nodeid}`: {c.note}".replace("|", "\\|") for c in noted]
+    return out
 
 
 def _only(result: RunResult, check: CheckResult) -> RunResult:

@@ -8,7 +8,8 @@ With ``BED_RECORDS=<file>`` set, it appends one JSON object per line:
     {"kind": "selection", "worker": null, "collected": 12, "tier_marked": null, "unmarked": [...],
      "deselected": {"options": 0, "tier": 0, "select": 0, "shard": 6}, "missing": [], "selected": 6}
     {"kind": "test", "nodeid": "...", "phase": "call", "outcome": "failed", "duration": 0.01,
-     "location": "nd/test_a.py:12", "message": "AssertionError: ...", "xfail": false}
+     "location": "nd/test_a.py:12", "message": "AssertionError: ...", "xfail": false,
+     "properties": {"agent": "codex", ...}}      (the test's user properties, when it has any)
     {"kind": "finish", "exitstatus": 1}
 
 Node ids are pytest's own (bed never rebuilds them from another format). Without the last
@@ -195,11 +196,14 @@ def _wait_for_services() -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if _recorder is None or not _recorder.controller:
         return
-    _recorder.write({
+    record = {
         "kind": "test", "nodeid": report.nodeid, "phase": report.when, "outcome": report.outcome,
         "duration": round(report.duration, 4), "location": _test_location(report),
         "message": _report_message(report), "xfail": hasattr(report, "wasxfail"),
-    })
+    }
+    if report.user_properties:  # what the test says about itself (the agent tier: its matrix cell)
+        record["properties"] = {str(k): v for k, v in report.user_properties}
+    _recorder.write(record)
 
 
 @pytest.hookimpl(trylast=True)

@@ -13,15 +13,19 @@ from bed.pipeline import tiers
 
 def raw_records(*tests: tuple[str, str], exitstatus: int | None = 0, start: bool = True,
                 selection: dict[str, Any] | None = None, collect_errors: tuple[str, ...] = (),
-                extra: str = "") -> bytes:
-    """Records as bed's plugin writes them: (nodeid, outcome) per test."""
+                extra: str = "", properties: dict[str, dict[str, Any]] | None = None) -> bytes:
+    """Records as bed's plugin writes them: (nodeid, outcome) per test; ``properties``: a test's
+    user properties (on its last phase, as pytest has them by then)."""
     lines: list[dict[str, Any]] = [{"kind": "start", "python": "3.11.2"}] if start else []
     for path in collect_errors:
         lines.append({"kind": "collect_error", "nodeid": path, "location": f"{path}:3", "message": "SyntaxError"})
     if selection is not None:
         lines.append({"kind": "selection", **selection})
     for nodeid, outcome in tests:
-        lines += _phases(nodeid, outcome)
+        phases = _phases(nodeid, outcome)
+        if properties and nodeid in properties:
+            phases[-1]["properties"] = properties[nodeid]
+        lines += phases
     if exitstatus is not None:
         lines.append({"kind": "finish", "exitstatus": exitstatus})
     return ("\n".join(json.dumps(x) for x in lines) + "\n" + extra).encode()

@@ -12,8 +12,8 @@ from __future__ import annotations
 PROVIDERS = {
     "openai": ("nd/test_proxy_routing.py", "nd/test_surfaces.py", "release/test_live_providers.py"),
     "custom_openai": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
-    "anthropic": ("release/test_live_providers.py",),
-    "gemini": ("release/test_live_providers.py",),
+    "anthropic": ("release/test_live_providers.py", "agents/test_agent_clients.py"),
+    "gemini": ("release/test_live_providers.py", "agents/test_agent_clients.py"),
     "groq": ("release/test_live_providers.py",),
     "codex-agent": ("deterministic/test_codex_agent_provider.py", "nd/test_provider.py"),
 }
@@ -23,6 +23,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "codex-agent-1-fallback": ("nd/test_resilience.py",),
     "codex-agent-1-chat": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
     "codex-agent-1-provider": ("nd/test_provider.py",),
+    "codex-agent-1-gemini": ("agents/test_agent_clients.py",),
+    "codex-agent-1-anthropic": ("agents/test_agent_clients.py",),
     # bed's default live set (added to the proxy's config when live calls are on)
     "release-openai": ("release/test_live_providers.py",),
     "release-anthropic": ("release/test_live_providers.py",),
