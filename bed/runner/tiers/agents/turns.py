@@ -40,7 +40,7 @@ import bed_agents
 
 GROUP = os.environ.get("BED_GROUP", "codex-agent-1")
 TURN_TIMEOUT_S = float(os.environ.get("BED_AGENT_TIMEOUT", "120"))
-CONTROL_TIMEOUT_S = min(TURN_TIMEOUT_S, 60.0)  # the straight-at-the-shim turn that says which side broke
+CONTROL_TIMEOUT_S = TURN_TIMEOUT_S  # the straight-at-the-shim turn that says which side broke: as bounded
 # Turns at once: two cores saturate with about three (a turn waits on the network, too), and the
 # heaviest clients take 300-650 MB each inside the runner's memory limit.
 PARALLEL = max(1, int(os.environ.get("BED_AGENT_PARALLEL", "3")))
