@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import ConfigError
 
 LOCK = Path(__file__).resolve().parents[1] / "images/context/clients/package-lock.json"
+TURNS = ("plain", "tool")  # the kinds of turn an agent cell runs
 _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?")
 
 

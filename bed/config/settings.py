@@ -85,6 +85,8 @@ SETTINGS = (
             "allowed: claude-code@2.1.300,claude-code@2.1.328,gemini-cli@0.61.0 (in [tool.bed]: { claude-code = "
             "[\"2.1.300\", \"2.1.328\"] }). Agents not named run at the version "
             "bed/images/context/clients/package-lock.json pins; [] leaves one out."),
+    Setting("agent_turns", "BED_AGENT_TURNS", ("tool",), "The kinds of turn each agent cell runs: tool (a "
+            "tool-calling turn; the default) and plain (a text answer), comma list."),
     Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "
             "(path:../litellm; in [tool.bed]: { path = \"../litellm\" }) or an image (image:repo/gw:tag). "
             f"Default {PINNED}."),
@@ -168,6 +170,7 @@ class Config:
     gateway: Gateway = PINNED_GATEWAY
     agent: Agent | None = None  # your agent instead of the shim
     agent_versions: clients.AgentVersions = dataclasses.field(default_factory=clients.default)  # the agents tier's
+    agent_turns: tuple[str, ...] = ("tool",)  # the kinds of turn of each agent cell: tool, plain
     requirements: tuple[str, ...] = ()  # your suite's extra packages (requirement lines)
     release_models: Mapping[str, str] = dataclasses.field(default_factory=lambda: release.models(None))
     # A compare leg: PROJECT_READY.md and .artifacts/ go here instead of the project root, so legs
@@ -278,6 +281,7 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         gateway=get("litellm", lambda w, r: Gateway.parse(r, root=root, where=w)) or PINNED_GATEWAY,
         agent=agent,
         agent_versions=get("agents", clients.parse) or clients.default(),
+        agent_turns=get("agent_turns", lambda w, r: values.words(w, r, allowed=clients.TURNS)) or ("tool",),
         release_models=release.models(get("release_models", _release_models)),
         requirements=_requirements(root, suite, get("requirements", lambda w, r: (w, r))),
         sources=get.seen,

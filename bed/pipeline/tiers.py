@@ -198,6 +198,7 @@ def env(tier: Tier, ctx: Context, *, selecting: bool = False, paths: Paths = COL
             out["BED_AGENT_IMAGE"] = config.agent.image
     if tier.name == "agents":  # each agent, at each version, through every way LiteLLM serves its surface
         out["BED_AGENTS"] = config.agent_versions.spec
+        out["BED_AGENT_KINDS"] = ",".join(config.agent_turns)
         out["BED_AGENT_ROUTES"] = agent_routes.environment(ctx.router_yaml, config.group)
     if tier.name == "nd":
         if config.pytest_addopts:  # the old harness's shard selection (-k 'shard_b') lives here

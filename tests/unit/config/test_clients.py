@@ -91,3 +91,12 @@ def test_the_lock_entry_is_only_the_version_it_pins() -> None:
     assert clients.lock_entry("codex", locked) is not None
     assert clients.lock_entry("codex", "0.0.1") is None
     assert AgentVersions((Pick("codex", "1.0.0"),)).spec == "codex@1.0.0"
+
+
+def test_the_kinds_of_turn_default_to_tool_and_take_plain_too(tmp_path: Path) -> None:
+    assert Config.from_env({}, root=tmp_path).agent_turns == ("tool",)
+    assert Config.from_env({"BED_AGENT_TURNS": "plain, tool"}, root=tmp_path).agent_turns == ("plain", "tool")
+    (tmp_path / "pyproject.toml").write_text('[tool.bed]\nagent_turns = ["plain"]\n')
+    assert Config.from_env({}, root=tmp_path).agent_turns == ("plain",)
+    with pytest.raises(ConfigError, match="BED_AGENT_TURNS names 'fancy'"):
+        Config.from_env({"BED_AGENT_TURNS": "fancy"}, root=tmp_path)

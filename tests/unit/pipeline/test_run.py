@@ -105,9 +105,10 @@ def test_the_agents_tier_gets_its_versions_routes_and_memory_and_the_report_its_
         return tier_program((gemini, "passed"), properties={gemini: cell})
 
     engine.on("runner-agents", agents)
-    result, _ = bed_run(tmp_path, engine, {"BED_AGENTS": "claude-code@2.1.300,claude-code@2.1.328"})
+    result, _ = bed_run(tmp_path, engine, {"BED_AGENTS": "claude-code@2.1.328", "BED_AGENT_TURNS": "plain,tool"})
     env = specs[0].env
-    assert "claude-code@2.1.300,claude-code@2.1.328" in env["BED_AGENTS"]
+    assert env["BED_AGENTS"] == "codex@0.169.0,claude-code@2.1.328,gemini-cli@0.61.0,opencode@1.18.33,qwen-code@0.24.4"
+    assert env["BED_AGENT_KINDS"] == "plain,tool"
     routes = json.loads(env["BED_AGENT_ROUTES"])
     assert {"surface": "gemini", "route": "native", "group": "codex-agent-1-gemini",
             "upstream": ":streamGenerateContent"} in routes
