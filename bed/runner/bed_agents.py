@@ -160,9 +160,14 @@ class QwenCode(Client):
     npm = "@qwen-code/qwen-code"
 
     def setup(self, *, gateway: str, key: str, group: str, home: Path, work: Path) -> Setup:
-        # Usage statistics go to an aliyuncs.com collector; maxRetries 0: no retries.
+        # Usage statistics go to an aliyuncs.com collector; maxRetries 0: no retries. Its background
+        # memory agents (extraction after a turn, consolidation, skill review) send requests of their
+        # own through the gateway after the answer, offering the shell tool: a one-turn session has
+        # nothing to remember.
         settings = {"privacy": {"usageStatisticsEnabled": False}, "general": {"enableAutoUpdate": False},
-                    "model": {"generationConfig": {"maxRetries": 0}}}
+                    "model": {"generationConfig": {"maxRetries": 0}},
+                    "memory": {"enableManagedAutoMemory": False, "enableManagedAutoDream": False,
+                               "enableAutoSkill": False}}
         return Setup({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": f"{gateway}/v1", "OPENAI_MODEL": group},
                      {home / ".qwen/settings.json": json.dumps(settings, indent=2) + "\n"})
 
