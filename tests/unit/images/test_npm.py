@@ -16,6 +16,7 @@ from bed.console import Console
 from bed.errors import ConfigError, ImageError
 from bed.images import npm
 from bed.images.build import Recipe, ensure_images, expected_tags
+from bed.images.npm import NpmRegistry  # the real client (unit tests get a refusing one by default)
 
 from ..fakes import engine_with_images
 
@@ -119,7 +120,7 @@ def test_the_registry_client_asks_for_the_abbreviated_document_and_maps_failures
     transport = httpx.MockTransport(handler)
     real_get = httpx.get
     monkeypatch.setattr(httpx, "get", lambda url, **kw: httpx.Client(transport=transport).get(url, **kw))
-    registry = npm.NpmRegistry("https://registry.example")
+    registry = NpmRegistry("https://registry.example")
     assert registry.versions("@scope/pkg") == _doc("1.0.0")
     assert seen[0].url.raw_path == b"/@scope%2fpkg"  # a scoped name is one path segment, as npm asks
     assert seen[0].headers["accept"] == "application/vnd.npm.install-v1+json"
