@@ -2,11 +2,16 @@
 from one gateway to the next (compare.md, compare.json).
 
     bed compare --litellm 1.100.5 --litellm 1.108.7 [--jobs 2]   every leg here, then the comparison
-    bed compare --leg 1.108.7 --out DIR                            one leg alone (a CI matrix job)
+    bed compare --agents claude-code@2.1.300 --agents claude-code@2.1.328   agent versions on one gateway
+    bed compare --leg 1.108.7 [--agents SPEC] --out DIR             one leg alone (a CI matrix job)
     bed compare --merge DIR [DIR ...]                              legs written by --leg, joined in that order
 
 Gateways are named as ``litellm`` takes them (a release, ``path:DIR``, ``image:REF``), earlier
-first; without --litellm, ``[tool.bed.compare] litellm = [...]`` names them.
+first; without --litellm, ``[tool.bed.compare] litellm = [...]`` names them. Agent version sets
+are named as BED_AGENTS takes them (``[tool.bed.compare] agents = [...]``); a compare varies the
+gateways or the agents, not both at once. An agent cell lines up across legs whatever its version
+(``test_agent_turn[claude-code@*-messages-native-tool]``), so a release that breaks a route shows as
+that cell's regression.
 
 Exit codes: 0 when no gateway regresses from the one before it, 1 when one does. A gateway that
 cannot be built or booted is a broken leg, shown as a regression with its error (not an
@@ -26,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from ..compare import bench, legs, merge
-from ..compare.gateways import Wanted, wanted, wanted_all
+from ..compare.gateways import Wanted, agent_legs, spec_of, wanted, wanted_all
 from ..compare.legs import LEG_FILE, Options, run_leg, shown
+from ..config import clients
 from ..config.settings import GATES, TIERS, Config, project_table
 from ..console import Console
 from ..errors import EXIT_READY, ConfigError
@@ -37,7 +43,7 @@ from . import common
 from .run import add_stack_arguments
 
 HELP = "run the gate against several LiteLLM gateways (one stack each) and name every regression between them"
-TABLE_KEYS = ("litellm", "gate", "jobs", "bench_seconds")
+TABLE_KEYS = ("litellm", "agents", "gate", "jobs", "bench_seconds")
 MAX_JOBS = 8
 JOIN_AFTER_INTERRUPT_S = 5.0
 
@@ -46,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--litellm", action="append", metavar="GATEWAY",
                         help="a gateway as `litellm` takes it: a release (1.108.7), path:DIR (a fork checkout) or "
                              "image:REF; repeat it, earlier gateway first (default: [tool.bed.compare] litellm)")
+    parser.add_argument("--agents", action="append", metavar="SPEC",
+                        help="an agent version set as BED_AGENTS takes it (claude-code@2.1.300,...); repeat it to "
+                             "compare agent versions on one gateway, earlier first "
+                             "(default: [tool.bed.compare] agents)")
     parser.add_argument("--gate", choices=sorted(GATES), help="the gate every leg runs (default core)")
     parser.add_argument("--tier", help=f"comma list of tiers to run instead of the gate's ({', '.join(TIERS)})")
     parser.add_argument("--jobs", type=int, metavar="N", help="legs that run at once, in threads (default 1)")
@@ -66,6 +76,8 @@ class Settings:
     gate: str
     jobs: int
     bench_seconds: float
+    agents: tuple[object, ...] = ()  # agent version sets (BED_AGENTS forms), when those vary instead
+    agents_where: str = ""
 
 
 def settings(args: argparse.Namespace, root: Path) -> Settings:
@@ -87,7 +99,18 @@ def settings(args: argparse.Namespace, root: Path) -> Settings:
     jobs = _number(args.jobs, "--jobs", table, "jobs", where, 1, (1, MAX_JOBS), int)
     seconds = _number(args.bench_seconds, "--bench-seconds", table, "bench_seconds", where, bench.DEFAULT_SECONDS,
                       (0, bench.MAX_SECONDS), float)
-    return Settings(gateways, named, gate, int(jobs), float(seconds))
+    agents, agents_where = _agent_sets(args, table, where)
+    return Settings(gateways, named, gate, int(jobs), float(seconds), agents, agents_where)
+
+
+def _agent_sets(args: argparse.Namespace, table: Mapping[str, Any], where: str) -> tuple[tuple[object, ...], str]:
+    if getattr(args, "agents", None):
+        return tuple(args.agents), "--agents"
+    listed = table.get("agents", [])
+    if not isinstance(listed, list):
+        raise ConfigError(f"{where} agents is not a list.",
+                          hint='write agents = ["claude-code@2.1.300", "claude-code@2.1.328"].')
+    return tuple(listed), f"{where} agents"
 
 
 def _number(flag: object, flag_name: str, table: Mapping[str, Any], key: str, table_name: str, default: float,
@@ -132,6 +155,12 @@ def one_leg(args: argparse.Namespace, environ: Mapping[str, str], console: Conso
     if args.litellm:
         raise ConfigError("--leg runs one gateway; --litellm does not go with it.", hint="name it with --leg alone.")
     one = wanted(args.leg, root=options.root, where="--leg")
+    if args.agents:
+        if len(args.agents) > 1:
+            raise ConfigError("--leg runs one agent version set; --agents names several.",
+                              hint="one --agents SPEC per leg (a CI matrix job each).")
+        one = dataclasses.replace(one, name=f"{one.name} {args.agents[0].replace(' ', '')}",
+                                  agents=clients.parse("--agents", args.agents[0]).spec)
     engine = common.engine(environ)
     doc = run_leg(one, Path(args.out), options, environ, engine, console)
     what = doc["error"]["line"] if doc["error"] else doc["verdict"]
@@ -142,7 +171,7 @@ def one_leg(args: argparse.Namespace, environ: Mapping[str, str], console: Conso
 
 def compare_here(args: argparse.Namespace, environ: Mapping[str, str], console: Console, chosen: Settings,
                  config: Config, options: Options) -> int:
-    gateways = wanted_all(chosen.gateways, root=options.root, where=chosen.where)
+    gateways = _legs(chosen, config, options)
     if chosen.jobs > 1 and config.bases.host_port is not None:
         raise ConfigError(f"--jobs {chosen.jobs}: legs side by side cannot all publish the shim on 127.0.0.1:"
                           f"{config.bases.host_port} (MINI_AGENT_API_BASE).",
@@ -174,6 +203,19 @@ def compare_here(args: argparse.Namespace, environ: Mapping[str, str], console: 
             "with the other legs' tiers" if chosen.jobs > 1 and len(todo) > 1 else "")
     run_info = RunInfo("local", chosen.jobs, round(time.monotonic() - started, 1), note)
     return write_report(doc.with_run(run_info), out, options.root, console)
+
+
+def _legs(chosen: Settings, config: Config, options: Options) -> list[Wanted]:
+    """The gateways, or one gateway (the one named, else the run's) with a leg per agent version set."""
+    if not chosen.agents:
+        return wanted_all(chosen.gateways, root=options.root, where=chosen.where)
+    if len(chosen.gateways) > 1:
+        raise ConfigError(f"{chosen.where} and {chosen.agents_where} both vary: a compare varies the gateways or "
+                          "the agents' versions, one at a time.",
+                          hint="name one gateway (or none: the run's) to compare agent versions on it.")
+    gateway = wanted(chosen.gateways[0], root=options.root, where=chosen.where) if chosen.gateways else \
+        Wanted(config.gateway, spec_of(config.gateway), config.gateway.value)
+    return agent_legs(chosen.agents, gateway, where=chosen.agents_where)
 
 
 def in_parallel(todo: list[tuple[Wanted, Path]], jobs: int,

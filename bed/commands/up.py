@@ -19,7 +19,7 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..config.settings import Config
+from ..config.settings import Config, state_folder
 from ..console import Console
 from ..engine.protocol import Engine
 from ..errors import EXIT_READY, ConfigError
@@ -28,7 +28,7 @@ from ..pipeline.stages.prepare import Inputs
 from ..stack import bringup, warm
 from ..stack.kept import Kept
 from ..stack.services import PROXY, SHIM
-from . import common
+from . import agent_setup, common
 from .run import add_gateway_argument, add_stack_arguments
 
 HELP = "bring the stack up and keep it running; print export lines"
@@ -80,7 +80,12 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     shell_line = f"# a shell in the runner: docker exec -it {shell.name} bash"
     console.step(f"stack {config.run_id} is up; `bed run --reuse` runs the gate on it; `bed down` removes it. "
                  + ("Its export lines (`eval \"$(bed up --env)\"` sets them):" if not args.env else shell_line[2:]))
-    _print(lines if args.env else [*lines, shell_line], console)
+    agents: list[str] = []  # how to point each agent at this stack by hand (comment lines: eval-safe)
+    if "agents" in config.tiers and not args.env:
+        proxy = f"http://127.0.0.1:{engine.published_port(services.proxy.id, PROXY.port)}"
+        agents = agent_setup.lines(config.agent_versions, prepared.router.text, config.group, proxy,
+                                   state_folder(config.root) / "agents")
+    _print(lines if args.env else [*lines, shell_line, *agents], console)
     return EXIT_READY
 
 

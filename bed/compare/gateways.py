@@ -1,6 +1,7 @@
 """The gateways a compare runs against: parsed the way ``litellm`` is, checked before anything
 starts (a fork's checkout is read now, so a bad path is a CONFIG_ERROR, not a broken leg),
-each with a name for people and a folder name.
+each with a name for people and a folder name. Or one gateway and several agent version sets
+(``agents``, as BED_AGENTS takes them): a leg per set, the same regression rules.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..config import clients
 from ..config.gateway import Gateway, checkout
 from ..errors import ConfigError
 
@@ -22,6 +24,7 @@ class Wanted:
     spec: str  # the BED_LITELLM form: 1.100.5, path:/abs/dir, image:ref (a leg's report records it)
     name: str  # how the comparison names it: the release, the image, or <folder>@<commit>
     commit: str = ""  # a fork's HEAD, read when it was named
+    agents: str = ""  # the leg's agent versions (BED_AGENTS), when a compare varies those instead
 
     @property
     def slug(self) -> str:
@@ -60,4 +63,21 @@ def wanted_all(raws: Sequence[object], *, root: Path, where: str, at_least: int 
             raise ConfigError(f"{where} names the gateway {one.name} twice (entries {seen[one.slug]} and {i}).",
                               hint="name each gateway once; a compare shows what changes from one to the next.")
         seen[one.slug] = i
+    return found
+
+
+def agent_legs(raws: Sequence[object], gateway: Wanted, *, where: str) -> list[Wanted]:
+    """One gateway, a leg per agent version set (each as BED_AGENTS takes it), in the order given;
+    each set checked now, and named by the versions it picks."""
+    found = []
+    for i, raw in enumerate(raws):
+        text = str(raw).strip()
+        picked = clients.parse(f"{where}[{i}]", text)
+        found.append(dataclasses.replace(gateway, name=f"{gateway.name} {text.replace(' ', '')}", agents=picked.spec))
+    names = [one.slug for one in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice or len(found) < 2:
+        raise ConfigError(f"{where} must name at least 2 different agent version sets; it names {len(found)}"
+                          + (f" ({', '.join(twice)} twice)" if twice else "") + ".",
+                          hint="bed compare --agents claude-code@2.1.300 --agents claude-code@2.1.328")
     return found

@@ -69,8 +69,9 @@ def shown(root: Path, path: Path) -> str:
 def leg_environ(environ: Mapping[str, str], one: Wanted, folder: Path, root: Path) -> dict[str, str]:
     """The leg's environment: its gateway and its folder, as a `bed run` of it alone would read them
     (so the report's repro record names them too)."""
+    agents = {"BED_AGENTS": one.agents} if one.agents else {}
     return {**environ, "BED_LITELLM": one.spec, "BED_ARTIFACTS_DIR": shown(root, folder),
-            "BED_FLAKE_STORE": shown(root, folder / "flakes.json")}
+            "BED_FLAKE_STORE": shown(root, folder / "flakes.json"), **agents}
 
 
 def leg_config(environ: Mapping[str, str], one: Wanted, folder: Path, options: Options) -> Config:

@@ -116,8 +116,27 @@ def policy_leg(leg: Loaded) -> regressions.Leg:
     if leg.broken or leg.result is None:
         return regressions.Leg(leg.name, broken=True)
     checks = {c.name: c.status.value for c in leg.result.checks}
-    tests = {(c.name, nodeid): outcome for c in leg.result.checks for nodeid, outcome in c.outcomes.items()}
+    single = _single_versions(leg.result.versions.get("agents", ""))
+    tests = {(c.name, _lined_up(nodeid, single)): outcome for c in leg.result.checks
+             for nodeid, outcome in c.outcomes.items()}
     return regressions.Leg(leg.name, checks=checks, tests=tests)
+
+
+def _single_versions(spec: str) -> dict[str, str]:
+    """The agents a leg ran at one version only ({agent: version}), from its report's versions."""
+    seen: dict[str, list[str]] = {}
+    for item in filter(None, spec.split(",")):
+        agent, _, version = item.partition("@")
+        seen.setdefault(agent, []).append(version)
+    return {agent: versions[0] for agent, versions in seen.items() if len(versions) == 1}
+
+
+def _lined_up(nodeid: str, single: dict[str, str]) -> str:
+    """An agent cell's node id without its version, when the leg ran that agent at one version:
+    the same cell of two legs at two versions is one row (a regression from one to the next)."""
+    for agent, version in single.items():
+        nodeid = nodeid.replace(f"[{agent}@{version}-", f"[{agent}@*-")
+    return nodeid
 
 
 def document(legs: Sequence[Loaded], root: Path) -> Comparison:

@@ -80,6 +80,22 @@ def bridge(group: str, network_base: str) -> dict[str, Any]:
     }
 
 
+def gemini_group(group: str) -> str:
+    """The group of a ``gemini/`` deployment: LiteLLM passes the Gemini API (Gemini CLI) through natively."""
+    return f"{group}-gemini"
+
+
+def anthropic_group(group: str) -> str:
+    """The group of an ``anthropic/`` deployment: LiteLLM passes Anthropic Messages (Claude Code) through."""
+    return f"{group}-anthropic"
+
+
+def native(group: str, provider: str, network_base: str) -> dict[str, Any]:
+    """A deployment of ``provider`` at the shim: the agents tier's native route for that provider's API."""
+    return {"model_name": group, "litellm_params": {"model": f"{provider}/{group}", "api_base": network_base,
+                                                    "api_key": SHIM_API_KEY}}
+
+
 def provider_group(group: str) -> str:
     """The group served by the codex-agent provider the proxy loads (``provider_deployment``)."""
     return f"{group}-provider"
@@ -94,17 +110,21 @@ def provider_deployment(group: str, network_base: str) -> dict[str, Any]:
 
 def groups(group: str) -> tuple[str, ...]:
     """Every group of the generated config: what the shim lists as its models."""
-    return (group, fallback_group(group), bridge_group(group), provider_group(group))
+    return (group, fallback_group(group), bridge_group(group), provider_group(group), gemini_group(group),
+            anthropic_group(group))
 
 
 def plan(user_path: Path | None, group: str, network_base: str, *, strict: bool) -> RouterPlan:
     if user_path is None:
         # The group (native pass-through), its chat-completions bridge, a fallback group on the
-        # same shim, and retries: what the ND and agent tiers drive, with shim faults.
+        # same shim, and retries: what the ND and agent tiers drive, with shim faults. The gemini/
+        # and anthropic/ groups: the native routes of Gemini CLI and Claude Code.
         config = {
             "model_list": [deployment(group, network_base), bridge(group, network_base),
                            deployment(fallback_group(group), network_base),
-                           provider_deployment(group, network_base)],
+                           provider_deployment(group, network_base),
+                           native(gemini_group(group), "gemini", network_base),
+                           native(anthropic_group(group), "anthropic", network_base)],
             "router_settings": {"num_retries": 2, "retry_after": 0,
                                 "fallbacks": [{group: [fallback_group(group)]}]},
             "litellm_settings": _settings(),

@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..policy import release
 from ..runner import bed_shards
-from . import addopts, paths, values
+from . import addopts, clients, paths, values
 from . import bases as _bases
 from .agent import Agent
 from .gateway import PINNED, PINNED_GATEWAY, Gateway
@@ -87,6 +87,12 @@ SETTINGS = (
             "[tool.bed], a list), installed into a derived runner image. Default: requirements.txt beside the suite."),
     Setting("release_models", "BED_RELEASE_MODELS", None, "The release tier's default models when your router "
             "config names no live deployment: openai=...,anthropic=...,gemini=... (a table in [tool.bed])."),
+    Setting("agents", "BED_AGENTS", None, "The agent clients' versions the agents tier drives, several of one agent "
+            "allowed: claude-code@2.1.300,claude-code@2.1.328,gemini-cli@0.61.0 (in [tool.bed]: { claude-code = "
+            "[\"2.1.300\", \"2.1.328\"] }). Agents not named run at the version "
+            "bed/images/context/clients/package-lock.json pins; [] leaves one out."),
+    Setting("agent_turns", "BED_AGENT_TURNS", ("tool",), "The kinds of turn each agent cell runs: tool (a "
+            "tool-calling turn; the default) and plain (a text answer), comma list."),
     Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "
             "(path:../litellm; in [tool.bed]: { path = \"../litellm\" }) or an image (image:repo/gw:tag). "
             f"Default {PINNED}.", "--litellm"),
@@ -118,7 +124,8 @@ ENV_VARS: dict[str, str] = {**{s.env: s.doc for s in SETTINGS if s.env}, **OTHER
 REPRO_ENV = ("STRICT", "LIVE_PROVIDERS", "READINESS_EXPECT", "READINESS_DISABLE_TIMEOUT",
              "PYTEST_XDIST_AUTO_NUM_WORKERS", "ALL_SMOKES_ND_TIMEOUT", "PYTEST_ADDOPTS", "BED_ROUTER_GROUP",
              "BED_BASE_IMAGE", "BED_WAIT_TIMEOUT", "BED_RUNNER_MEMORY", "BED_AGENT", "BED_REQUIREMENTS",
-             "BED_RELEASE_MODELS", "BED_LITELLM", "MINI_AGENT_API_BASE", "CODEX_AGENT_API_BASE")
+             "BED_RELEASE_MODELS", "BED_LITELLM", "MINI_AGENT_API_BASE", "CODEX_AGENT_API_BASE", "BED_AGENTS",
+             "BED_AGENT_TURNS", "BED_SUITE_EXCLUDE")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,6 +188,8 @@ class Config:
     repromote_after: int = 5
     gateway: Gateway = PINNED_GATEWAY
     agent: Agent | None = None  # your agent instead of the shim
+    agent_versions: clients.AgentVersions = dataclasses.field(default_factory=clients.default)  # the agents tier's
+    agent_turns: tuple[str, ...] = ("tool",)  # the kinds of turn of each agent cell: tool, plain
     requirements: tuple[str, ...] = ()  # your suite's extra packages (requirement lines)
     release_models: Mapping[str, str] = dataclasses.field(default_factory=lambda: release.models(None))
     # A compare leg: PROJECT_READY.md and .artifacts/ go here instead of the project root, so legs
@@ -307,6 +316,8 @@ def build(sources: Sources, *, root: Path, gate: str, tiers: tuple[str, ...] | N
         repromote_after=get("repromote_after", lambda w, r: values.count(w, r, default=5)),
         gateway=get("litellm", lambda w, r: Gateway.parse(r, root=root, where=w)) or PINNED_GATEWAY,
         agent=agent,
+        agent_versions=get("agents", clients.parse) or clients.default(),
+        agent_turns=get("agent_turns", lambda w, r: values.words(w, r, allowed=clients.TURNS)) or ("tool",),
         release_models=release.models(get("release_models", _release_models)),
         requirements=_requirements(root, suite, get("requirements", lambda w, r: (w, r))),
         sources=get.seen,

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from ..config import clients
+from ..config.clients import AgentVersions
 from ..config.gateway import PINNED_GATEWAY, Gateway
 from ..config.paths import read_bounded
 from ..config.settings import MAX_CA_BUNDLE, Config
@@ -27,7 +29,7 @@ from ..engine.labels import IMAGE
 from ..engine.protocol import Engine, ImageInfo
 from ..errors import ImageError
 from ..model.containers import PROXY_PORT, ROUTER_PATH
-from . import gateway
+from . import gateway, npm
 from .base import base_image, known_base
 from .specs import SPECS, ImageSpec
 
@@ -61,12 +63,21 @@ class Recipe:
     # Tag each image `:current` too (the stable names compose/bed.yaml runs). A compare leg does
     # not: its gateway is not the project's, and compose must keep running the project's.
     current: bool = True
-    agents: bool = True  # the agents image (1.7 GB, its own build): only when the agents tier runs
+    agents: bool = True  # the agents image (1.9 GB, its own build): only when the agents tier runs
+    agent_versions: AgentVersions = dataclasses.field(default_factory=clients.default)  # what the clients image holds
 
     @classmethod
     def of(cls, config: Config) -> Recipe:
         return cls(config.base_image, config.ca_bundle, config.gateway, config.requirements,
-                   current=config.outputs_dir is None, agents="agents" in config.tiers)
+                   current=config.outputs_dir is None, agents="agents" in config.tiers,
+                   agent_versions=config.agent_versions)
+
+    def generated(self, registry: npm.Registry | None) -> dict[str, dict[str, bytes]]:
+        """The files of each image's context that come from this recipe, not from bed's package: the
+        clients image's agents.json (versions the lock lacks are looked up in ``registry``)."""
+        if not self.agents:
+            return {}
+        return {"clients": {"agents.json": npm.plan(npm.resolve(self.agent_versions, registry))}}
 
     def ca(self) -> bytes:
         if self.ca_bundle is not None:  # checked when the config was read; read the same careful way again
@@ -94,14 +105,17 @@ def _one_builder(tag: str) -> Iterator[None]:
         yield
 
 
-def ensure_images(engine: Engine, recipe: Recipe, console: Console) -> dict[str, ImageRef]:
-    """Every bed image, built only where its content hash has no image yet."""
+def ensure_images(engine: Engine, recipe: Recipe, console: Console,
+                  registry: npm.Registry | None = None) -> dict[str, ImageRef]:
+    """Every bed image, built only where its content hash has no image yet. An agent version the
+    lock does not pin is looked up in the npm registry first (a version npm lacks stops here)."""
+    generated = recipe.generated(registry or npm.NpmRegistry())
     with _one_builder(f"base {recipe.base_image}"):
         base_name, base_id = base_image(engine, recipe.base_image, console)
     ca = recipe.ca()
     plan = gateway.plan(recipe.gateway, PACKAGE)
     console.step(f"gateway under test: {plan.gateway.describe()}")
-    build = _Build(engine, recipe, plan, ca, base_name, base_id, console)
+    build = _Build(engine, recipe, plan, ca, base_name, base_id, console, generated)
     refs: dict[str, ImageRef] = {}
     beside: dict[str, _Background] = {}
     for spec in SPECS:
@@ -134,6 +148,7 @@ class _Build:
     base_name: str
     base_id: str
     console: Console
+    generated: Mapping[str, Mapping[str, bytes]] = dataclasses.field(default_factory=dict)
 
     def image(self, spec: ImageSpec, refs: Mapping[str, ImageRef]) -> ImageRef:
         """The spec's image (its tag hashes its context, its parent's id and its args' ids), built
@@ -143,7 +158,8 @@ class _Build:
         parent, parent_id = (parent_ref.tag, parent_ref.id) if parent_ref else (self.base_name, self.base_id)
         args = {"BASE_IMAGE": parent, **{arg: refs[name].tag for arg, name in spec.args}}
         litellm = spec.name == "litellm"
-        context = self.plan.context if litellm else build_context(spec, self.ca)
+        context = self.plan.context if litellm else build_context(spec, self.ca,
+                                                                  extra=self.generated.get(spec.name, {}))
         tag = f"{spec.repository}:{digest(context, _ids(parent_id, spec, refs))}"
         image, built = _ensure(self.engine, tag, context, args, self.console, f"building {tag} (FROM {parent})",
                                self.plan.explain if litellm else None)
@@ -231,6 +247,10 @@ def expected_tags(engine: Engine, recipe: Recipe) -> dict[str, str]:
         return {}
     ca = recipe.ca()
     plan = gateway.plan(recipe.gateway, PACKAGE)
+    try:
+        generated = recipe.generated(None)
+    except ImageError:  # a version to look up in the registry: known once `bed images` has resolved it
+        generated = {}
     tags: dict[str, str] = {}
     ids: dict[str, str] = {}
     for spec in SPECS:
@@ -239,8 +259,11 @@ def expected_tags(engine: Engine, recipe: Recipe) -> dict[str, str]:
             break  # what it is built from is not built, so its tag cannot be known yet
         if spec.name == "litellm" and plan.gateway.kind == "image":
             break  # the user's image and its adapter: `bed images` shows them
+        if spec.generated and spec.name not in generated:
+            continue  # not part of this recipe (no agents tier), or not known without the registry
         arg_ids = {name: ImageRef(name, "", ids[name], 0, False) for _, name in spec.args}
-        context = plan.context if spec.name == "litellm" else build_context(spec, ca)
+        context = plan.context if spec.name == "litellm" else build_context(spec, ca,
+                                                                            extra=generated.get(spec.name, {}))
         tags[spec.name] = f"{spec.repository}:{digest(context, _ids(parent_id, spec, arg_ids))}"
         image = engine.image(tags[spec.name])
         if image is not None:
@@ -264,9 +287,15 @@ def _ids(parent_id: str, spec: ImageSpec, refs: Mapping[str, ImageRef]) -> str:
     return "+".join([parent_id, *(refs[name].id for _, name in spec.args)])
 
 
-def build_context(spec: ImageSpec, ca: bytes, root: Path = PACKAGE) -> dict[str, bytes]:
-    """The build context as {path: content}, pycache and editor debris left out."""
-    files: dict[str, bytes] = {}
+def build_context(spec: ImageSpec, ca: bytes, root: Path = PACKAGE,
+                  extra: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+    """The build context as {path: content}, pycache and editor debris left out; ``extra``: the
+    spec's generated files (from the run's recipe)."""
+    missing = sorted(set(spec.generated) - set(extra or {}))
+    if missing:
+        raise ImageError(f"the {spec.name} image needs {', '.join(missing)}, which this run did not generate.",
+                         hint="this is a bug in bed; run `bed images` again with -v and report it.")
+    files: dict[str, bytes] = dict(extra or {})
     for source, dest in spec.files:
         base = root / source
         if not base.exists():

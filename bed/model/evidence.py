@@ -33,7 +33,7 @@ class TestOutcome:
     duration_s: float
     longrepr: str = ""  # the failure's report, as pytest wrote it (bounded)
     output: tuple[tuple[str, str], ...] = ()  # captured sections of a failure ("Captured stdout call", text)
-    properties: tuple[tuple[str, str], ...] = ()  # the test's record_property() pairs
+    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # its record_property() pairs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,17 +252,21 @@ def _outcome(nodeid: str, seen: dict[str, dict[str, Any]]) -> TestOutcome:
     return _from(nodeid, "passed", {**seen["call"], "message": ""}, duration, properties)
 
 
-def _properties(records: Iterable[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
-    """The test's record_property() pairs, each once, from whichever phase carried them."""
-    pairs = [(str(k), str(v)) for r in records for k, v in _pairs(r.get("properties"))]
-    return tuple(dict.fromkeys(pairs))
+def _properties(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The test's record_property() pairs, as its last recorded phase had them (they only grow)."""
+    out: dict[str, Any] = {}
+    for record in records:
+        found = record.get("properties")
+        if isinstance(found, dict):
+            out.update(found)
+    return out
 
 
 def _phase_with(seen: dict[str, dict[str, Any]], phases: Sequence[str], outcome: str) -> dict[str, Any] | None:
     return next((seen[p] for p in phases if p in seen and seen[p].get("outcome") == outcome), None)
 
 
-def _from(nodeid: str, outcome: str, record: dict[str, Any], duration: float, properties: tuple[tuple[str, str], ...],
+def _from(nodeid: str, outcome: str, record: dict[str, Any], duration: float, properties: Mapping[str, Any],
           **more: Any) -> TestOutcome:
     return TestOutcome(nodeid, outcome, str(record.get("location", "")), str(record.get("message", "")), duration,
                        properties=properties, **more)
@@ -377,12 +381,6 @@ def _unique(items: Iterable[Any]) -> tuple[Any, ...]:
 
 def _strings(value: object) -> tuple[str, ...]:
     return tuple(str(x) for x in value) if isinstance(value, list) else ()
-
-
-def _pairs(value: object) -> list[tuple[object, object]]:
-    if not isinstance(value, list):
-        return []
-    return [(p[0], p[1]) for p in value if isinstance(p, list) and len(p) == 2]
 
 
 def _int(value: object) -> int | None:

@@ -10,6 +10,8 @@ import dataclasses
 import enum
 from typing import Any
 
+from .matrix import Cell
+
 SCHEMA_VERSION = 2  # 2: node ids come from pytest itself (bed's plugin), not from JUnit
 # What a test's entry in CheckResult.outcomes can say: pytest's outcome as bed's plugin recorded
 # it, or "flaky" (it failed, then passed on the immediate re-run).
@@ -91,6 +93,7 @@ class RunResult:
     reused_from: str = ""  # `bed run --reuse`: the run id of the stack kept by `bed up`
     census: dict[str, Any] = dataclasses.field(default_factory=dict)  # every collected test's fate, counted
     deployments: tuple[dict[str, Any], ...] = ()  # per deployment: against its twin, and live (deployments.py)
+    agent_matrix: tuple[Cell, ...] = ()  # the agents tier's cells (bed.report.matrix)
 
     @property
     def verdict(self) -> str:
@@ -133,6 +136,7 @@ class RunResult:
             "reused_from": self.reused_from,
             **({"census": dict(self.census)} if self.census else {}),
             "deployments": list(self.deployments),
+            "agent_matrix": [c.to_dict() for c in self.agent_matrix],
         }
 
     @classmethod
@@ -146,4 +150,5 @@ class RunResult:
             quarantine=tuple(data.get("quarantine", ())), gateway=dict(data.get("gateway", {})),
             reused_from=data.get("reused_from", ""), census=dict(data.get("census") or {}),
             deployments=tuple(data.get("deployments", ())),
+            agent_matrix=tuple(Cell.from_dict(c) for c in data.get("agent_matrix", ())),
         )

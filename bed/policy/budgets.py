@@ -15,6 +15,28 @@ def tier_budget(tier: str, *, disabled: bool, nd_budget_s: float) -> float | Non
     return nd_budget_s if tier in SERVED else DETERMINISTIC_S
 
 
+# The agents tier runs up to three agent clients at once (its turns run side by side), up to about
+# 650 MB each (OpenCode; node-based Gemini CLI and Qwen Code 300-400 MB, sizing their heap from the
+# host's memory, not the container's): under 2g the runner was OOM-killed mid-turn.
+AGENTS_MEMORY = "4g"
+_UNITS = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def runner_memory(tier: str, configured: str) -> str:
+    """A runner's memory limit: BED_RUNNER_MEMORY, but at least AGENTS_MEMORY for the agents tier."""
+    if tier == "agents" and _bytes(configured) < _bytes(AGENTS_MEMORY):
+        return AGENTS_MEMORY
+    return configured
+
+
+def _bytes(size: str) -> int:
+    """A docker memory size ("512m", "2g", "1024") in bytes; an unreadable one counts as 0."""
+    text = size.strip().lower()
+    unit = _UNITS.get(text[-1:], 1) if text else 1
+    digits = text.rstrip("bkmg")
+    return int(digits) * unit if digits.isdigit() else 0
+
+
 def workers(requested: int | None, cpus: int, *, live: bool = False, live_minimum: int = 2) -> tuple[int | None, bool]:
     """The pytest-xdist workers a runner gets, and whether the request was capped at the cores.
 

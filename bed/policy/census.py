@@ -6,7 +6,7 @@ reason bed can name (a tier marker of a tier this run does not run, a shard, a r
 ids, the user's own -k/-m), or carries no tier marker (named; the deploy gate fails on it).
 Anything else is unaccounted for and the census check fails naming the ids: a test a tier
 selected and never ran, one a hook dropped without saying so, one that only some sessions
-collected. A run in which no test ran and passed is never READY: nothing was tested.
+collected. A run in which no test ran is never READY (nothing was tested), nor one in which none passed.
 
 The reference is the census session (a project's suite, collected by plain pytest in the runner
 before the tiers), or for bed's own tiers each tier session's own collection.
@@ -100,9 +100,10 @@ def _lost(nodeid: str, tier: str, ev: Evidence) -> str:
             "pytest_deselected?)")
 
 
-def judge(account_: Account, *, strict: bool, required: bool = True) -> CheckResult:
+def judge(account_: Account, *, strict: bool, required: bool = True, tiers_failed: bool = False) -> CheckResult:
     """The census as a check: it fails on anything unaccounted for, on a run in which nothing was
-    tested, and, under STRICT (the deploy gate), on tests no tier runs or with unknown markers."""
+    tested (or nothing passed, when no tier's check says why), and, under STRICT (the deploy gate),
+    on tests no tier runs. ``tiers_failed``: a tier's check failed already (it names its tests)."""
     base = CheckResult(name=CHECK, tier=TIER, status=Status.PASSED, duration_s=0.0, tests=account_.collected,
                        failures=len(account_.unaccounted), required=required)
     if account_.unaccounted:
@@ -110,8 +111,12 @@ def judge(account_: Account, *, strict: bool, required: bool = True) -> CheckRes
         ids = ", ".join(f.nodeid for f in account_.unaccounted[:5])
         why = f"{len(account_.unaccounted)} collected test(s) unaccounted for: {ids}"
         return _failed(base, why, Cause(first.nodeid, "", f"unaccounted for: {first.why}"))
-    if account_.count("passed") + account_.count("flaky") == 0:
-        why = f"nothing was tested: {account_.collected} test(s) collected, none ran and passed ({account_.summary()})"
+    passed = account_.count("passed") + account_.count("flaky")
+    if passed + account_.count("failed") == 0:
+        why = f"nothing was tested: {account_.collected} test(s) collected, none ran ({account_.summary()})"
+        return _failed(base, why, Cause(CHECK, "", why))
+    if passed == 0 and not tiers_failed:  # every test that ran failed, and no check says so (quarantine)
+        why = f"no test passed: the {account_.count('failed')} that ran failed ({account_.summary()})"
         return _failed(base, why, Cause(CHECK, "", why))
     loose = account_.unmarked
     if loose and strict:

@@ -65,7 +65,7 @@ def _as_judged(test: TestOutcome, check: CheckResult) -> TestOutcome:
     READY run never shows a red case."""
     if test.nodeid in check.flaky:
         return TestOutcome(test.nodeid, "passed", test.location, "", test.duration_s,
-                           properties=(*test.properties, ("bed", f"flaky: {test.message}"[:500])))
+                           properties={**test.properties, "bed": f"flaky: {test.message}"[:500]})
     if test.nodeid in check.quarantined:
         return TestOutcome(test.nodeid, "skipped", test.location, f"quarantined, does not gate: {test.message}",
                            test.duration_s, properties=test.properties)
@@ -76,8 +76,8 @@ def _case(suite: ET.Element, test: TestOutcome, counts: dict[str, int]) -> None:
     case = _element(suite, test.nodeid, test.location, test.duration_s, counts)
     if test.properties:
         props = ET.SubElement(case, "properties")
-        for name, value in test.properties:
-            ET.SubElement(props, "property", name=clean(name), value=clean(value))
+        for name, value in test.properties.items():
+            ET.SubElement(props, "property", name=clean(str(name)), value=clean(str(value)))
     tag = FAILED.get(test.outcome)
     if tag is not None:
         counts["failures" if tag == "failure" else "errors"] += 1

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import ArtifactError
 from ..model.results import CheckResult, RunResult, Status
 from ..redact import Redactor
-from . import deployments, html
+from . import deployments, html, matrix
 
 HTML_NAME = "report.html"  # beside mvp_report.json
 MARK = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.SKIPPED: "SKIP", Status.ERROR: "ERROR"}
@@ -75,6 +75,7 @@ def project_ready_md(result: RunResult) -> str:
         note = (c.reason or (c.cause.message if c.cause else "")).replace("|", "\\|")
         out.append(f"| {c.name} | {c.tier} | {MARK[c.status]} | {c.tests} | {c.failures} | {c.skipped} | "
                    f"{c.duration_s:.1f} | {note} |")
+    out += _agent_matrix(result)
     causes = cause_lines(result)
     if causes:
         out += ["", "## Causes", ""]
@@ -120,6 +121,18 @@ def _census_lists(result: RunResult) -> list[str]:
         out += ["", "## No tier runs these (no tier marker; the deploy gate fails on them)", ""]
         out += [f"- `{row['nodeid']}`" + (f" (unknown marker: {', '.join(row['unknown'])})" if row["unknown"] else "")
                 for row in loose]
+    return out
+
+
+def _agent_matrix(result: RunResult) -> list[str]:
+    """The agents tier's cells (PASS / FAIL / SKIP with the turn's seconds), and why each that did not pass."""
+    if not result.agent_matrix:
+        return []
+    out = ["", "## Agent matrix", "", f"Each agent's turns through the gateway: {matrix.summary(result.agent_matrix)}.",
+           "", *matrix.table(result.agent_matrix)]
+    noted = [c for c in result.agent_matrix if c.note]
+    if noted:
+        out += [""] + [f"- `{c.nodeid}`: {c.note}".replace("|", "\\|") for c in noted]
     return out
 
 

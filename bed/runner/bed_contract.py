@@ -34,7 +34,9 @@ ROUTER_YAML = "BED_ROUTER_YAML"  # the router config this run's proxy loads (cha
 RELEASE_SMOKES = "BED_RELEASE_SMOKES"  # JSON: the release tier's smokes
 TWIN_SMOKES = "BED_TWIN_SMOKES"  # JSON: each live deployment's smoke against its provider's twin (the ND tier)
 AGENT_IMAGE = "BED_AGENT_IMAGE"  # your agent stands where the shim would: shim-only smokes skip
-AGENT_GROUPS = "BED_AGENT_GROUPS"  # comma list: the groups each agent turn runs through
+AGENTS = "BED_AGENTS"  # agent@version,... the agents tier runs (bed.config.clients)
+AGENT_KINDS = "BED_AGENT_KINDS"  # comma list of the kinds of turn each agent runs (tool, plain)
+AGENT_ROUTES = "BED_AGENT_ROUTES"  # JSON: per surface, the groups of each route LiteLLM serves it by
 EXPECT = "BED_EXPECT"  # READINESS_EXPECT, for the release tier's loud skips
 
 # --- paths inside the runner ------------------------------------------------------------------------

@@ -224,7 +224,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         fields["longrepr"] = report.longreprtext[-contract.LONG_LIMIT:]
         fields["output"] = {name: text[-contract.LONG_LIMIT:] for name, text in report.sections if text}
     if report.user_properties:
-        fields["properties"] = [[str(k), str(v)] for k, v in report.user_properties]
+        # what the test says about itself (the agents tier: its matrix cell), as the test gave it
+        fields["properties"] = {str(k): v for k, v in report.user_properties}
     _recorder.out.write(contract.TEST, **fields)
 
 

@@ -43,9 +43,11 @@ class Journal:
             self._entries.append((self._seq, time.time(), method, path, query, headers, body, note))
         return note
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self, contains: bytes | None = None) -> list[dict[str, Any]]:
+        """Every entry, oldest first; ``contains``: only those whose raw body holds it (a test's
+        marker: parsing every body of a long journal to find its own two was most of the cost)."""
         with self._lock:
-            raw = list(self._entries)
+            raw = [e for e in self._entries if contains is None or contains in e[6]]
         return [{"seq": seq, "time": when, "method": method, "path": path, "query": _query(query),
                  "headers": _shown(headers), "body": _parsed(body), **note}
                 for seq, when, method, path, query, headers, body, note in raw]

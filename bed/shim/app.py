@@ -19,7 +19,8 @@ and ``/responses`` to an ``api_base`` that may already end in ``/v1``):
                                                               the provider, in its error shapes
     POST /v1/projects/..., /v1beta1/projects/...              the Vertex AI twin's model paths at
                                                               the root too (twins/vertex.py says why)
-    GET|DELETE /_bed/journal                                  what the shim was sent
+    GET|DELETE /_bed/journal                                  what the shim was sent (?contains=TEXT:
+                                                              only the requests whose body holds TEXT)
     POST|DELETE /_bed/faults                                  queue faults (see _faults.py):
         {"fault": "status=429;retry_after=0", "times": 1, "model": "...", "contains": "marker"}
     GET|POST|DELETE /_bed/scripts                             scripted agent turns (_scripts.py)
@@ -38,6 +39,7 @@ import collections
 import hashlib
 import os
 import time
+import urllib.parse
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
@@ -322,7 +324,7 @@ class Shim:
             self._record(scope, b"", surface)
             await self._stored(method, path[11:], send)
         elif path.startswith("/_bed/"):
-            await self._admin(method, path, receive, send)
+            await self._admin(method, path, scope, receive, send)
         else:
             raise HttpError(404, f"no route {method} {path}", "not_found_error")
 
@@ -364,11 +366,12 @@ class Shim:
         else:
             await send_json(send, 200, entry[0])
 
-    async def _admin(self, method: str, path: str, receive: Receive, send: Send) -> None:
+    async def _admin(self, method: str, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         if path == "/_bed/journal" and method in ("GET", "DELETE"):
             if method == "DELETE":
                 self.journal.clear()
-            await send_json(send, 200, {"entries": self.journal.entries()})
+            contains = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1")).get("contains")
+            await send_json(send, 200, {"entries": self.journal.entries(contains[0].encode() if contains else None)})
         elif path == "/_bed/faults" and method in ("POST", "DELETE"):
             await self._queue_fault(method, receive, send)
         elif path == "/_bed/scripts" and method in ("GET", "POST", "DELETE"):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from ..engine.protocol import ContainerSpec
 from ..images.build import ImageRef
 from ..model.containers import VENV_PYTHON
+from ..policy import budgets
 from .owner import Service, Stack
 from .services import RUNNER_CPU_SHARES
 
@@ -52,7 +53,7 @@ def spec(kind: Kind, image: str, network: str, memory: str) -> ContainerSpec:
     return ContainerSpec(name="", image=image, labels={}, env=env,
                          command=(VENV_PYTHON, "-m", "bed_warm", "serve", SOCKET),
                          network=network if kind.networked else None, aliases=(f"runner-warm-{kind.key}",),
-                         memory=memory, cpu_shares=RUNNER_CPU_SHARES)
+                         memory=budgets.runner_memory(kind.key, memory), cpu_shares=RUNNER_CPU_SHARES)
 
 
 def start(stack: Stack, images: Mapping[str, ImageRef], memory: str) -> dict[str, Service]:

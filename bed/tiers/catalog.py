@@ -50,7 +50,8 @@ def rules(tier: Tier, config: Config) -> verdict.Rules:
     return verdict.Rules(
         check=check_name(tier, config), tier=tier.name, required=required(tier, config), hermetic=tier.hermetic,
         shard=tier.name == "nd" and config.shard is not None, suite=config.suite is not None,
-        budget_s=budget(tier, config), memory=config.runner_memory, narrowed=shlex.join(config.pytest_args))
+        budget_s=budget(tier, config), memory=budgets.runner_memory(tier.name, config.runner_memory),
+        narrowed=shlex.join(config.pytest_args))
 
 
 def served(tier: Tier, config: Config) -> bool:

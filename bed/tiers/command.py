@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from ..config.router import bridge_group
+from ..config import agent_routes
 from ..config.settings import Config
 from ..config.twins import TwinSmoke
 from ..engine.protocol import ContainerSpec
@@ -118,8 +118,10 @@ def _deterministic(ctx: Context, selecting: bool) -> dict[str, str]:
 
 
 def _agents(ctx: Context, selecting: bool) -> dict[str, str]:
-    # Each agent runs through both ways LiteLLM serves its surface.
-    return {contract.AGENT_GROUPS: f"{ctx.config.group},{bridge_group(ctx.config.group)}"}
+    # Each agent, at each version, through every way LiteLLM serves its surface (read off the router config).
+    config = ctx.config
+    return {contract.AGENTS: config.agent_versions.spec, contract.AGENT_KINDS: ",".join(config.agent_turns),
+            contract.AGENT_ROUTES: agent_routes.environment(ctx.router_yaml, config.group)}
 
 
 def _nd(ctx: Context, selecting: bool) -> dict[str, str]:
@@ -165,6 +167,6 @@ def container_spec(tier: Tier, ctx: Context, network: str | None, select: Sequen
     return ContainerSpec(
         name="", image="", labels={}, env=env(tier, ctx, selecting=bool(select), paths=paths),
         command=tuple(argv(tier, ctx, paths)), network=network if networked(tier, config) else None,
-        aliases=(f"runner-{tier.name}",), memory=config.runner_memory,
+        aliases=(f"runner-{tier.name}",), memory=budgets.runner_memory(tier.name, config.runner_memory),
         working_dir=paths.project if config.suite is not None else None, cpu_shares=RUNNER_CPU_SHARES,
         files=tuple(files))

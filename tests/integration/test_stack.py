@@ -302,15 +302,18 @@ def _a_failed_agent_turn_says_which_side_broke(client: docker.DockerClient, run_
     """A green agent turn runs through the gateway only; a failed one runs again straight at the
     shim, and the failure names the side that broke (here the gateway: it has no such group)."""
     agents = client.containers.get(f"bed-{run_id}-warm-agents")
+    route = {"surface": "responses", "route": "native", "group": "no-such-group", "upstream": "/responses"}
     env = {"BED_PROXY_URL": "http://litellm:4000", "MINI_AGENT_API_BASE": "http://mini-agent:8788/v1",
            "LITELLM_MASTER_KEY": (tmp_path / ".artifacts/master_key").read_text().strip(),
-           "BED_AGENT_GROUPS": "no-such-group"}
-    done = agents.exec_run(["/opt/venv/bin/python", "-m", "pytest", "agents", "-k", "codex", "-p", "no:cacheprovider",
+           "BED_AGENTS": "codex@0.169.0", "BED_AGENT_ROUTES": json.dumps([route])}
+    done = agents.exec_run(["/opt/venv/bin/python", "-m", "pytest", "agents", "-p", "no:cacheprovider",
                             "--basetemp=/tmp/bed-side-check"], environment=env, workdir="/bed/tiers")
     out = done.output.decode()
     assert done.exit_code == 1, out[-3000:]
-    assert "through the gateway (no-such-group): codex exited" in out, out[-3000:]
-    assert re.search(r"the same turn straight at the shim passed \([0-9.]+ s\): the gateway broke it", out), out[-3000:]
+    assert "the gateway broke it: codex 0.169.0 responses/native tool turn through no-such-group: codex exited" \
+        in out, out[-3000:]
+    assert re.search(r"straight at the shim the same turn passed \([0-9.]+ s\)", out), out[-3000:]
+    assert "the gateway sent the shim nothing for this turn" in out, out[-3000:]
 
 
 def test_what_a_warm_session_started_dies_with_it(client: docker.DockerClient, images: dict[str, ImageRef],

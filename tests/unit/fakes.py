@@ -14,9 +14,11 @@ from bed.tiers.command import COLD
 
 def raw_records(*tests: tuple[str, str], exitstatus: int | None = 0, start: bool = True,
                 selection: dict[str, Any] | None = None, collect_errors: tuple[str, ...] = (),
-                extra: str = "", census: list[str] | None = None, sid: str = "s1", pid: int = 100) -> bytes:
+                extra: str = "", census: list[str] | None = None, sid: str = "s1", pid: int = 100,
+                properties: dict[str, dict[str, Any]] | None = None) -> bytes:
     """Records as bed's plugin writes them: (nodeid, outcome) per test. ``census``: the collected
-    node ids (default: the tests given); [] for none."""
+    node ids (default: the tests given); [] for none. ``properties``: a test's user properties (on
+    its last phase, as pytest has them by then)."""
     lines: list[dict[str, Any]] = [{"kind": "start", "python": "3.11.2"}] if start else []
     for path in collect_errors:
         lines.append({"kind": "collect_error", "nodeid": path, "location": f"{path}:3", "message": "SyntaxError"})
@@ -26,7 +28,10 @@ def raw_records(*tests: tuple[str, str], exitstatus: int | None = 0, start: bool
     if selection is not None:
         lines.append({"kind": "selection", **selection})
     for nodeid, outcome in tests:
-        lines += _phases(nodeid, outcome)
+        phases = _phases(nodeid, outcome)
+        if properties and nodeid in properties:
+            phases[-1]["properties"] = properties[nodeid]
+        lines += phases
     if exitstatus is not None:
         lines.append({"kind": "finish", "exitstatus": exitstatus})
     return ("".join(json.dumps(x) + "\n" for x in envelope(lines, sid, pid)) + extra).encode()

@@ -84,7 +84,8 @@ def _census(config: Config, tiers: TierOutcomes, by_tier: Mapping[str, CheckResu
             return Account(0, ()), broken
         reference = tiers.census.evidence.census or ()
     account = census.account(reference, sessions, suite=config.suite is not None, run_tiers=config.tiers)
-    return account, census.judge(account, strict=config.strict)
+    failed = any(c.status in (Status.FAILED, Status.ERROR) for c in by_tier.values())
+    return account, census.judge(account, strict=config.strict, tiers_failed=failed)
 
 
 def setup_failed(stage: str, error: BedError, book: Book) -> Verdict:

@@ -15,10 +15,11 @@ from ... import __version__
 from ...config.settings import REPRO_ENV
 from ...console import Console
 from ...model.evidence import TestOutcome
+from ...model.matrix import Cell
 from ...model.results import CheckResult, RunResult, Status
 from ...policy import census, quarantine, verdict
 from ...redact import SECRET_NAME
-from ...report import deployments, flakestore, junit
+from ...report import deployments, flakestore, junit, matrix
 from ...report.writers import write_all, write_text
 from ...stack.services import SHIM_SEED
 from .images import Built
@@ -66,6 +67,7 @@ def report(inputs: Inputs, facts: Facts, found: Verdict, timings: Mapping[str, f
                                                                                            config.repromote_after)),
         gateway=_gateway(inputs, facts), reused_from=facts.running.reused_from if facts.running else "",
         census=found.account.to_dict() if found.account is not None else {},
+        agent_matrix=_agent_matrix(outcomes, found),
         deployments=deployments.table([t.to_dict() for t in facts.prepared.twins],
                                       [s.to_dict() for s in facts.prepared.smokes], found.checks),
     )
@@ -154,6 +156,13 @@ def _repro_record(inputs: Inputs, facts: Facts, found: Verdict) -> dict[str, Any
     }
 
 
+def _agent_matrix(outcomes: Mapping[str, Any], found: Verdict) -> tuple[Cell, ...]:
+    """The agents tier's cells, from its tests' own records, with the check's final word on each."""
+    outcome = outcomes.get("agents")
+    check = next((c for c in found.checks if c.tier == "agents"), None)
+    return matrix.cells(outcome.first.evidence.tests, check.outcomes if check else None) if outcome else ()
+
+
 def repro_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The settings a repro needs to run the same way (REPRO_ENV: what shapes the run, never the engine,
     the report's folder or a secret: a report is data, not engine configuration)."""
@@ -177,6 +186,7 @@ def _versions(inputs: Inputs, facts: Facts) -> dict[str, str]:
     outcomes = facts.tiers.outcomes.values() if facts.tiers is not None else ()
     python = next((o.first.evidence.python for o in outcomes if o.first.evidence.python), "unknown")
     engine = facts.built.engine.info().version if facts.built is not None else "?"
+    agents = {"agents": inputs.config.agent_versions.spec} if "agents" in inputs.config.tiers else {}
     return {"bed": __version__, "litellm": litellm, "gateway": gateway["describe"], "docker_engine": engine,
-            "runner_python": python}
+            "runner_python": python, **agents}
 

@@ -13,8 +13,8 @@ TWINS = "nd/test_provider_twins.py"  # each deployment against its provider's tw
 PROVIDERS = {
     "openai": ("nd/test_proxy_routing.py", "nd/test_surfaces.py", TWINS, "release/test_live_providers.py"),
     "custom_openai": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
-    "anthropic": (TWINS, "release/test_live_providers.py"),
-    "gemini": (TWINS, "release/test_live_providers.py"),
+    "anthropic": (TWINS, "release/test_live_providers.py", "agents/test_agent_clients.py"),
+    "gemini": (TWINS, "release/test_live_providers.py", "agents/test_agent_clients.py"),
     "groq": (TWINS, "release/test_live_providers.py"),
     "azure": (TWINS, "release/test_live_providers.py"),
     "mistral": (TWINS, "release/test_live_providers.py"),
@@ -28,6 +28,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "codex-agent-1-fallback": ("nd/test_resilience.py",),
     "codex-agent-1-chat": ("nd/test_surfaces.py", "agents/test_agent_clients.py"),
     "codex-agent-1-provider": ("nd/test_provider.py",),
+    "codex-agent-1-gemini": ("agents/test_agent_clients.py",),
+    "codex-agent-1-anthropic": ("agents/test_agent_clients.py",),
     # bed's default live set (added to the proxy's config when live calls are on)
     "release-openai": ("release/test_live_providers.py",),
     "release-anthropic": ("release/test_live_providers.py",),

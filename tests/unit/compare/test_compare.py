@@ -29,7 +29,7 @@ from bed.errors import ConfigError, EngineError, Interrupted
 from bed.images.build import ImageRef
 from bed.signals import interruptible
 
-from ..fakes import bed_cli
+from ..fakes import bed_cli, tier_program
 from .fakes import GatewayEngine, tiers
 
 SCHEMAS = Path(bed.__file__).parent / "report"
@@ -539,3 +539,50 @@ def test_legs_leave_the_current_tags_compose_runs_alone(engine: GatewayEngine) -
     before = {ref: info.id for ref, info in engine.stored.items() if ref.endswith(":current")}
     bed_compare("--litellm", OLD, "--litellm", PIN, "--bench-seconds", "0")
     assert {ref: info.id for ref, info in engine.stored.items() if ref.endswith(":current")} == before
+
+
+def test_agent_versions_vary_on_one_gateway_and_a_cell_that_breaks_is_a_regression(
+        engine: GatewayEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bed.images import npm
+
+    class Registry:  # 0.24.3 is not in the lock: its integrity comes from the (fake) registry
+        def versions(self, package: str) -> dict[str, Any]:
+            return {"0.24.3": {"dist": {"integrity": "sha512-x=="}}}
+
+    monkeypatch.setattr(npm, "NpmRegistry", Registry)
+    envs: list[str] = []
+
+    def agents(spec: Any) -> Program:
+        envs.append(spec.env["BED_AGENTS"])
+        version = "0.24.3" if "qwen-code@0.24.3" in spec.env["BED_AGENTS"] else "0.24.4"
+        cell = f"agents/test_agent_clients.py::test_agent_turn[qwen-code@{version}-chat-native-tool]"
+        return tier_program((cell, "passed" if version == "0.24.3" else "failed"))
+
+    engine._behaviours = [(f, b) for f, b in engine._behaviours if f != "runner-agents"]
+    engine.on("runner-agents", agents)
+    code, out = bed_compare("--agents", "qwen-code@0.24.3", "--agents", "qwen-code@0.24.4", "--tier", "agents",
+                            "--bench-seconds", "0")
+    assert code == 1, out
+    assert sorted({e.split("qwen-code@")[1] for e in envs}) == ["0.24.3", "0.24.4"]  # a leg each (and a re-run)
+    doc = doc_at(tmp_path / COMPARE)
+    valid(doc, COMPARE_SCHEMA)
+    assert [g["name"] for g in doc["gateways"]] == [f"{PIN} qwen-code@0.24.3", f"{PIN} qwen-code@0.24.4"]
+    assert [(r["level"], r["nodeid"], r["was"], r["now"]) for r in doc["regressions"]] == [
+        ("check", "", "passed", "failed"),
+        ("test", "agents/test_agent_clients.py::test_agent_turn[qwen-code@*-chat-native-tool]", "passed", "failed")]
+    report_of_leg = json.loads((tmp_path / COMPARE / "legs" / f"{PIN}_qwen-code@0.24.4" / "mvp_report.json")
+                               .read_text())
+    assert "qwen-code@0.24.4" in report_of_leg["repro"]["env"]["BED_AGENTS"]  # `bed repro` rebuilds the same set
+
+
+def test_varying_gateways_and_agents_at_once_is_a_config_error(engine: GatewayEngine) -> None:
+    code, out = bed_compare("--litellm", OLD, "--litellm", PIN, "--agents", "qwen-code@0.24.3", "--agents",
+                            "qwen-code@0.24.4")
+    assert code == 2
+    assert "a compare varies the gateways or the agents' versions, one at a time" in out
+    code, out = bed_compare("--agents", "qwen-code@0.24.4")
+    assert code == 2
+    assert "at least 2 different agent version sets" in out
+    code, out = bed_compare("--agents", "qwen@1.0.0", "--agents", "qwen-code@0.24.4")
+    assert code == 2
+    assert "did you mean 'qwen-code'" in out

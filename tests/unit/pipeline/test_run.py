@@ -26,7 +26,7 @@ DET = "deterministic/test_router_no_dns.py::test_sync"
 ND = "nd/test_proxy_routing.py::test_routes"
 ND2 = "nd/test_resilience.py::test_retry"
 REL = "release/test_live_providers.py::test_live[openai]"
-AGENT = "agents/test_agent_clients.py::test_agent_runs_one_tool_call[codex-gateway-codex-agent-1]"
+AGENT = "agents/test_agent_clients.py::test_agent_turn[codex@0.169.0-responses-native-tool]"
 
 
 def crash_shim_soon(engine: FakeEngine) -> Program:
@@ -95,6 +95,34 @@ def test_a_green_run_is_ready_and_leaves_nothing(tmp_path: Path, engine: FakeEng
     assert "waiting for bed-" in out
     assert "from the bed network" in out
     assert_nothing_left(engine)
+
+
+def test_the_agents_tier_gets_its_versions_routes_and_memory_and_the_report_its_matrix(
+        tmp_path: Path, engine: FakeEngine) -> None:
+    gemini = "agents/test_agent_clients.py::test_agent_turn[gemini-cli@0.61.0-gemini-native-tool]"
+    cell = {"agent": "gemini-cli", "version": "0.61.0", "surface": "gemini", "route": "native",
+            "group": "codex-agent-1-gemini", "kind": "tool", "turn_seconds": 3.2}
+    specs: list[ContainerSpec] = []
+
+    def agents(spec: ContainerSpec) -> Program:
+        specs.append(spec)
+        return tier_program((gemini, "passed"), properties={gemini: cell})
+
+    engine.on("runner-agents", agents)
+    result, _ = bed_run(tmp_path, engine, {"BED_AGENTS": "claude-code@2.1.328", "BED_AGENT_TURNS": "plain,tool"})
+    env = specs[0].env
+    assert env["BED_AGENTS"] == "codex@0.169.0,claude-code@2.1.328,gemini-cli@0.61.0,opencode@1.18.33,qwen-code@0.24.4"
+    assert env["BED_AGENT_KINDS"] == "plain,tool"
+    routes = json.loads(env["BED_AGENT_ROUTES"])
+    assert {"surface": "gemini", "route": "native", "group": "codex-agent-1-gemini",
+            "upstream": ":streamGenerateContent"} in routes
+    assert specs[0].memory == "4g"  # three agent clients at once; BED_RUNNER_MEMORY (2g) is for the others
+    assert [(c.agent, c.version, c.route, c.status, c.seconds) for c in result.agent_matrix] == [
+        ("gemini-cli", "0.61.0", "native", "passed", 3.2)]
+    assert result.versions["agents"].startswith("codex@")
+    assert "| gemini-cli | 0.61.0 | gemini | native | PASS 3.2 s |" in (tmp_path / "PROJECT_READY.md").read_text()
+    report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
+    assert report["agent_matrix"][0]["nodeid"] == gemini
 
 
 def test_the_proxy_starts_before_the_served_runners(tmp_path: Path, engine: FakeEngine) -> None:

@@ -23,7 +23,7 @@ DET = "deterministic/test_router_no_dns.py::test_sync"
 ND = "nd/test_proxy_routing.py::test_routes"
 ND2 = "nd/test_resilience.py::test_retry"
 ND3 = "nd/test_surfaces.py::test_messages"
-AGENT = "agents/test_agent_clients.py::test_agent_runs_one_tool_call[codex-gateway-codex-agent-1]"
+AGENT = "agents/test_agent_clients.py::test_agent_turn[codex@0.169.0-responses-native-tool]"
 REL = "release/test_live_providers.py::test_live[openai]"
 
 
@@ -76,6 +76,29 @@ def test_bed_up_starts_one_warm_runner_per_kind_like_the_fresh_runner_it_replace
     assert hermetic.cpu_shares == served.cpu_shares == RUNNER_CPU_SHARES  # the fresh runners' weight
     assert "litellm" in served.env["BED_WARM_PRELOAD"]
     assert engine.named("warm-agents").spec.image.startswith("bed-agents")
+
+
+def test_bed_up_prints_how_each_agent_is_pointed_at_the_kept_stack(engine: FakeEngine, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = bed("up", env={"BED_AGENTS": "opencode@1.18.33"})
+    assert code == 0
+    assert engine.named("warm-agents").spec.memory == "4g"
+    port = next(line for line in out.splitlines() if "export BED_PROXY_URL=" in line).rsplit(":", 1)[1]
+    agents = [line for line in out.splitlines() if line.startswith("#   cd ")]
+    assert len(agents) == 5  # one line per agent, eval-safe (a comment), the first picked version's npm package
+    assert all(line.startswith("#") for line in out.splitlines() if "codex-agent-1" in line)
+    assert "npm install -g opencode-ai@1.18.33" in out
+    gemini = next(line for line in agents if " gemini " in line)
+    assert f"GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:{port} " in gemini
+    assert 'GEMINI_API_KEY="$LITELLM_MASTER_KEY"' in gemini  # the key itself is never printed nor written
+    assert "-m codex-agent-1-gemini" in gemini  # its native route
+    settings = tmp_path / ".artifacts/agents/gemini-cli/home/.gemini/settings.json"
+    assert json.loads(settings.read_text())["privacy"]["usageStatisticsEnabled"] is False
+    opencode = json.loads((tmp_path / ".artifacts/agents/opencode/work/opencode.json").read_text())
+    assert opencode["provider"]["bed"]["options"]["baseURL"] == f"http://127.0.0.1:{port}/v1"
+    key = (tmp_path / ".artifacts/master_key").read_text().strip()
+    assert key not in out
+    assert not any(key in p.read_text() for p in (tmp_path / ".artifacts/agents").rglob("*") if p.is_file())
 
 
 def test_a_reused_run_sends_every_tier_to_the_warm_runners_and_reads_their_records(engine: FakeEngine) -> None:

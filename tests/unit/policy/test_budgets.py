@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from bed.policy import budgets
 from bed.policy.budgets import DETERMINISTIC_S, tier_budget, workers
 
 
@@ -34,3 +35,19 @@ def test_workers(requested: int | None, cpus: int, live: bool, expected: tuple[i
 def test_a_single_requested_worker_is_raised_for_live_smokes() -> None:
     assert workers(1, 8, live=True, live_minimum=3) == (3, False)
     assert workers(None, 8, live=True, live_minimum=1) == (1, False)
+
+
+@pytest.mark.parametrize(("tier", "configured", "expected"), [
+    ("agents", "2g", "4g"),  # three agent clients at once: 2g was OOM-killed mid-turn
+    ("agents", "4g", "4g"),
+    ("agents", "4096m", "4096m"),
+    ("agents", "4095m", "4g"),
+    ("agents", "8g", "8g"),
+    ("agents", "4294967296", "4294967296"),
+    ("agents", "3g", "4g"),
+    ("nd", "2g", "2g"),
+    ("deterministic", "512m", "512m"),
+    ("agents", "", "4g"),
+])
+def test_the_agents_runner_gets_at_least_its_own_memory(tier: str, configured: str, expected: str) -> None:
+    assert budgets.runner_memory(tier, configured) == expected

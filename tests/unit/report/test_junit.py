@@ -16,7 +16,7 @@ FAILED = CheckResult(name="all_smokes_core", tier="deterministic", status=Status
                      cause=Cause("all_smokes_core", "", "the pytest session never finished", "tail line"))
 PASSED = CheckResult(name="all_smokes_core", tier="deterministic", status=Status.PASSED, duration_s=1.0)
 OK = TestOutcome("tests/test_a.py::TestK::test_ok[x]", "passed", "tests/test_a.py:7", "", 0.25,
-                 properties=(("turn_seconds", "1.5"),))
+                 properties={"turn_seconds": 1.5})
 BAD = TestOutcome("tests/test_a.py::test_bad", "failed", "tests/test_a.py:12", "assert 1 == 2", 0.1,
                   longrepr="def test_bad():\n>       assert 1 == 2\nE       assert 1 == 2",
                   output=(("Captured stdout call", "hello"),))
@@ -84,7 +84,7 @@ def test_flakes_pass_quarantined_failures_are_skipped_and_module_skips_are_cases
 def test_any_control_character_or_lone_surrogate_still_makes_valid_xml(char: str) -> None:
     text = f"before{char}after \x1b[31mred\x1b[0m"
     test = TestOutcome(f"t.py::test[{char}]", "failed", "t.py:1", text, 0.0, longrepr=text,
-                       output=(("Captured stdout call", text),), properties=(("p", text),))
+                       output=(("Captured stdout call", text),), properties={"p": text})
     check = CheckResult(name="c", tier="nd", status=Status.FAILED, duration_s=0.0, cause=Cause("t", "", text, text))
     for out in (for_check(check, (test,)), for_check(check)):
         _parse(out.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))  # parses: valid XML 1.0

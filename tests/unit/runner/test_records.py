@@ -214,3 +214,29 @@ def test_an_empty_shard_is_a_skip_but_a_selection_of_nothing_fails(tmp_path: Pat
     assert judge(code, evidence, suite=False, shard=True).status is Status.SKIPPED
     code, evidence = run_suite(tmp_path, files, "-k", "nothing_matches", env={"BED_SHARD": "1/2"})
     assert judge(code, evidence, suite=False, shard=True).status is Status.FAILED
+
+
+def test_a_tests_user_properties_are_recorded_with_its_outcome(tmp_path: Path) -> None:
+    """The agent tier's matrix comes from these: each cell says what it is, passed, failed or skipped."""
+    code, evidence = run_suite(tmp_path, {"test_cells.py": """
+        import pytest
+
+        @pytest.mark.parametrize("kind", ["plain", "tool", "skip"])
+        def test_cell(kind, request):
+            request.node.user_properties += [("agent", "codex"), ("kind", kind)]
+            if kind == "skip":
+                pytest.skip("no group for it")
+            request.node.user_properties.append(("turn_seconds", 1.5))
+            assert kind == "plain", "the tool turn broke"
+
+        def test_plain():
+            pass
+    """})
+    assert code == 1
+    tests = evidence.tests
+    assert tests["test_cells.py::test_cell[plain]"].properties == {"agent": "codex", "kind": "plain",
+                                                                  "turn_seconds": 1.5}
+    assert tests["test_cells.py::test_cell[tool]"].outcome == "failed"
+    assert tests["test_cells.py::test_cell[tool]"].properties["turn_seconds"] == 1.5
+    assert tests["test_cells.py::test_cell[skip]"].properties == {"agent": "codex", "kind": "skip"}
+    assert tests["test_cells.py::test_plain"].properties == {}

@@ -163,6 +163,18 @@ def test_journal_records_requests_without_credentials(raw: Any) -> None:
     assert raw.request("DELETE", "/_bed/journal").json() == {"entries": []}
 
 
+def test_journal_filters_by_a_marker_in_the_body(raw: Any) -> None:
+    """A turn reads its own requests only: the whole journal of a run is megabytes of prompts."""
+    for marker in ("bed-a-1", "bed-b-2", "bed-a-1"):
+        raw.request("POST", "/v1/chat/completions",
+                    json={"model": "codex-agent-1", "messages": [{"role": "user", "content": f"[{marker}] hi"}]})
+    mine = raw.request("GET", "/_bed/journal?contains=bed-a-1").json()["entries"]
+    assert len(mine) == 2
+    assert all("bed-a-1" in m["body"]["messages"][0]["content"] for m in mine)
+    assert raw.request("GET", "/_bed/journal?contains=nobody").json() == {"entries": []}
+    assert len(raw.request("GET", "/_bed/journal").json()["entries"]) >= 3
+
+
 @pytest.mark.parametrize(("method", "path", "body", "status"), [
     ("GET", "/nope", None, 404),
     ("POST", "/v1/chat/completions", {"model": "codex-agent-1"}, 400),
