@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..config.settings import Config
 from ..console import Console
 from ..errors import EXIT_READY, ArtifactError
 from ..images.build import Recipe, ensure_images
-from ..pipeline.stages.prepare import announce, new_master_key, prepare_router
+from ..pipeline.stages.prepare import announce, new_master_key, prepare_router, twin_smokes
 from ..report.writers import write_text
 from ..stack.compose import ENV_FILE, IMAGE_VARS, env_file, mounted, render, write_providers
 from . import common
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     artifacts = config.stub_path.parent
     for path in mounted(artifacts):
         repair(path, config, console)
-    prepare_router(config, console, environ)  # the same rules and messages as a run
+    plan = prepare_router(config, console, environ)  # the same rules and messages as a run
     for module in write_providers(artifacts, console.redact):
         console.plain(f"proxy module: {config.shown(module)} (the router config's custom_provider_map)")
     _master_key(config, console)
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     # is tagged later (a fork's build moved `:current` under a running compose user before).
     refs = ensure_images(common.engine(environ), dataclasses.replace(Recipe.of(config), agents=False), console)
     chosen = {name: refs[name].tag for name in IMAGE_VARS}
-    write_text(target.parent / ENV_FILE, env_file(chosen), console.redact)
+    smokes = json.dumps([smoke.to_dict() for smoke in twin_smokes(config, plan)])
+    write_text(target.parent / ENV_FILE, env_file(chosen, smokes), console.redact)
     console.plain(f"images: {target.parent / ENV_FILE} ({', '.join(chosen.values())})")
     return EXIT_READY
 

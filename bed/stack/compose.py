@@ -12,6 +12,7 @@ from ..config.bases import NETWORK_BASE
 from ..config.router import DEFAULT_GROUP, groups
 from ..model.containers import ROUTER_PATH, VENV_PYTHON
 from ..report.writers import write_text
+from ..runner import bed_contract as contract
 from .bringup import providers
 from .services import MEMORY, PIDS, PROXY, SERVICES, SHIM, ServiceSpec
 
@@ -85,11 +86,15 @@ def mounted(artifacts: Path) -> list[Path]:
     return [artifacts / "router_stub.yaml", *(artifacts / name for name in sorted(providers()))]
 
 
-def env_file(images: Mapping[str, str]) -> str:
-    """compose/.env: the image each service runs (``images``: shim, litellm, runner -> tag)."""
-    lines = ["# Written by `bed compose --prepare`: the images this compose stack runs. Do not edit;",
-             "# run `bed compose --prepare` again to choose again."]
-    return "\n".join([*lines, *(f"{var}={images[name]}" for name, var in IMAGE_VARS.items())]) + "\n"
+def env_file(images: Mapping[str, str], twin_smokes: str) -> str:
+    """compose/.env: the image each service runs (``images``: shim, litellm, runner -> tag), and
+    the ND tier's provider-twin smokes (JSON, as `bed run` gives them to the runner)."""
+    lines = ["# Written by `bed compose --prepare`: the images this compose stack runs and what its ND tier",
+             "# smokes. Do not edit; run `bed compose --prepare` again to choose again."]
+    # Single-quoted: compose takes the value literally (no $-interpolation); JSON never needs a bare '.
+    quoted = "'" + twin_smokes.replace("'", "\\u0027") + "'"
+    return "\n".join([*lines, *(f"{var}={images[name]}" for name, var in IMAGE_VARS.items()),
+                      f"{contract.TWIN_SMOKES}={quoted}"]) + "\n"
 
 
 def write_providers(folder: Path, redact: Callable[[str], str]) -> list[Path]:
@@ -117,6 +122,7 @@ def render() -> str:
             "PYTHONUNBUFFERED": "1",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "PYTHONPATH": "/bed/lib",
+            contract.TWIN_SMOKES: f"${{{contract.TWIN_SMOKES}:-}}",
         },
         "depends_on": {spec.alias: {"condition": "service_healthy"} for spec in SERVICES},
         "labels": COMPOSE_LABELS,

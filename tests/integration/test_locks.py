@@ -42,7 +42,7 @@ def test_make_venv_refuses_a_lock_with_a_tampered_hash(tmp_path: Path) -> None:
                           timeout=600, check=False)
     assert done.returncode != 0, done.stdout
     assert "THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE" in done.stderr
-    assert re.search(r"tenacity==[0-9.]+ from https://\S+\.whl", done.stderr), done.stderr[-2000:]
+    assert re.search(r"tenacity==[0-9.]+ from (?:https|file)://\S+\.whl", done.stderr), done.stderr[-2000:]
     assert f"Expected sha256 {WRONG}" in done.stderr
     assert not (tmp_path / ".venv" / ".installed-stamp").exists(), "a refused install must not count as installed"
 

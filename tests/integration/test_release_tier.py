@@ -49,10 +49,13 @@ def test_a_missing_key_is_a_loud_skip_naming_it(tmp_path: Path) -> None:
 
 def test_without_the_switch_nothing_is_called_and_nothing_is_started(tmp_path: Path) -> None:
     code, out, report = _release(tmp_path, {**KEYS, **BASES})
-    assert code == 0, out[-4000:]
+    # Every smoke skipped is not evidence of readiness: NOT READY, saying why, and nothing was called.
+    assert code == 1, out[-4000:]
     assert "needs LIVE_PROVIDERS=1" in out
+    assert "CAUSE census: census: nothing was tested: 4 test(s) collected, none ran (4 skipped)" in out
     assert "waiting for bed-" not in out  # no proxy, no network: the tier ran hermetic
-    assert {c["name"]: c["status"] for c in report["checks"]} == {"release_smokes": "skipped"}  # type: ignore[index]
+    assert {c["name"]: c["status"] for c in report["checks"]} == \
+        {"release_smokes": "skipped", "census": "failed"}  # type: ignore[index]
 
 
 def test_a_deploy_gate_expecting_gemini_without_its_key_fails_naming_the_key(tmp_path: Path) -> None:
@@ -80,6 +83,6 @@ def test_a_user_config_with_two_live_groups(tmp_path: Path) -> None:
             f"PASSED release/test_live_providers.py::test_live_deployment_through_the_proxy[{test}]" in out, test
     assert "release-openai" not in out  # the config's own live groups, not bed's default set
     code, out, _ = _release(tmp_path, {}, *args)
-    assert code == 0
+    assert code == 1  # nothing was tested
     assert "LIVE SMOKE OFF: fast (gemini) needs LIVE_PROVIDERS=1" in out
     assert "LIVE SMOKE OFF: smart (anthropic) needs LIVE_PROVIDERS=1" in out

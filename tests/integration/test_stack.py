@@ -115,7 +115,8 @@ def test_core_gate_end_to_end(client: docker.DockerClient, images: dict[str, Ima
     report = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
     jsonschema.validate(report, SCHEMA)
     assert {c["name"]: c["status"] for c in report["checks"]} == {
-        "all_smokes_core": "passed", "all_smokes_nd": "passed", "agent_clients": "passed", "release_smokes": "skipped"}
+        "all_smokes_core": "passed", "all_smokes_nd": "passed", "agent_clients": "passed", "release_smokes": "skipped",
+        "census": "passed"}
     nd = next(c for c in report["checks"] if c["name"] == "all_smokes_nd")
     assert set(nd["outcomes"].values()) == {"passed"}
     assert "nd/test_proxy_routing.py::test_group_streams_through_proxy" in nd["outcomes"]
@@ -212,7 +213,10 @@ def test_a_failure_names_its_repro_command_and_repro_reruns_only_it(images: dict
     assert f"reproducing run {report['run_id']} (NOT READY): deterministic: 1 test(s)" in again.stdout
     assert f"CAUSE all_smokes_core: {failing}" in again.stdout
     rerun = json.loads((tmp_path / "local/artifacts/mvp/mvp_report.json").read_text())
-    assert [c["tests"] for c in rerun["checks"]] == [1]
+    tiers = [c for c in rerun["checks"] if c["tier"] != "census"]
+    assert [(c["name"], c["tests"]) for c in tiers] == [("all_smokes_core", 1)]
+    # The census still accounts for the tier's other tests: left out by the repro, each with its reason.
+    assert rerun["census"]["fates"]["deselected"] == rerun["census"]["collected"] - 1
     assert rerun["repro"]["images"] == report["repro"]["images"]  # the very same images
 
 

@@ -4,6 +4,7 @@ router config names, next to that config, and the base they read."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -75,8 +76,15 @@ def test_prepare_pins_the_images_of_its_own_config(tmp_path: Path, monkeypatch: 
     assert code == 0, out
     pinned = dict(line.split("=", 1) for line in (tmp_path / "compose/.env").read_text().splitlines()
                   if not line.startswith("#"))
+    smokes = pinned.pop("BED_TWIN_SMOKES")
     assert set(pinned) == {"BED_SHIM_IMAGE", "BED_LITELLM_IMAGE", "BED_RUNNER_IMAGE"}
     assert all(re.fullmatch(r"bed-(shim|litellm|runner):[0-9a-f]{12}", tag) for tag in pinned.values()), pinned
+    # The ND tier's twin smokes, as `bed run` hands them to the runner: single-quoted, so compose
+    # takes the JSON as it is; the runner reads them through ${BED_TWIN_SMOKES}.
+    assert smokes.startswith("'[") and smokes.endswith("]'")
+    assert {s["provider"] for s in json.loads(smokes[1:-1])} >= {"openai", "anthropic", "gemini"}
+    runner_env = yaml.safe_load((tmp_path / "compose/bed.yaml").read_text())["services"]["runner"]["environment"]
+    assert runner_env["BED_TWIN_SMOKES"] == "${BED_TWIN_SMOKES:-}"
     assert all(engine.image(tag) for tag in pinned.values())
     assert not any(tag.startswith("bed-agents") for tag in engine.builds)  # compose runs no agents image
     # Another gateway's prepare pins its own proxy and runner; the shim, the same content, stays.
