@@ -81,7 +81,7 @@ def test_prepare_pins_the_images_of_its_own_config(tmp_path: Path, monkeypatch: 
     assert all(re.fullmatch(r"bed-(shim|litellm|runner):[0-9a-f]{12}", tag) for tag in pinned.values()), pinned
     # The ND tier's twin smokes, as `bed run` hands them to the runner: single-quoted, so compose
     # takes the JSON as it is; the runner reads them through ${BED_TWIN_SMOKES}.
-    assert smokes.startswith("'[") and smokes.endswith("]'")
+    assert smokes[0] == smokes[-1] == "'"
     assert {s["provider"] for s in json.loads(smokes[1:-1])} >= {"openai", "anthropic", "gemini"}
     runner_env = yaml.safe_load((tmp_path / "compose/bed.yaml").read_text())["services"]["runner"]["environment"]
     assert runner_env["BED_TWIN_SMOKES"] == "${BED_TWIN_SMOKES:-}"
