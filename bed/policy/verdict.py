@@ -157,11 +157,11 @@ def _never_started(case: Case, base: CheckResult) -> CheckResult | None:
 def _contradicts(case: Case, base: CheckResult) -> CheckResult | None:
     """Records that contradict each other, or that were lost mid-session: nothing in them can be trusted."""
     ev = case.evidence
-    what = ev.lost or (ev.conflicts[0] if ev.conflicts else "")
-    if not what:
+    found = (ev.lost, *ev.conflicts) if ev.lost else ev.conflicts
+    if not found:
         return None
-    more = f" (and {len(ev.conflicts) - 1} more)" if len(ev.conflicts) > 1 else ""
-    why = f"the records contradict themselves: {what}{more}"
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    why = f"the records contradict themselves: {found[0]}{more}"
     return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -285,3 +286,25 @@ def test_a_quarantined_test_that_was_also_flaky_is_listed_once_as_flaky() -> Non
 def test_exit_status_1_is_not_a_pytest_error() -> None:
     check = judge(Case(RULES, Ending(1), records((A, "failed"), exitstatus=1)))
     assert check.reason == "1 test(s) failed"
+
+
+# --- records that contradict themselves ------------------------------------------------------------
+
+LOST = "records of session s1 are missing before its record 4 (a test removed or truncated the records file?)"
+
+
+@pytest.mark.parametrize(("lost", "conflicts", "what"), [
+    ("", ("c1",), "c1"),
+    ("", ("c1", "c2"), "c1 (and 1 more)"),
+    ("", ("c1", "c2", "c3"), "c1 (and 2 more)"),
+    (LOST, (), LOST),
+    (LOST, ("c1",), f"{LOST} (and 1 more)"),
+    (LOST, ("c1", "c2"), f"{LOST} (and 2 more)"),
+], ids=["one-conflict", "two-conflicts", "three-conflicts", "lost", "lost-and-a-conflict", "lost-and-two"])
+def test_records_that_contradict_themselves_fail_naming_the_first_and_counting_the_rest(
+        lost: str, conflicts: tuple[str, ...], what: str) -> None:
+    evidence = dataclasses.replace(PASSED_TWO, lost=lost, conflicts=conflicts)
+    check = judge(Case(REQUIRED, Ending(0, log_tail="tail"), evidence))
+    why = f"the records contradict themselves: {what}"
+    assert (check.status, check.reason) == (Status.FAILED, why)
+    assert check.cause == Cause("all_smokes_nd", "", why, "tail")
