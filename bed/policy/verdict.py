@@ -139,7 +139,7 @@ def _oom(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _never_started(case: Case, base: CheckResult) -> CheckResult | None:
-    if case.evidence.started or case.evidence.lost:
+    if case.evidence.started:
         return None
     last = _last_line(case.ending.log_tail)
     if _SUMMARY.search(last):
@@ -266,7 +266,7 @@ def _all_skipped(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 RULES: tuple[Callable[[Case, CheckResult], CheckResult | None], ...] = (
-    _went_down, _over_budget, _oom, _never_started, _contradicts, _unfinished, _disagrees, _collection_errors,
+    _went_down, _over_budget, _oom, _contradicts, _never_started, _unfinished, _disagrees, _collection_errors,
     _pytest_error,
     _failures, _empty, _hermetic_skip, _all_skipped,
 )

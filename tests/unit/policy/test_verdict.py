@@ -308,3 +308,13 @@ def test_records_that_contradict_themselves_fail_naming_the_first_and_counting_t
     why = f"the records contradict themselves: {what}"
     assert (check.status, check.reason) == (Status.FAILED, why)
     assert check.cause == Cause("all_smokes_nd", "", why, "tail")
+
+
+def test_records_of_a_session_too_many_are_a_contradiction_not_a_session_that_never_started() -> None:
+    """A test that ran pytest again in-process: its session's records beside the tier's own."""
+    evidence = parse(raw_records((A, "passed"), census=[A, B]) + raw_records((B, "passed"), census=[A, B], sid="s2"))
+    assert not evidence.started  # joined, the sessions are not one that started
+    for tail in ("== 2 passed in 0.10s ==", "exec failed"):
+        check = judge(Case(REQUIRED, Ending(0, log_tail=tail), evidence))
+        why = "the records contradict themselves: records of 2 sessions where 1 ran"
+        assert (check.status, check.reason) == (Status.FAILED, why)
