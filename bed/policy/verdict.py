@@ -100,7 +100,7 @@ def judge(case: Case) -> CheckResult:
         found = rule(case, base)
         if found is not None:
             return found
-    return _passed(case, base)
+    return _passed(base)
 
 
 def health(case: Case) -> CheckResult | None:
@@ -182,22 +182,25 @@ def _unfinished(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _disagrees(case: Case, base: CheckResult) -> CheckResult | None:
-    ev = case.evidence
-    why = ""
-    if ev.problems:
-        why = f"the records hold {len(ev.problems)} line(s) bed's plugin did not write ({ev.problems[0]})"
-    elif ev.exitstatus != case.ending.exit_code and ev.hook_error:
-        why = f"{ev.hook_error} (pytest's exit {ev.exitstatus}, the runner's {case.ending.exit_code})"
-    elif ev.exitstatus != case.ending.exit_code:
-        why = f"pytest finished with exit {ev.exitstatus}, but the runner exited {case.ending.exit_code}"
-    elif ev.exitstatus == 0 and ev.failed:
-        why = f"pytest exited 0, yet {len(ev.failed)} test(s) failed ({ev.failed[0]})"
-    elif ev.exitstatus == 1 and not ev.failed and not ev.collect_errors:
-        why = "pytest exited 1 (tests failed), yet no failing test was recorded"
+    why = _disagreement(case.evidence, case.ending.exit_code)
     if not why:
         return None
     return _failed(base, f"the evidence disagrees: {why}",
                    Cause(case.rules.check, "", f"the evidence disagrees: {why}", case.ending.log_tail))
+
+
+def _disagreement(ev: Evidence, exit_code: int | None) -> str:
+    """How the records disagree with themselves or with the runner's exit ("" when they agree)."""
+    if ev.problems:
+        return f"the records hold {len(ev.problems)} line(s) bed's plugin did not write ({ev.problems[0]})"
+    if ev.exitstatus != exit_code:
+        return (f"{ev.hook_error} (pytest's exit {ev.exitstatus}, the runner's {exit_code})" if ev.hook_error
+                else f"pytest finished with exit {ev.exitstatus}, but the runner exited {exit_code}")
+    if ev.exitstatus == 0 and ev.failed:
+        return f"pytest exited 0, yet {len(ev.failed)} test(s) failed ({ev.failed[0]})"
+    if ev.exitstatus == 1 and not ev.failed and not ev.collect_errors:
+        return "pytest exited 1 (tests failed), yet no failing test was recorded"
+    return ""
 
 
 def _collection_errors(case: Case, base: CheckResult) -> CheckResult | None:
@@ -210,10 +213,10 @@ def _collection_errors(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _pytest_error(case: Case, base: CheckResult) -> CheckResult | None:
-    what = PYTEST_EXIT.get(case.evidence.exitstatus or 0)
-    if what is None:
+    status = case.evidence.exitstatus
+    if status not in PYTEST_EXIT:
         return None
-    why = f"pytest {what}: {_last_line(case.ending.log_tail)}"
+    why = f"pytest {PYTEST_EXIT[status]}: {_last_line(case.ending.log_tail)}"
     return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
 
 
@@ -272,7 +275,7 @@ RULES: tuple[Callable[[Case, CheckResult], CheckResult | None], ...] = (
 )
 
 
-def _passed(case: Case, base: CheckResult) -> CheckResult:
+def _passed(base: CheckResult) -> CheckResult:
     if not base.flaky and not base.quarantined:
         return base
     note = (f"{len(base.flaky)} flaky test(s) passed on re-run; "
