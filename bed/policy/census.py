@@ -83,9 +83,9 @@ def _fate(item: Item, tier: str, sessions: Mapping[str, Session], run_tiers: Seq
     return fate("unaccounted", _lost(item.nodeid, tier, ev))
 
 
-def _why_out(nodeid: str, ev: Evidence) -> str:
-    """Why the tier's session did not run it, as bed's plugin recorded it ("" when it did not say)."""
-    return ev.selection.deselected.get(nodeid, "") if ev.selection is not None else ""
+def _why_out(nodeid: str, ev: Evidence) -> str | None:
+    """Why the tier's session did not run it, as bed's plugin recorded it (None when it did not say)."""
+    return ev.selection.deselected.get(nodeid) if ev.selection is not None else None
 
 
 def _lost(nodeid: str, tier: str, ev: Evidence) -> str:

@@ -20,7 +20,7 @@ class Health(enum.Enum):
 
 
 def health(state: State, *, answered: bool, budget_left: bool) -> Health:
-    if state.ended or state.status in ("paused", "removed"):
+    if state.ended or state.status == "paused":  # ended: exited, dead, removed or OOM-killed
         return Health.DOWN
     if answered:
         return Health.SERVING

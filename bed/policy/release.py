@@ -64,12 +64,17 @@ def live_deployments(model_list: Iterable[Mapping[str, Any]], network_base: str)
     out = []
     for entry in model_list:
         params = entry.get("litellm_params") or {}
-        model = str(params.get("model", ""))
-        provider = model.split("/", 1)[0] if "/" in model else "openai"
+        _, provider = _model(params)
         if provider in NOT_LIVE or str(params.get("api_base", "")).rstrip("/") == network_base.rstrip("/"):
             continue
         out.append(entry)
     return out
+
+
+def _model(params: Mapping[str, Any]) -> tuple[str, str]:
+    """A deployment's model, and its provider: the model's first part (none: OpenAI, as LiteLLM reads it)."""
+    model = str(params.get("model", ""))
+    return model, model.partition("/")[0] if "/" in model else "openai"
 
 
 def defaults(chosen: Mapping[str, str], environ: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -88,8 +93,7 @@ def smokes(deployments: Iterable[Mapping[str, Any]], environ: Mapping[str, str],
     out = []
     for entry in deployments:
         params = entry.get("litellm_params") or {}
-        model = str(params.get("model", ""))
-        provider = model.split("/", 1)[0] if "/" in model else "openai"
+        model, provider = _model(params)
         key = params.get("api_key")
         key_var = key.removeprefix("os.environ/") if isinstance(key, str) and key.startswith("os.environ/") else (
             "" if key else KEY_VARS.get(provider, f"{provider.upper()}_API_KEY"))

@@ -101,7 +101,7 @@ def judge(case: Case) -> CheckResult:
         found = rule(case, base)
         if found is not None:
             return found
-    return _passed(case, base)
+    return _passed(base)
 
 
 def health(case: Case) -> CheckResult | None:
@@ -140,7 +140,7 @@ def _oom(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _never_started(case: Case, base: CheckResult) -> CheckResult | None:
-    if case.evidence.started or case.evidence.lost:
+    if case.evidence.started:
         return None
     last = _last_line(case.ending.log_tail)
     if _SUMMARY.search(last):
@@ -158,11 +158,11 @@ def _never_started(case: Case, base: CheckResult) -> CheckResult | None:
 def _contradicts(case: Case, base: CheckResult) -> CheckResult | None:
     """Records that contradict each other, or that were lost mid-session: nothing in them can be trusted."""
     ev = case.evidence
-    what = ev.lost or (ev.conflicts[0] if ev.conflicts else "")
-    if not what:
+    found = (ev.lost, *ev.conflicts) if ev.lost else ev.conflicts
+    if not found:
         return None
-    more = f" (and {len(ev.conflicts) - 1} more)" if len(ev.conflicts) > 1 else ""
-    why = f"the records contradict themselves: {what}{more}"
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    why = f"the records contradict themselves: {found[0]}{more}"
     return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
 
 
@@ -183,22 +183,25 @@ def _unfinished(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _disagrees(case: Case, base: CheckResult) -> CheckResult | None:
-    ev = case.evidence
-    why = ""
-    if ev.problems:
-        why = f"the records hold {len(ev.problems)} line(s) bed's plugin did not write ({ev.problems[0]})"
-    elif ev.exitstatus != case.ending.exit_code and ev.hook_error:
-        why = f"{ev.hook_error} (pytest's exit {ev.exitstatus}, the runner's {case.ending.exit_code})"
-    elif ev.exitstatus != case.ending.exit_code:
-        why = f"pytest finished with exit {ev.exitstatus}, but the runner exited {case.ending.exit_code}"
-    elif ev.exitstatus == 0 and ev.failed:
-        why = f"pytest exited 0, yet {len(ev.failed)} test(s) failed ({ev.failed[0]})"
-    elif ev.exitstatus == 1 and not ev.failed and not ev.collect_errors:
-        why = "pytest exited 1 (tests failed), yet no failing test was recorded"
+    why = _disagreement(case.evidence, case.ending.exit_code)
     if not why:
         return None
     return _failed(base, f"the evidence disagrees: {why}",
                    Cause(case.rules.check, "", f"the evidence disagrees: {why}", case.ending.log_tail))
+
+
+def _disagreement(ev: Evidence, exit_code: int | None) -> str:
+    """How the records disagree with themselves or with the runner's exit ("" when they agree)."""
+    if ev.problems:
+        return f"the records hold {len(ev.problems)} line(s) bed's plugin did not write ({ev.problems[0]})"
+    if ev.exitstatus != exit_code:
+        return (f"{ev.hook_error} (pytest's exit {ev.exitstatus}, the runner's {exit_code})" if ev.hook_error
+                else f"pytest finished with exit {ev.exitstatus}, but the runner exited {exit_code}")
+    if ev.exitstatus == 0 and ev.failed:
+        return f"pytest exited 0, yet {len(ev.failed)} test(s) failed ({ev.failed[0]})"
+    if ev.exitstatus == 1 and not ev.failed and not ev.collect_errors:
+        return "pytest exited 1 (tests failed), yet no failing test was recorded"
+    return ""
 
 
 def _collection_errors(case: Case, base: CheckResult) -> CheckResult | None:
@@ -211,10 +214,10 @@ def _collection_errors(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 def _pytest_error(case: Case, base: CheckResult) -> CheckResult | None:
-    what = PYTEST_EXIT.get(case.evidence.exitstatus or 0)
-    if what is None:
+    status = case.evidence.exitstatus
+    if status not in PYTEST_EXIT:
         return None
-    why = f"pytest {what}: {_last_line(case.ending.log_tail)}"
+    why = f"pytest {PYTEST_EXIT[status]}: {_last_line(case.ending.log_tail)}"
     return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
 
 
@@ -271,13 +274,13 @@ def _all_skipped(case: Case, base: CheckResult) -> CheckResult | None:
 
 
 RULES: tuple[Callable[[Case, CheckResult], CheckResult | None], ...] = (
-    _went_down, _over_budget, _oom, _never_started, _contradicts, _unfinished, _disagrees, _collection_errors,
+    _went_down, _over_budget, _oom, _contradicts, _never_started, _unfinished, _disagrees, _collection_errors,
     _pytest_error,
     _failures, _empty, _hermetic_skip, _all_skipped,
 )
 
 
-def _passed(case: Case, base: CheckResult) -> CheckResult:
+def _passed(base: CheckResult) -> CheckResult:
     if not base.flaky and not base.quarantined:
         return base
     note = (f"{len(base.flaky)} flaky test(s) passed on re-run; "

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bed.policy import budgets
-from bed.policy.budgets import DETERMINISTIC_S, tier_budget, workers
+from bed.policy.budgets import DETERMINISTIC_S, parts, tier_budget, workers
 
 
 @pytest.mark.parametrize(("tier", "disabled", "expected"), [
@@ -51,3 +51,28 @@ def test_a_single_requested_worker_is_raised_for_live_smokes() -> None:
 ])
 def test_the_agents_runner_gets_at_least_its_own_memory(tier: str, configured: str, expected: str) -> None:
     assert budgets.runner_memory(tier, configured) == expected
+
+
+def test_workers_are_not_live_unless_told() -> None:
+    assert workers(1, 8) == (1, False)
+    assert workers(None, 8) == (None, False)
+
+
+def test_no_live_minimum_adds_no_worker() -> None:
+    assert workers(None, 8, live=True, live_minimum=0) == (0, False)
+
+
+@pytest.mark.parametrize(("tier", "warm", "rerun", "sharded", "expected"), [
+    ("nd", True, False, False, 3),
+    ("agents", True, False, False, 1),
+    ("deterministic", True, False, False, 1),
+    ("release", True, False, False, 1),
+    ("nd", False, False, False, 1),  # a fresh runner per part costs an interpreter each
+    ("nd", True, True, False, 1),  # a re-run's few ids
+    ("nd", True, False, True, 1),  # a CI shard is a part already
+    ("nd", True, True, True, 1),
+    ("nd", False, True, True, 1),
+], ids=["nd-warm", "agents-warm", "deterministic-warm", "release-warm", "cold", "rerun", "shard", "rerun-shard",
+        "cold-rerun-shard"])
+def test_parts(tier: str, warm: bool, rerun: bool, sharded: bool, expected: int) -> None:
+    assert parts(tier, warm=warm, rerun=rerun, sharded=sharded) == expected

@@ -57,3 +57,9 @@ WANTED = {"bed-runner": "bed-runner:aaaaaaaaaaaa", "bed-litellm": None}
 ])
 def test_old(image: ImageInfo, used: set[str], goes: bool) -> None:
     assert (old([image], wanted=WANTED, used=used) == [image]) is goes
+
+
+def test_every_image_is_weighed_past_one_that_stays() -> None:
+    kept, older = img("bed-litellm:bbbbbbbbbbbb", id_="sha256:1"), img("bed-runner:bbbbbbbbbbbb", id_="sha256:2")
+    mine = img("bed-runner:cccccccccccc", id_="sha256:3")
+    assert old([kept, mine, older], wanted=WANTED, used={"sha256:3"}) == [older]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from bed.model.evidence import Evidence, parse
+from bed.model.evidence import CollectSkip, Evidence, Selection, TestOutcome, parse
 from bed.model.results import Cause, CheckResult, Status
-from bed.policy.verdict import Case, Ending, Rules, judge, ready, required
+from bed.policy.verdict import Case, Ending, Rules, health, judge, module_skips, ready, required
 
 from ..fakes import raw_records
 
@@ -24,8 +25,10 @@ REQUIRED = Rules(check="all_smokes_nd", tier="nd", required=True, budget_s=1200)
 HERMETIC = Rules(check="all_smokes_core", tier="deterministic", required=False, hermetic=True)
 SHARD = Rules(check="all_smokes_nd_shard_2of2", tier="nd", required=True, shard=True)
 SUITE = Rules(check="all_smokes_nd", tier="nd", required=False, suite=True)
+NO_BUDGET = Rules(check="all_smokes_nd", tier="nd", required=False)
 DOWN = Cause("bed-x-mini-agent", "", "DEPENDENCY DOWN: bed-x-mini-agent is exited (code 3)", "log")
 PASSED_TWO = records((A, "passed"), (B, "passed"))
+HOOK_RAISED = dataclasses.replace(records((A, "passed"), exitstatus=0), hook_error="ValueError: boom in sessionfinish")
 NONE_SELECTED = {"collected": 4, "selected": 0, "deselected": {"options": 4}}
 
 CASES = [
@@ -75,6 +78,16 @@ CASES = [
     ("all-skipped-skips", RULES, Ending(0), records((A, "skipped"), (B, "skipped")), Status.SKIPPED, None, "why"),
     ("all-skipped-required-fails", REQUIRED, Ending(0), records((A, "skipped")), Status.FAILED, A, "why"),
     ("some-skipped-passes", RULES, Ending(0), records((A, "passed"), (B, "skipped")), Status.PASSED, None, ""),
+    ("records-gone-yet-it-ran", RULES, Ending(0, log_tail="collected 2 items\n===== 2 passed in 0.03s =====\n"),
+     records(start=False, exitstatus=None), Status.FAILED, "all_smokes_nd", "records of this session are gone"),
+    ("ended-in-a-state", RULES, Ending(1, state="exited (code 1)", log_tail="boom"),
+     records(start=False, exitstatus=None), Status.ERROR, "all_smokes_nd", "before pytest started"),
+    ("failed-then-ended-between-tests", RULES, Ending(137), records((A, "passed"), (B, "failed"), exitstatus=None),
+     Status.FAILED, B, "before that"),
+    ("failed-then-died-inside-a-test", RULES, Ending(137),
+     records((A, "failed"), (B, "incomplete"), exitstatus=None), Status.FAILED, B, "ended inside"),
+    ("a-hook-raised", RULES, Ending(1), HOOK_RAISED, Status.FAILED, "all_smokes_nd", "disagrees"),
+    ("no-budget-stopped", NO_BUDGET, Ending(None), PASSED_TWO, Status.ERROR, "all_smokes_nd (budget)", "0 s budget"),
 ]
 
 
@@ -197,6 +210,18 @@ EXACT = {
         'required (STRICT / READINESS_EXPECT) but skipped: why', '', (1, 0, 1)),
     'some-skipped-passes': ('',
         None, None, (2, 0, 1)),
+    'records-gone-yet-it-ran': ("bed's records of this session are gone, yet pytest's output says it ran (===== 2 passed in 0.03s =====): did a test remove them?",  # noqa: E501 - exact messages
+        "bed's records of this session are gone, yet pytest's output says it ran (===== 2 passed in 0.03s =====): did a test remove them?", '', (0, 0, 0)),  # noqa: E501 - exact messages
+    'ended-in-a-state': ('the runner ended exited (code 1) before pytest started a session: boom',
+        'the runner ended exited (code 1) before pytest started a session: boom', '', (0, 0, 0)),
+    'failed-then-ended-between-tests': ('the pytest session never finished (the runner exited 137): it ended between tests (os._exit, a signal?); before that, nd/test_a.py::test_b failed',  # noqa: E501 - exact messages
+        'why', 'nd/test_a.py:7', (2, 1, 0)),
+    'failed-then-died-inside-a-test': ('the pytest session never finished (the runner exited 137): the process ended inside nd/test_a.py::test_b',  # noqa: E501 - exact messages
+        'the pytest session never finished (the runner exited 137): the process ended inside nd/test_a.py::test_b', 'nd/test_a.py:7', (2, 2, 0)),  # noqa: E501 - exact messages
+    'a-hook-raised': ("the evidence disagrees: ValueError: boom in sessionfinish (pytest's exit 0, the runner's 1)",
+        "the evidence disagrees: ValueError: boom in sessionfinish (pytest's exit 0, the runner's 1)", '', (1, 0, 0)),
+    'no-budget-stopped': ('over its 0 s budget',
+        'stopped after 0 s', '', (2, 0, 0)),
 }
 
 
@@ -317,3 +342,142 @@ def test_a_narrowed_run_is_ready_only_when_a_test_ran(tests: tuple[int, int], na
     checks = [CheckResult(name=f"c{i}", tier="nd", status=Status.PASSED if n else Status.SKIPPED, duration_s=0,
                           tests=n) for i, n in enumerate(tests)]
     assert ready(checks, narrowed=narrowed) is expected
+
+
+# --- records that contradict themselves ------------------------------------------------------------
+
+LOST = "records of session s1 are missing before its record 4 (a test removed or truncated the records file?)"
+
+
+@pytest.mark.parametrize(("lost", "conflicts", "what"), [
+    ("", ("c1",), "c1"),
+    ("", ("c1", "c2"), "c1 (and 1 more)"),
+    ("", ("c1", "c2", "c3"), "c1 (and 2 more)"),
+    (LOST, (), LOST),
+    (LOST, ("c1",), f"{LOST} (and 1 more)"),
+    (LOST, ("c1", "c2"), f"{LOST} (and 2 more)"),
+], ids=["one-conflict", "two-conflicts", "three-conflicts", "lost", "lost-and-a-conflict", "lost-and-two"])
+def test_records_that_contradict_themselves_fail_naming_the_first_and_counting_the_rest(
+        lost: str, conflicts: tuple[str, ...], what: str) -> None:
+    evidence = dataclasses.replace(PASSED_TWO, lost=lost, conflicts=conflicts)
+    check = judge(Case(REQUIRED, Ending(0, log_tail="tail"), evidence))
+    why = f"the records contradict themselves: {what}"
+    assert (check.status, check.reason) == (Status.FAILED, why)
+    assert check.cause == Cause("all_smokes_nd", "", why, "tail")
+
+
+def test_records_of_a_session_too_many_are_a_contradiction_not_a_session_that_never_started() -> None:
+    """A test that ran pytest again in-process: its session's records beside the tier's own."""
+    evidence = parse(raw_records((A, "passed"), census=[A, B]) + raw_records((B, "passed"), census=[A, B], sid="s2"))
+    assert not evidence.started  # joined, the sessions are not one that started
+    for tail in ("== 2 passed in 0.10s ==", "exec failed"):
+        check = judge(Case(REQUIRED, Ending(0, log_tail=tail), evidence))
+        why = "the records contradict themselves: records of 2 sessions where 1 ran"
+        assert (check.status, check.reason) == (Status.FAILED, why)
+
+
+def test_a_hook_error_with_exits_that_agree_does_not_disagree() -> None:
+    check = judge(Case(RULES, Ending(0), HOOK_RAISED))
+    assert (check.status, check.reason) == (Status.PASSED, "")
+
+
+def test_a_failure_before_the_session_ended_without_a_message_names_its_outcome() -> None:
+    evidence = Evidence(started=True, exitstatus=None, tests={A: TestOutcome(A, "error", "nd/test_a.py:3", "", 0.1)})
+    check = judge(Case(RULES, Ending(137, log_tail="tail"), evidence))
+    assert check.cause == Cause(A, "nd/test_a.py:3", "error", "tail")
+    assert check.reason.endswith(f"; before that, {A} failed")
+
+
+def test_a_failure_without_a_message_names_its_outcome() -> None:
+    evidence = Evidence(started=True, exitstatus=1, tests={A: TestOutcome(A, "error", "nd/test_a.py:3", "", 0.1)})
+    assert judge(Case(RULES, Ending(1), evidence)).cause == Cause(A, "nd/test_a.py:3", "error")
+
+
+def test_nothing_collected_wins_over_options_that_deselected() -> None:
+    sel = Selection(collected=0, selected=0, tier_marked=None, unmarked=(), by_options=2, by_tier=0, by_select=0,
+                    by_shard=0, missing=())
+    check = judge(Case(RULES, Ending(5), Evidence(started=True, exitstatus=5, tests={}, selection=sel)))
+    assert check.reason == "no test was collected"
+
+
+def test_every_test_skipped_names_each_reason_once_sorted_and_cut_at_500() -> None:
+    evidence = Evidence(started=True, exitstatus=0, tests={
+        n: TestOutcome(n, "skipped", "nd/test_a.py:3", why, 0.0)
+        for n, why in ((A, "no key"), (B, "a db"), ("nd/test_a.py::test_c", "no key"))})
+    assert judge(Case(RULES, Ending(0), evidence)).reason == "a db; no key"
+    long = Evidence(started=True, exitstatus=0, tests={A: TestOutcome(A, "skipped", "", "x" * 600, 0.0)})
+    assert judge(Case(RULES, Ending(0), long)).reason == "x" * 500
+
+
+# --- modules skipped at import ----------------------------------------------------------------------
+
+MOD_ND = CollectSkip("nd/test_m.py", "nd/test_m.py:1", "no module named x", ("nd",))
+MOD_DET = CollectSkip("d/test_m.py", "d/test_m.py:1", "no db", ("deterministic",))
+MOD_ANY = CollectSkip("test_m.py", "test_m.py:1", "old python", ())
+MOD_BOTH = CollectSkip("test_b.py", "test_b.py:1", "later", ("deterministic", "nd"))
+
+
+@pytest.mark.parametrize(("suite", "expected"), [
+    (False, (MOD_ND, MOD_DET, MOD_ANY, MOD_BOTH)),  # bed's own tier: a tier is a folder, every one is its own
+    (True, (MOD_ND, MOD_ANY, MOD_BOTH)),  # a suite: those marked nd, and those no tier names
+])
+def test_modules_skipped_at_import_that_belong_to_the_tier(suite: bool, expected: tuple[CollectSkip, ...]) -> None:
+    evidence = Evidence(started=True, exitstatus=0, tests={}, collect_skips=(MOD_ND, MOD_DET, MOD_ANY, MOD_BOTH))
+    assert module_skips(evidence, "nd", suite=suite) == expected
+
+
+def test_a_module_skipped_at_import_counts_as_tests_and_skips() -> None:
+    evidence = dataclasses.replace(records((A, "passed"), (B, "skipped")), collect_skips=(MOD_ND, MOD_DET))
+    check = judge(Case(SUITE, Ending(0), evidence))
+    assert (check.status, check.tests, check.skipped) == (Status.PASSED, 3, 2)
+    check = judge(Case(HERMETIC, Ending(0), dataclasses.replace(PASSED_TWO, collect_skips=(MOD_DET,))))
+    assert (check.status, check.tests, check.skipped) == (Status.FAILED, 3, 1)
+    assert check.cause == Cause("d/test_m.py", "d/test_m.py:1", "skipped in a hermetic tier: skipped at import: no db")
+
+
+def test_a_tier_whose_only_module_skipped_at_import_is_not_empty_but_skipped() -> None:
+    evidence = dataclasses.replace(records(exitstatus=5), collect_skips=(MOD_ND,))
+    check = judge(Case(RULES, Ending(5), evidence))
+    assert (check.status, check.reason, check.tests) == (Status.SKIPPED, "skipped at import: no module named x", 1)
+
+
+# --- a session's health alone (the census's --collect-only) ----------------------------------------
+
+CENSUS = Rules(check="census", tier="census", required=True, budget_s=60)
+
+
+def test_a_healthy_session_has_no_health_result_even_with_failures_or_nothing_run() -> None:
+    assert health(Case(CENSUS, Ending(0), records(exitstatus=0))) is None
+    assert health(Case(CENSUS, Ending(5), records(exitstatus=5))) is None
+    assert health(Case(CENSUS, Ending(1), records((A, "failed"), exitstatus=1))) is None
+    assert health(Case(CENSUS, Ending(0), records((A, "skipped")))) is None
+
+
+@pytest.mark.parametrize(("ending", "evidence", "status", "reason", "cause"), [
+    (Ending(2, duration_s=1.234), records(exitstatus=2, collect_errors=("t/test_c.py",)), Status.FAILED,
+     "1 error(s) while collecting tests", Cause("t/test_c.py", "t/test_c.py:3", "collection error: SyntaxError")),
+    (Ending(None, duration_s=1.234, log_tail="tail"), records(exitstatus=None), Status.ERROR, "over its 60 s budget",
+     Cause("census (budget)", "", "stopped after 60 s", "tail")),
+    (Ending(3, duration_s=1.234), records(exitstatus=3), Status.FAILED, "pytest hit an internal error (exit 3): "
+     "(no output)", Cause("census", "", "pytest hit an internal error (exit 3): (no output)")),
+    (Ending(1, duration_s=1.234), records(exitstatus=1), Status.FAILED,
+     "the evidence disagrees: pytest exited 1 (tests failed), yet no failing test was recorded",
+     Cause("census", "", "the evidence disagrees: pytest exited 1 (tests failed), yet no failing test was recorded")),
+], ids=["collection-error", "over-budget", "internal-error", "disagrees"])
+def test_a_broken_session_says_why_as_the_check_would(ending: Ending, evidence: Evidence, status: Status,
+                                                      reason: str, cause: Cause) -> None:
+    assert health(Case(CENSUS, ending, evidence)) == CheckResult(
+        name="census", tier="census", status=status, duration_s=1.23, required=True, reason=reason, cause=cause)
+
+
+def test_a_dependency_down_skips_the_session_unless_required() -> None:
+    rules = dataclasses.replace(CENSUS, required=False)
+    assert health(Case(rules, Ending(137, down=DOWN), records(exitstatus=None))) == CheckResult(
+        name="census", tier="census", status=Status.SKIPPED, duration_s=0.0, reason=DOWN.message, cause=DOWN)
+
+
+def test_records_gone_from_a_session_that_ran_carry_the_runner_s_output() -> None:
+    tail = "collected 1 item\n== 1 passed in 0.01s =="
+    check = judge(Case(RULES, Ending(0, log_tail=tail), records(start=False, exitstatus=None)))
+    assert check.cause is not None
+    assert (check.cause.nodeid, check.cause.log_tail) == ("all_smokes_nd", tail)
