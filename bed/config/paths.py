@@ -106,7 +106,7 @@ class SizeBudget:
             raise self._over(path, found.st_size)
         try:
             data = read_bounded(path, self.left, "file", hint=self.hint)
-        except ConfigError:  # it grew past what is left since the stat
+        except _TooBig:  # it grew past what is left since the stat
             raise self._over(path, max(found.st_size, self.left + 1)) from None
         self.used += len(data)
         return data
@@ -141,8 +141,12 @@ def working_folder() -> Path:
     return here
 
 
+class _TooBig(ConfigError):
+    """A file over what bed reads (apart from a file it cannot read at all)."""
+
+
 def _too_big(path: Path, what: str, limit: int, count: int, hint: str) -> ConfigError:
-    return ConfigError(f"{what} {path} is {size(count)}, over the {size(limit)} bed reads.", hint=hint)
+    return _TooBig(f"{what} {path} is {size(count)}, over the {size(limit)} bed reads.", hint=hint)
 
 
 def _reason(exc: OSError) -> str:

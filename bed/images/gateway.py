@@ -65,7 +65,9 @@ def plan(gateway: Gateway, source: Path) -> BuildPlan:
     if done.release == PINNED:
         context["gateway/requirements.lock"] = _read(image_dir / "requirements.lock")
     else:
-        context["gateway/requirements.in"] = f"litellm[proxy]=={done.release}\n".encode()
+        # What the lock adds to LiteLLM (scripts/lock.sh) goes with every release, so legs compare alike:
+        # without google-auth a release's vertex_ai adapter fails on import ("No module named 'google'").
+        context["gateway/requirements.in"] = f"litellm[proxy]=={done.release}\ngoogle-auth\n".encode()
     context["Dockerfile"] = dockerfile
     return BuildPlan(done, context)
 

@@ -21,6 +21,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from ..config.paths import SizeBudget
 from ..console import Console
 from ..errors import ConfigError
 from ..exec import Exec, Failed
@@ -67,7 +68,10 @@ def collect(root: Path, suite: Path, outputs: Sequence[Path] = (), *, exclude: S
                           f"{MAX_BYTES // 2**20} MB; the biggest: {_biggest(found)}.",
                           hint="name what is not the suite in [tool.bed] suite_exclude (BED_SUITE_EXCLUDE), or "
                                "point --suite at a folder outside the project's big files.")
-    out = tuple((rel, _read(path)) for rel, path, _ in found)
+    # Read against the same total: a file that grew since its stat cannot take the copy over it.
+    budget = SizeBudget(MAX_BYTES, f"the project at {base}", hint="name what is not the suite in [tool.bed] "
+                                                                   "suite_exclude (BED_SUITE_EXCLUDE).")
+    out = tuple((rel, budget.read(path)) for rel, path, _ in found)
     return Copy(out, target, base, tuple(left_out), _ignored(base, [rel for rel, _, _ in found], run))
 
 
@@ -137,14 +141,6 @@ def _why_not_folder(path: Path) -> str:
     if path.name == "node_modules":
         return "installed npm packages"
     return "folder"
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path} to copy it into the runner: {exc.strerror}.",
-                          hint="make it readable, or name it in [tool.bed] suite_exclude.") from None
 
 
 def _biggest(found: list[tuple[str, Path, int]]) -> str:

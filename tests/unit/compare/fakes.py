@@ -29,7 +29,7 @@ class GatewayEngine(FakeEngine):
               labels: Mapping[str, str]) -> Iterator[str]:
         files = _files(context)
         if tag.startswith("bed-litellm:"):
-            release = files.get("gateway/requirements.in", b"").decode().strip().removeprefix("litellm[proxy]==")
+            release = files.get("gateway/requirements.in", b"").decode().split("\n")[0].removeprefix("litellm[proxy]==")
             gateway = release or PINNED
             if any(name.startswith("fork/") for name in files):
                 gateway = f"fork:{gateway}"

@@ -177,7 +177,7 @@ def test_the_pinned_release_installs_the_committed_lock() -> None:
 
 def test_another_release_is_resolved_at_build_time() -> None:
     context = _gateway.plan(Gateway("release", "1.90.7"), SOURCE).context
-    assert context["gateway/requirements.in"] == b"litellm[proxy]==1.90.7\n"
+    assert context["gateway/requirements.in"] == b"litellm[proxy]==1.90.7\ngoogle-auth\n"  # as the lock adds it
     assert "gateway/requirements.lock" not in context
 
 

@@ -70,12 +70,34 @@ def test_sizes_are_checked_before_anything_is_read(tmp_path: Path, monkeypatch: 
     (tmp_path / "huge.bin").write_bytes(b"")
     os.truncate(tmp_path / "huge.bin", suite.MAX_BYTES + 1)  # sparse: costs no disk
     read: list[Path] = []
-    monkeypatch.setattr(suite, "_read", lambda path: read.append(path) or b"")
+    monkeypatch.setattr(suite.SizeBudget, "read", lambda self, path: read.append(path) or b"")
     with pytest.raises(ConfigError) as caught:
         suite.collect(tmp_path, tmp_path)
     assert "the biggest: huge.bin 64 MB" in caught.value.what
     assert "suite_exclude" in (caught.value.hint or "")
     assert read == []
+
+
+def test_a_file_that_grows_after_its_stat_cannot_take_the_copy_over_the_total(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "test_a.py").write_bytes(b"x" * 10)
+    grows = tmp_path / "data.bin"
+    grows.write_bytes(b"")
+    stat, seen = suite.Path.stat, []
+
+    def grown(path: Path, **kwargs: object) -> os.stat_result:  # the walk and the sizes see it empty...
+        found = stat(path, **kwargs)  # type: ignore[arg-type]
+        if path == grows:
+            seen.append(path)
+            if len(seen) == 2:  # ...and it is written to between the size check and the read
+                os.truncate(grows, suite.MAX_BYTES)
+        return found
+
+    monkeypatch.setattr(suite.Path, "stat", grown)
+    with pytest.raises(ConfigError) as caught:
+        suite.collect(tmp_path, tmp_path)
+    monkeypatch.undo()
+    assert caught.value.what.startswith(f"the project at {tmp_path} is over 64 MB: ")
 
 
 def test_files_git_ignores_are_copied_and_counted(tmp_path: Path) -> None:
