@@ -5,10 +5,10 @@
 #                              any OS and Python >= 3.11 (--universal): what `make venv` installs
 #   requirements-dev.lock      the same pins, plus the `dev` extra (tests, lint, uv itself)
 #   constraints.txt            requirements-dev.lock's pins without hashes, for `pip install -c`
-#   bed/images/context/litellm/requirements.lock   litellm[proxy]==PINNED (bed/config/gateway.py)
-#   bed/images/context/litellm/build-tools.lock    uv, which install.sh installs the gateway with
-#   bed/images/context/shim/requirements.lock      uvicorn with uvloop and httptools
-#   bed/images/context/runner/requirements.lock    pytest, pytest-xdist and anthropic: only what the
+#   images/litellm/requirements.lock   litellm[proxy]==PINNED (bed/config/gateway.py)
+#   images/litellm/build-tools.lock    uv, which install.sh installs the gateway with
+#   images/shim/requirements.lock      uvicorn with uvloop and httptools
+#   images/runner/requirements.lock    pytest, pytest-xdist and anthropic: only what the
 #                              runner adds on top of the pinned gateway's venv (the rest is that venv's)
 #
 # The images' locks are resolved for their interpreter (Debian bookworm's Python 3.11.2, Linux);
@@ -39,7 +39,7 @@ upgrade=()
 for name in ${UPGRADE_PACKAGES:-}; do upgrade+=(--upgrade-package "$name"); done  # resolve only these anew
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-images=bed/images/context
+images=images
 
 compile() {  # from $work, so the locks name their inputs by file name alone (no temporary paths)
   (cd "$work" && "$uv" pip compile --quiet --generate-hashes --no-header "${upgrade[@]}" "$@")

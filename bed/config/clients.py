@@ -3,7 +3,7 @@
 ``[tool.bed] agents = { gemini-cli = "0.61.0", claude-code = ["2.1.300", "2.1.328"] }`` or
 ``BED_AGENTS=gemini-cli@0.61.0,claude-code@2.1.300,claude-code@2.1.328`` (npm's ``name@version``,
 one per version) replaces the versions of the agents it names; every other agent runs at the
-version the committed lock (bed/images/context/clients/package-lock.json) pins, and an empty list
+version the committed lock (images/clients/package-lock.json) pins, and an empty list
 (``codex = []``) leaves an agent out. Parsed into a frozen ``AgentVersions``; checking that npm has
 a version the lock does not hold is the image build's business (``bed.images.npm``), not this
 module's: reading the configuration never touches the network.

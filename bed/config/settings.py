@@ -90,7 +90,7 @@ SETTINGS = (
     Setting("agents", "BED_AGENTS", None, "The agent clients' versions the agents tier drives, several of one agent "
             "allowed: claude-code@2.1.300,claude-code@2.1.328,gemini-cli@0.61.0 (in [tool.bed]: { claude-code = "
             "[\"2.1.300\", \"2.1.328\"] }). Agents not named run at the version "
-            "bed/images/context/clients/package-lock.json pins; [] leaves one out."),
+            "images/clients/package-lock.json pins; [] leaves one out."),
     Setting("agent_turns", "BED_AGENT_TURNS", ("tool",), "The kinds of turn each agent cell runs: tool (a "
             "tool-calling turn; the default) and plain (a text answer), comma list."),
     Setting("litellm", "BED_LITELLM", None, f"The gateway under test: a release ({PINNED}), a fork checkout "

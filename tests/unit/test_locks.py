@@ -86,10 +86,10 @@ def _pinned() -> str:
 @pytest.mark.parametrize(("path", "install"), [
     ("Makefile", "pip install -q --require-hashes -r requirements.lock"),
     ("Makefile", "pip install -q --require-hashes -r requirements-dev.lock"),
-    ("bed/images/context/shim/Dockerfile", "pip install --require-hashes -r /tmp/requirements.lock"),
-    ("bed/images/context/runner/Dockerfile", "pip install --require-hashes -r /tmp/runner-requirements.lock"),
-    ("bed/images/context/litellm/install.sh", '--require-hashes --target /tmp/uv -r "$here/build-tools.lock"'),
-    ("bed/images/context/litellm/install.sh", 'requirements="$here/requirements.lock" hashes=--require-hashes'),
+    ("images/shim/Dockerfile", "pip install --require-hashes -r /tmp/requirements.lock"),
+    ("images/runner/Dockerfile", "pip install --require-hashes -r /tmp/runner-requirements.lock"),
+    ("images/litellm/install.sh", '--require-hashes --target /tmp/uv -r "$here/build-tools.lock"'),
+    ("images/litellm/install.sh", 'requirements="$here/requirements.lock" hashes=--require-hashes'),
     ("scripts/ensure-compose.sh", 'pip install -q --require-hashes -r "$entry"'),
 ])
 def test_every_install_of_a_lock_requires_its_hashes(path: str, install: str) -> None:

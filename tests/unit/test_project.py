@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import bed
@@ -93,3 +97,28 @@ def test_the_bad_input_page_has_every_row_of_the_bad_input_table() -> None:
     for name, *_ in INPUTS:
         assert f"| `{name}-*` |" in page, f"docs/bad-input.md lacks the files row {name}"
     assert "docs/bad-input.md" in README
+
+
+def test_the_top_level_images_are_the_build_contexts_and_travel_in_the_wheel(tmp_path: Path) -> None:
+    """The Dockerfiles live in the repository's images/; the package reads them through its link,
+    and the wheel carries every file of them (an installed bed builds its images from the wheel)."""
+    link = REPO / "bed/images/context"
+    assert link.is_symlink()
+    assert link.resolve() == REPO / "images"
+    source = tmp_path / "source"  # a copy: an in-tree build would leave build/ behind, and reuse it
+    (source / "bed").mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "images", source / "images", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "bed", source / "bed", symlinks=True, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path), str(source)], capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("bed_readiness-*.whl")
+    carried = {name.removeprefix("bed/images/context/") for name in zipfile.ZipFile(wheel).namelist()
+               if name.startswith("bed/images/context/")}
+    files = {str(p.relative_to(REPO / "images")) for p in (REPO / "images").rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts}
+    assert "litellm/Dockerfile" in files
+    assert carried == files

@@ -1,4 +1,4 @@
-"""The clients image's install step (bed/images/context/clients/fetch.py): each tarball npm would
+"""The clients image's install step (images/clients/fetch.py): each tarball npm would
 fetch, checked against its integrity, unpacked as a binary or a whole package, and a manifest."""
 
 from __future__ import annotations
