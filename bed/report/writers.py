@@ -49,6 +49,14 @@ def cause_lines(result: RunResult) -> list[str]:
 
 
 def project_ready_md(result: RunResult) -> str:
+    """PROJECT_READY.md: the verdict and the run's facts, then one section per kind of finding
+    (a section with nothing to say is left out)."""
+    sections = (_head, _checks, _agent_matrix, _causes, _flaky, _quarantine, _census_lists,
+                lambda r: deployments.markdown(r.deployments), _skipped, _notes, _footer)
+    return "\n".join(line for section in sections for line in section(result)) + "\n"
+
+
+def _head(result: RunResult) -> list[str]:
     out = [
         f"# PROJECT READY: {result.verdict}",
         "",
@@ -69,45 +77,65 @@ def project_ready_md(result: RunResult) -> str:
         out.append(f"- ran on the stack kept by `bed up` (run `{result.reused_from}`), reset first")
     if result.expect:
         out.append(f"- READINESS_EXPECT = `{','.join(result.expect)}`")
-    out += ["", "## Checks", "", "| check | tier | status | tests | failed | skipped | time (s) | note |",
-            "|---|---|---|---|---|---|---|---|"]
+    return out
+
+
+def _checks(result: RunResult) -> list[str]:
+    out = ["", "## Checks", "", "| check | tier | status | tests | failed | skipped | time (s) | note |",
+           "|---|---|---|---|---|---|---|---|"]
     for c in result.checks:
         note = (c.reason or (c.cause.message if c.cause else "")).replace("|", "\\|")
         out.append(f"| {c.name} | {c.tier} | {MARK[c.status]} | {c.tests} | {c.failures} | {c.skipped} | "
                    f"{c.duration_s:.1f} | {note} |")
-    out += _agent_matrix(result)
-    causes = cause_lines(result)
-    if causes:
-        out += ["", "## Causes", ""]
-        for check in result.checks:
-            if check.cause and check.status in (Status.FAILED, Status.ERROR):
-                out += [f"- {line}" for line in cause_lines(_only(result, check))]
-                if check.cause.log_tail:
-                    out += ["", "  ```", *("  " + ln for ln in check.cause.log_tail.splitlines()[-15:]), "  ```"]
+    return out
+
+
+def _causes(result: RunResult) -> list[str]:
+    if not cause_lines(result):
+        return []
+    out = ["", "## Causes", ""]
+    for check in result.checks:
+        if check.cause and check.status in (Status.FAILED, Status.ERROR):
+            out += [f"- {line}" for line in cause_lines(_only(result, check))]
+            if check.cause.log_tail:
+                out += ["", "  ```", *("  " + ln for ln in check.cause.log_tail.splitlines()[-15:]), "  ```"]
+    return out
+
+
+def _flaky(result: RunResult) -> list[str]:
     flaky = [(c.name, n) for c in result.checks for n in c.flaky]
-    if flaky:
-        out += ["", "## Flaky this run (failed, then passed on the immediate re-run)", ""]
-        out += [f"- `{n}` ({name})" for name, n in flaky]
-    if result.quarantine:
-        out += ["", "## Quarantine (runs and is reported, does not gate)", "",
-                "| test | check | flakes in 7 days | clean runs / to re-promote | since |", "|---|---|---|---|---|"]
-        out += [f"| `{q['nodeid']}` | {q['check']} | {q['flakes']} | {q['clean_runs']} / {q['repromote_after']} | "
-                f"{q['since']} |" for q in result.quarantine]
-        failing = [(c.name, n) for c in result.checks for n in c.quarantined]
-        out += [f"- failed this run, not gating: `{n}` ({name})" for name, n in failing]
-    out += _census_lists(result)
-    out += deployments.markdown(result.deployments)
+    if not flaky:
+        return []
+    return ["", "## Flaky this run (failed, then passed on the immediate re-run)", "",
+            *(f"- `{n}` ({name})" for name, n in flaky)]
+
+
+def _quarantine(result: RunResult) -> list[str]:
+    if not result.quarantine:
+        return []
+    out = ["", "## Quarantine (runs and is reported, does not gate)", "",
+           "| test | check | flakes in 7 days | clean runs / to re-promote | since |", "|---|---|---|---|---|"]
+    out += [f"| `{q['nodeid']}` | {q['check']} | {q['flakes']} | {q['clean_runs']} / {q['repromote_after']} | "
+            f"{q['since']} |" for q in result.quarantine]
+    failing = [(c.name, n) for c in result.checks for n in c.quarantined]
+    return out + [f"- failed this run, not gating: `{n}` ({name})" for name, n in failing]
+
+
+def _skipped(result: RunResult) -> list[str]:
     skips = [c for c in result.checks if c.status is Status.SKIPPED]
-    if skips:
-        out += ["", "## Skipped (with reasons)", ""] + [f"- **{c.name}**: {c.reason}" for c in skips]
-    if result.notes:
-        out += ["", "## Notes", ""] + [f"- {n}" for n in result.notes]
-    out += ["", "## Timings (s)", ""] + [f"- {k}: {v:.2f}" for k, v in result.timings.items()]
+    return ["", "## Skipped (with reasons)", "", *(f"- **{c.name}**: {c.reason}" for c in skips)] if skips else []
+
+
+def _notes(result: RunResult) -> list[str]:
+    return ["", "## Notes", "", *(f"- {n}" for n in result.notes)] if result.notes else []
+
+
+def _footer(result: RunResult) -> list[str]:
+    out = ["", "## Timings (s)", "", *(f"- {k}: {v:.2f}" for k, v in result.timings.items())]
     out += ["", "## Images", "", "| image | tag | id | size (MB) |", "|---|---|---|---|"]
-    for name, image in result.images.items():
-        out.append(f"| {name} | `{image['tag']}` | `{str(image['id'])[7:19]}` | {image['size_mb']} |")
-    out += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in result.versions.items()]
-    return "\n".join(out) + "\n"
+    out += [f"| {name} | `{image['tag']}` | `{str(image['id'])[7:19]}` | {image['size_mb']} |"
+            for name, image in result.images.items()]
+    return out + ["", "## Versions", "", *(f"- {k}: {v}" for k, v in result.versions.items())]
 
 
 def _census_lists(result: RunResult) -> list[str]:
