@@ -135,7 +135,7 @@ def _footer(result: RunResult) -> list[str]:
     out += ["", "## Images", "", "| image | tag | id | size (MB) |", "|---|---|---|---|"]
     out += [f"| {name} | `{image['tag']}` | `{str(image['id'])[7:19]}` | {image['size_mb']} |"
             for name, image in result.images.items()]
-    return out + ["", "## Versions", "", *(f"- {k}: {v}" for k, v in result.versions.items())]
+    return [*out, "", "## Versions", "", *(f"- {k}: {v}" for k, v in result.versions.items())]
 
 
 def _census_lists(result: RunResult) -> list[str]:
