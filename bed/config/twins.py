@@ -81,12 +81,19 @@ def keyed(params: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def vertex(params: dict[str, Any], base: str) -> dict[str, Any]:
-    """Vertex AI: the fake service account, whose token URI is the twin's; the model paths at the
-    shim's root (LiteLLM grafts its Vertex path onto an ``api_base`` only when it has no path)."""
+    """Vertex AI: the fake service account, whose token URI is the twin's, and the model's whole
+    Vertex path as the ``api_base``. LiteLLM calls ``{api_base}:{verb}`` for a base with a path in
+    every release; a bare base gets the Vertex path grafted on only from 1.100 (1.80.17 and 1.90.7
+    called ``http://mini-agent:8788:generateContent``: "Invalid port")."""
     out = {k: v for k, v in params.items() if k not in CREDENTIALS}
     root = base.rsplit("/twins/", 1)[0]
-    return {**out, "api_base": root, "vertex_project": out.get("vertex_project") or PROJECT_ID,
-            "vertex_location": out.get("vertex_location") or "us-central1",
+    project = out.get("vertex_project") or PROJECT_ID
+    location = out.get("vertex_location") or "us-central1"
+    model = str(out.get("model", "")).removeprefix("vertex_ai/")
+    # Claude and the other partner models go through their own handler: the bare base it takes.
+    api_base = root if "/" in model or model.startswith("claude") else \
+        f"{root}/v1/projects/{project}/locations/{location}/publishers/google/models/{model}"
+    return {**out, "api_base": api_base, "vertex_project": project, "vertex_location": location,
             "vertex_credentials": json.dumps(service_account_info(f"{base}/token"))}
 
 

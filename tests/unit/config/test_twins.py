@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import pytest
 from typing import Any
 
 from bed.config.bases import NETWORK_BASE
@@ -57,7 +59,9 @@ def test_cloud_deployments_get_the_cloud_twins_fake_credentials() -> None:
     assert by_provider["bedrock"]["aws_access_key_id"] == ACCESS_KEY_ID
     credentials = json.loads(by_provider["vertex_ai"]["vertex_credentials"])
     assert credentials["token_uri"] == "http://mini-agent:8788/twins/vertex/token"
-    assert by_provider["vertex_ai"]["api_base"] == "http://mini-agent:8788"  # Vertex paths go on a bare base
+    # The model's whole Vertex path: LiteLLM calls {api_base}:{verb} for it in every release.
+    assert by_provider["vertex_ai"]["api_base"] == ("http://mini-agent:8788/v1/projects/bed-twin-project/locations/"
+                                                    "us-central1/publishers/google/models/gemini-2.5-flash")
     assert {s.surfaces for s in smokes if s.provider == "bedrock"} == {("chat", "messages")}  # a Claude on Bedrock
 
 
@@ -79,3 +83,19 @@ def test_twin_groups_are_never_twinned_again_and_wildcards_are_skipped() -> None
 
 def test_the_twins_root_is_the_shims_host() -> None:
     assert twins_root("http://mini-agent:8788/v1") == "http://mini-agent:8788/twins"
+
+
+@pytest.mark.parametrize(("model", "where"), [
+    ("vertex_ai/gemini-2.5-flash", {"vertex_project": "acme", "vertex_location": "europe-west4"}),
+    ("vertex_ai/claude-haiku-4-5@20251001", {}),
+    ("vertex_ai/meta/llama-4-scout", {}),
+], ids=["gemini-own-project", "claude", "partner"])
+def test_a_vertex_base_names_the_model_or_is_bare_for_partner_models(model: str, where: dict[str, str]) -> None:
+    (entry,), _ = derive([{"model_name": "v", "litellm_params": {"model": model, **where}}], NETWORK_BASE)
+    params = entry["litellm_params"]
+    if model.startswith("vertex_ai/gemini"):
+        assert params["api_base"].endswith("/v1/projects/acme/locations/europe-west4/publishers/google/models/"
+                                           "gemini-2.5-flash")
+    else:  # their own handler takes the bare base
+        assert params["api_base"] == "http://mini-agent:8788"
+    assert params["model"] == model
