@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from typing import Any
 
 from bed.config.bases import NETWORK_BASE
 from bed.config.twins import DEFAULTS, FAKE_KEY, derive, is_twin_group, twin_group, twins_root
