@@ -81,10 +81,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], console: Console) 
     root = _root(args.root)
     suite = _suite_dir(root, args.suite_dir)
     kinds = ci_kinds(args.ci, root)
+    fallback, found = launcher(root)
+    # Every file bed init reads is read (and a bad one refused) before a wheel is built for CI.
+    plan(root, suite, force=args.force, render=Render(suite, init_source.Install("", "not found yet"), fallback),
+         ci=kinds)
     with console.progress("finding how this bed was installed (a checkout: building its wheel)"):
         install = (init_source.given(args.install, root, environ) if args.install is not None
                    else init_source.detect(environ) if kinds else init_source.Install("", "no CI files"))
-    fallback, found = launcher(root)
     try:
         steps = plan(root, suite, force=args.force, render=Render(suite, install, fallback), ci=kinds)
     finally:

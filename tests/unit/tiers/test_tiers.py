@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -228,19 +227,16 @@ def test_a_50mb_line_is_cut_and_said_and_the_lines_after_it_still_show() -> None
 
     out = io.StringIO()
     tracemalloc.start()
-    started = time.monotonic()
     try:
         _follow(_OneHugeLine(), "all_smokes_nd", Console(out=out))  # type: ignore[arg-type]
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    took = time.monotonic() - started
     printed = out.getvalue()
     assert "nd/test_a.py::test_next PASSED" in printed
     assert f"[... {50 * 2**20 - 8192} more bytes of this line cut by bed]" in printed
     assert len(printed) < 64 * 1024  # the terminal got 8 KiB of the line, not 50 MB
     assert peak < 4 * 2**20, f"peak {peak} bytes"
-    assert took < 10, f"{took:.1f} s"
 
 
 def test_a_warm_sessions_tail_holds_the_cut_line() -> None:
