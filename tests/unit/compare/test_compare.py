@@ -452,7 +452,7 @@ def test_ctrl_c_with_legs_side_by_side_closes_every_running_legs_stack_at_once()
     started = time.monotonic()
     with pytest.raises(Interrupted), interruptible():
         command.in_parallel(todo, 2, one)  # type: ignore[arg-type]
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 8  # not after a leg's 10 s
     assert len(states) == 2  # the third leg never started
     assert all(s.started.closed.is_set() for s in states)
 
