@@ -418,6 +418,7 @@ def _ending(client: bed_agents.Client, script: Script, found: Found, seen: str, 
 
 
 def _route_legs(route: Route, legs: list[dict[str, Any]]) -> str | None:
+    """Every leg reached the shim at the path the route names."""
     wrong = [_path(e) for e in legs if not _path(e).endswith(route.upstream)]
     if wrong:
         return f"the {route.route} route should reach the shim at …{route.upstream}, but it saw {', '.join(wrong)}"
@@ -425,6 +426,7 @@ def _route_legs(route: Route, legs: list[dict[str, Any]]) -> str | None:
 
 
 def _egress(client: bed_agents.Client, found: Found, base: str) -> str | None:
+    """The client sent nothing anywhere but its base (the trap saw nothing)."""
     if found.trapped:
         return f"{client.name} tried to reach more than {base}: {list(found.trapped)}"
     return None
