@@ -217,31 +217,10 @@ def _session(request: dict[str, object], fds: list[int]) -> None:
     code = 3
     before = set(sys.modules)
     try:
-        with contextlib.suppress(OSError):
-            os.setpgid(0, 0)
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-            os.close(fd)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        env = request.get("env")
-        served_path = os.environ.get("PYTHONPATH", "")
-        if isinstance(env, dict):
-            os.environ.clear()
-            os.environ.update({str(k): str(v) for k, v in env.items()})
-        cwd = str(request.get("cwd") or "/")
-        os.chdir(cwd)
-        sys.path[0] = cwd  # as `python -m pytest` run in that folder would have it
-        if os.environ.get("PYTHONPATH", "") != served_path:  # the session's own, ahead of the server's
-            sys.path[1:1] = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+        _set_up_process(fds)
+        _enter_client_environment(request)
         random.seed()  # not the server's sequence: every session draws its own
-        args = request.get("args")
-        # pytest cannot rewrite the asserts of a plugin the server imported (httpx imports anyio)
-        # and says so in every session, where a fresh interpreter would not have imported it. Last,
-        # so that these filters win over the session's own (-W error).
-        quiet = [f"-Wignore:Module already imported so cannot be rewritten; {name}:pytest.PytestAssertRewriteWarning"
-                 for name in _plugins if name in before]
-        sys.argv = ["pytest", *(str(a) for a in (args if isinstance(args, list) else [])), *quiet]
+        sys.argv = ["pytest", *_pytest_args(request.get("args"), before)]
         import pytest
 
         code = int(pytest.main(sys.argv[1:]))
@@ -258,6 +237,44 @@ def _session(request: dict[str, object], fds: list[int]) -> None:
                 stream.flush()
         _note_learned(before)
     os._exit(code)
+
+
+def _set_up_process(fds: list[int]) -> None:
+    """The session's own process group, the client's stdin, stdout and stderr, and the signal
+    handlers a fresh interpreter starts with."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _enter_client_environment(request: dict[str, object]) -> None:
+    """The client's environment (the server's when it sent none) and folder, and its own
+    PYTHONPATH entries on sys.path ahead of the server's."""
+    env = request.get("env")
+    served_path = os.environ.get("PYTHONPATH", "")
+    if isinstance(env, dict):
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in env.items()})
+    cwd = str(request.get("cwd") or "/")
+    os.chdir(cwd)
+    sys.path[0] = cwd  # as `python -m pytest` run in that folder would have it
+    if os.environ.get("PYTHONPATH", "") != served_path:  # the session's own, ahead of the server's
+        sys.path[1:1] = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+
+
+def _pytest_args(args: object, before: set[str]) -> list[str]:
+    """The client's arguments (none unless a list), then a filter for each installed plugin the
+    server had imported before the session began."""
+    # pytest cannot rewrite the asserts of a plugin the server imported (httpx imports anyio)
+    # and says so in every session, where a fresh interpreter would not have imported it. Last,
+    # so that these filters win over the session's own (-W error).
+    quiet = [f"-Wignore:Module already imported so cannot be rewritten; {name}:pytest.PytestAssertRewriteWarning"
+             for name in _plugins if name in before]
+    return [*(str(a) for a in (args if isinstance(args, list) else [])), *quiet]
 
 
 def _learn() -> None:

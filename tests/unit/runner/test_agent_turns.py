@@ -122,6 +122,26 @@ def test_cells_are_agents_at_versions_times_the_routes_of_their_surface_times_ki
     assert {c.kind for c in turns.cells({k: v for k, v in env.items() if k != "BED_AGENT_KINDS"})} == {"tool"}
 
 
+
+def test_cells_default_to_the_image_s_agents_the_default_routes_and_tool_turns(
+        turns: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"agents": [{"agent": "codex", "version": "0.169.0", "command": "/x/codex"},
+                                               {"agent": "no-such-agent", "version": "1", "command": "/x/no"},
+                                               {"agent": "claude-code", "version": "2.0.0", "command": "/x/claude"}]}))
+    monkeypatch.setattr(turns, "MANIFEST", manifest)
+    for name in ("BED_AGENTS", "BED_AGENT_ROUTES", "BED_AGENT_KINDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BED_GROUP", "g-env")
+    assert [(c.id, c.route.group, c.route.upstream) for c in turns.cells()] == [
+        ("codex@0.169.0-responses-native-tool", "g-env", "/responses"),
+        ("claude-code@2.0.0-messages-responses-adapter-tool", "g-env", "/responses")]
+    env = {"BED_AGENTS": " codex@0.169.0 ,no-version,no-such-agent@1,", "BED_AGENT_KINDS": "tool,bogus,plain"}
+    assert [(c.id, c.route.group) for c in turns.cells(env)] == [
+        ("codex@0.169.0-responses-native-tool", "codex-agent-1"),
+        ("codex@0.169.0-responses-native-plain", "codex-agent-1")]
+
+
 def _leg(path: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"method": "POST", "path": path, "body": body}
 
@@ -162,6 +182,95 @@ def test_a_good_tool_turn_passes_and_each_broken_part_is_named(turns: ModuleType
     (tmp_path / f"bed-proof-{script.nonce}.txt").unlink()
     found = turns.Found(0, f"done {script.marker}: {script.secret}", tuple(legs), tmp_path, (), False)
     assert "did not write" in turns.check(client, script, route, found, "gw", 120)
+
+
+
+def test_how_the_client_ended_and_what_the_shim_saw_are_named(turns: ModuleType, tmp_path: Path) -> None:
+    client = bed_agents.CLIENTS["qwen-code"]
+    script = turns.Script.new("qwen-code", "tool")
+    route = turns.Route("chat", "native", "g", "/chat/completions")
+    offer = [{"type": "function", "function": {"name": client.tool}}]
+    legs = [*_tool_legs(script), _leg("/v1/models", {"tools": offer})]  # not a model call: neither seen nor a leg
+
+    def check(**over: Any) -> Any:
+        return turns.check(client, script, route, _found(turns, script, tmp_path, legs, **over), "http://gw", 120)
+
+    seen = "(the shim saw: /v1/chat/completions -> /v1/chat/completions -> /v1/chat/completions)"
+    assert check(rc=1) == f"qwen-code exited 1 {seen}"
+    assert check(rc=-9) == f"qwen-code exited -9 (killed: out of memory?) {seen}"
+    assert check(timed_out=True, legs=()) == \
+        "qwen-code did not finish within 120 s (BED_AGENT_TIMEOUT; the shim saw: nothing)"
+    assert check(final=f"{script.secret} done {script.marker}") == \
+        f"the final text is not the scripted one: {script.secret + ' done ' + script.marker!r}"
+    assert check(final=f"  done {script.marker}: {script.secret}") is None
+
+
+def test_a_tool_turn_s_legs_must_carry_the_tool_output_only_on_the_second(turns: ModuleType, tmp_path: Path) -> None:
+    client = bed_agents.CLIENTS["qwen-code"]
+    script = turns.Script.new("qwen-code", "tool")
+    route = turns.Route("chat", "native", "g", "/chat/completions")
+    offer = [{"type": "function", "function": {"name": client.tool}}]
+    early = _leg("/v1/chat/completions", {"messages": [{"role": "tool", "content": "early"}], "tools": offer})
+    told = _leg("/v1/chat/completions", {"messages": [{"role": "user", "content": script.secret}], "tools": offer})
+    empty = _leg("/v1/chat/completions", {"messages": [{"role": "tool", "content": "nothing"}], "tools": offer})
+    first, second, _ = _tool_legs(script)
+
+    def check(*legs: Any, proof: str | None = None) -> Any:
+        found = _found(turns, script, tmp_path, list(legs))
+        if proof is not None:
+            (tmp_path / f"bed-proof-{script.nonce}.txt").write_text(proof)
+        return turns.check(client, script, route, found, "http://gw", 120) or ""
+
+    assert check(first, second) == ""
+    assert f"holds 'wrong', not {script.secret!r}" in check(first, second, proof="wrong")
+    assert check(early, second).startswith("leg 1 (/v1/chat/completions) already carries tool results: ['early']")
+    assert check(told, second) == "leg 1 already holds the secret the command reads"
+    assert check(first, empty).startswith("leg 2 (/v1/chat/completions) does not carry the tool's output")
+
+
+def test_a_plain_turn_is_one_leg_without_tool_results(turns: ModuleType, tmp_path: Path) -> None:
+    client = bed_agents.CLIENTS["qwen-code"]
+    script = turns.Script.new("qwen-code", "plain")
+    route = turns.Route("chat", "native", "g", "/chat/completions")
+    offer = [{"type": "function", "function": {"name": client.tool}}]
+    ask = _leg("/v1/chat/completions", {"messages": [{"role": "user", "content": script.prompt}], "tools": offer})
+    side = _leg("/v1/chat/completions", {"messages": [{"role": "user", "content": f"title for {script.marker}"}]})
+    answered = _leg("/v1/chat/completions", {"messages": [{"role": "tool", "content": "out"}], "tools": offer})
+
+    def check(*legs: Any) -> Any:
+        found = turns.Found(0, f"done {script.marker}: {script.secret}", legs, tmp_path, (), False)
+        return turns.check(client, script, route, found, "http://gw", 120)
+
+    assert check(ask, side) is None  # no proof file needed: a plain turn runs no command
+    assert check(ask, ask) == "expected the plain turn as 1 request, got 2: /v1/chat/completions -> " \
+                              "/v1/chat/completions"
+    assert check(answered) == "the plain turn's request carries tool results: ['out']"
+
+
+def test_tool_results_are_read_in_each_wire_format_in_order(turns: ModuleType) -> None:
+    body = {
+        "messages": [
+            "not a message",
+            {"role": "tool", "content": "chat-out"},
+            {"role": "tool", "content": [{"type": "text", "text": "chat-"}, {"type": "text", "text": "parts"}]},
+            {"role": "user", "content": [{"type": "tool_result", "content": "messages-out"},
+                                          {"type": "text", "text": "not a result"}, "not a block",
+                                          {"type": "tool_result", "content": [{"type": "text", "text": "blocks"}]}]},
+            {"role": "assistant", "content": "plain text"},
+        ],
+        "input": [{"type": "message", "content": "x"}, "not an item",
+                  {"type": "function_call_output", "output": "responses-out"},
+                  {"type": "custom_tool_call_output", "output": None}],
+        "contents": [{"parts": [{"text": "go"}, {"functionResponse": {"response": {"output": "gemini-out"}}},
+                                {"function_response": {"response": "snake-out"}}, "not a part",
+                                {"functionResponse": "not a dict"}]},
+                     "not a content", {"role": "user"}],
+    }
+    assert turns.tool_results(body) == ["chat-out", "chat-parts", "messages-out", "blocks", "responses-out", "",
+                                        '{"output": "gemini-out"}', "snake-out"]
+    assert turns.tool_results({"messages": None, "input": "not a list", "contents": None}) == []
+    assert turns.tool_results(["not a body"]) == []
+    assert turns.tool_results(None) == []
 
 
 def test_gemini_legs_are_read_in_the_gemini_wire_format(turns: ModuleType) -> None:

@@ -4,8 +4,10 @@ clients that connect to it, pytest sessions forked from it."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -73,6 +75,27 @@ def in_background(sock: Path, env: dict[str, str], cwd: Path, token: str, test_f
     return client
 
 
+def raw_session(sock: Path, request: dict[str, object], out: Path) -> tuple[dict[str, int], str, str]:
+    """A request as it reaches the server from a client other than ``bed_warm run``: the server's
+    answer, and what the session wrote to its stdout and stderr (files in ``out``)."""
+    deadline = time.monotonic() + 30
+    while not sock.exists() and time.monotonic() < deadline:  # the server is still importing
+        time.sleep(0.05)
+    out.mkdir(exist_ok=True)
+    with open(os.devnull) as stdin, open(out / "stdout", "w") as stdout, open(out / "stderr", "w") as stderr, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(60)
+        conn.connect(str(sock))
+        socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [stdin.fileno(), stdout.fileno(),
+                                                                          stderr.fileno()])
+        answer = b""
+        while not answer.endswith(b"\n"):
+            chunk = conn.recv(4096)
+            assert chunk, "the server ended the session without saying how"
+            answer += chunk
+    return json.loads(answer), (out / "stdout").read_text(), (out / "stderr").read_text()
+
+
 def test_sessions_end_as_pytest_ended_with_their_output_env_and_folder(server: tuple[Path, dict[str, str]],
                                                                         tmp_path: Path) -> None:
     sock, env = server
@@ -93,6 +116,44 @@ def test_sessions_end_as_pytest_ended_with_their_output_env_and_folder(server: t
     assert green.returncode == 0, green.stdout + green.stderr
     usage = session(sock, env, suite, "t3", "--no-such-option")
     assert usage.returncode == 4
+
+
+def test_a_session_ends_as_an_interpreter_would_whatever_its_request_holds(server: tuple[Path, dict[str, str]],
+                                                                            tmp_path: Path) -> None:
+    sock, env = server
+    client_env = {k: v for k, v in env.items() if k != "BED_WARM_PRELOAD"}
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_where.py").write_text(
+        "import os\n"
+        "def test_where():\n"
+        "    assert os.getcwd() == os.environ.get('WANT_CWD', '/')\n"
+        "    assert ('BED_WARM_PRELOAD' in os.environ) is ('WANT_CWD' not in os.environ)  # the server's\n")
+    quits = tmp_path / "quits"
+    quits.mkdir()
+    (quits / "conftest.py").write_text("import os\nraise SystemExit(int(os.environ['QUIT']) if "
+                                       "os.environ['QUIT'].isdigit() else os.environ['QUIT'])\n")
+    (quits / "test_never.py").write_text("def test_never():\n    pass\n")
+    args = ["-p", "no:cacheprovider", "-q"]
+    # pytest.main lets a SystemExit from a conftest through: its code, or 1 for a message
+    for quit_with, code in (("7", 7), ("goodbye", 1)):
+        answer, _, _ = raw_session(sock, {"args": [*args, str(quits)], "env": {**client_env, "QUIT": quit_with},
+                                          "cwd": str(quits)}, tmp_path / f"quit-{quit_with}")
+        assert answer == {"exit": code}, quit_with
+    # a folder that is not there: the traceback, then 1
+    answer, _, err = raw_session(sock, {"args": args, "env": client_env, "cwd": str(tmp_path / "gone")},
+                                 tmp_path / "gone-out")
+    assert answer == {"exit": 1}
+    assert "FileNotFoundError" in err
+    # no environment and no folder: the server's own (not the client's) and /
+    answer, out, err = raw_session(sock, {"args": [*args, str(suite / "test_where.py"), "-k", "where"]},
+                                   tmp_path / "bare")
+    assert answer == {"exit": 0}, out + err
+    # arguments that are not a list: none (a string's letters would be pytest's arguments)
+    answer, out, err = raw_session(sock, {"args": "-x", "env": {**client_env, "WANT_CWD": str(suite)},
+                                          "cwd": str(suite)}, tmp_path / "no-args")
+    assert answer == {"exit": 0}, out + err
+    assert "1 passed" in out
 
 
 def test_a_plugin_the_server_imported_is_no_warning_in_a_session(server: tuple[Path, dict[str, str]],

@@ -102,14 +102,24 @@ def cells(environ: dict[str, str] | None = None) -> list[Cell]:
     """Every cell of this session: BED_AGENTS (agent@version, ...; default: what the image holds)
     x the routes of BED_AGENT_ROUTES that serve each agent's surface x BED_AGENT_KINDS."""
     env = dict(os.environ if environ is None else environ)
-    group = env.get("BED_GROUP", "codex-agent-1")
-    spec = env.get("BED_AGENTS") or ",".join(f"{a}@{v}" for a, v in installed())
-    picks = [tuple(item.strip().split("@", 1)) for item in spec.split(",") if "@" in item]
-    routes = [Route(r["surface"], r["route"], r.get("group", group), r["upstream"], r.get("skip", ""))
-              for r in json.loads(env.get("BED_AGENT_ROUTES") or "null") or DEFAULT_ROUTES]
+    routes = _routes(env)
     kinds = [k for k in env.get("BED_AGENT_KINDS", "tool").split(",") if k in ("plain", "tool")]
-    return [Cell(agent, version, route, kind) for agent, version in picks if agent in bed_agents.CLIENTS
+    return [Cell(agent, version, route, kind) for agent, version in _agents(env)
             for route in routes if route.surface == bed_agents.CLIENTS[agent].surface for kind in kinds]
+
+
+def _agents(env: dict[str, str]) -> list[tuple[str, str]]:
+    """(agent, version) of BED_AGENTS (default: what the image holds), for the agents bed has a client for."""
+    spec = env.get("BED_AGENTS") or ",".join(f"{a}@{v}" for a, v in installed())
+    picks = [item.strip().split("@", 1) for item in spec.split(",") if "@" in item]
+    return [(agent, version) for agent, version in picks if agent in bed_agents.CLIENTS]
+
+
+def _routes(env: dict[str, str]) -> list[Route]:
+    """The routes of BED_AGENT_ROUTES (default: DEFAULT_ROUTES); a route naming no group is BED_GROUP's."""
+    group = env.get("BED_GROUP", "codex-agent-1")
+    return [Route(r["surface"], r["route"], r.get("group", group), r["upstream"], r.get("skip", ""))
+            for r in json.loads(env.get("BED_AGENT_ROUTES") or "null") or DEFAULT_ROUTES]
 
 
 class Shim:
@@ -387,6 +397,14 @@ def check(client: bed_agents.Client, script: Script, route: Route, found: Found,
     model = [e for e in found.legs if _path(e).endswith(MODEL_PATHS)]
     main = [e for e in model if client.tool in offered_tools(e.get("body"))]  # not titles or summaries
     seen = " -> ".join(_path(e) for e in model) or "nothing"
+    return (_ending(client, script, found, seen, timeout_s)
+            or _route_legs(route, main)
+            or (_tool_legs(client, script, main, found) if script.kind == "tool" else _plain_legs(main))
+            or _egress(client, found, base))
+
+
+def _ending(client: bed_agents.Client, script: Script, found: Found, seen: str, timeout_s: float) -> str | None:
+    """How the client ended (in time, exit 0) and whether its final text is the scripted one."""
     if found.timed_out:
         return f"{client.name} did not finish within {timeout_s:.0f} s (BED_AGENT_TIMEOUT; the shim saw: {seen})"
     if found.rc != 0:
@@ -396,12 +414,19 @@ def check(client: bed_agents.Client, script: Script, route: Route, found: Found,
         return f"{client.name}'s final text lacks {script.secret!r}: {found.final[-200:]!r} (the shim saw: {seen})"
     if not found.final.lstrip().startswith(f"done {script.marker}"):
         return f"the final text is not the scripted one: {found.final[:200]!r}"
-    wrong = [_path(e) for e in main if not _path(e).endswith(route.upstream)]
+    return None
+
+
+def _route_legs(route: Route, legs: list[dict[str, Any]]) -> str | None:
+    """Every leg reached the shim at the path the route names."""
+    wrong = [_path(e) for e in legs if not _path(e).endswith(route.upstream)]
     if wrong:
         return f"the {route.route} route should reach the shim at …{route.upstream}, but it saw {', '.join(wrong)}"
-    problem = _tool_legs(client, script, main, found) if script.kind == "tool" else _plain_legs(main)
-    if problem:
-        return problem
+    return None
+
+
+def _egress(client: bed_agents.Client, found: Found, base: str) -> str | None:
+    """The client sent nothing anywhere but its base (the trap saw nothing)."""
     if found.trapped:
         return f"{client.name} tried to reach more than {base}: {list(found.trapped)}"
     return None
@@ -511,8 +536,15 @@ def tool_results(body: Any) -> list[str]:
     ``*_output`` items, Messages ``tool_result`` blocks, Gemini ``functionResponse`` parts."""
     if not isinstance(body, dict):
         return []
+    found = [*_message_results(body.get("messages")), *_output_items(body.get("input")),
+             *_function_responses(body.get("contents"))]
+    return [_text(f) for f in found]
+
+
+def _message_results(messages: Any) -> list[Any]:
+    """Chat ``role: tool`` messages' content, and Messages ``tool_result`` blocks' content."""
     found: list[Any] = []
-    for message in body.get("messages") or []:
+    for message in messages or []:
         if not isinstance(message, dict):
             continue
         if message.get("role") == "tool":
@@ -520,16 +552,26 @@ def tool_results(body: Any) -> list[str]:
         elif isinstance(message.get("content"), list):
             found += [block.get("content") for block in message["content"]
                       if isinstance(block, dict) and block.get("type") == "tool_result"]
-    items = body.get("input")
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and str(item.get("type", "")).endswith("_output"):
-            found.append(item.get("output"))
-    for content in body.get("contents") or []:
+    return found
+
+
+def _output_items(items: Any) -> list[Any]:
+    """Responses ``*_output`` items' output."""
+    if not isinstance(items, list):
+        return []
+    return [item.get("output") for item in items
+            if isinstance(item, dict) and str(item.get("type", "")).endswith("_output")]
+
+
+def _function_responses(contents: Any) -> list[Any]:
+    """Gemini ``functionResponse`` (or ``function_response``) parts' response."""
+    found: list[Any] = []
+    for content in contents or []:
         for part in content.get("parts") or [] if isinstance(content, dict) else []:
             response = part.get("functionResponse") or part.get("function_response") if isinstance(part, dict) else None
             if isinstance(response, dict):
                 found.append(response.get("response"))
-    return [_text(f) for f in found]
+    return found
 
 
 def _text(content: Any) -> str:
