@@ -148,22 +148,33 @@ def parse_counts(output: str) -> Counts | None:
 
 def summarise(rounds: Sequence[Round], peers: Sequence[str] = PEERS) -> dict[str, Any]:
     """Per peer: rounds passed, median of each phase over them, the tests; ratios peer / bed."""
-    out: dict[str, Any] = {}
-    for peer in peers:
-        mine = [r for r in rounds if r.peer == peer]
-        good = [r for r in mine if r.ok]
-        medians = {p: round(statistics.median(r.phases()[p] for r in good), 2) for p in PHASES} if good else {}
-        counts = sorted({r.counts.describe() for r in good if r.counts})
-        totals = [r.total_s for r in good]
-        out[peer] = {"rounds": len(mine), "ok": len(good), "median_s": medians, "tests": counts,
-                     "total_range_s": [round(min(totals), 2), round(max(totals), 2)] if totals else [],
-                     "errors": [f"round {r.index}: {r.why_not()}" for r in mine if not r.ok]}
+    out = {peer: _peer_row([r for r in rounds if r.peer == peer]) for peer in peers}
     base = out.get("bed", {}).get("median_s", {})
-    for peer in peers:
-        mine = out[peer]["median_s"]
-        out[peer]["ratio"] = {p: round(mine[p] / base[p], 2) for p in PHASES
-                              if p != "other" and p in mine and base.get(p)}
+    for row in out.values():
+        row["ratio"] = _ratios(row["median_s"], base)
     return out
+
+
+def _peer_row(mine: Sequence[Round]) -> dict[str, Any]:
+    """One peer's rounds: how many passed, the medians and the tests of those, the spread of their
+    totals, and why each other one does not count."""
+    good = [r for r in mine if r.ok]
+    totals = [r.total_s for r in good]
+    return {"rounds": len(mine), "ok": len(good), "median_s": _medians(good),
+            "tests": sorted({r.counts.describe() for r in good if r.counts}),
+            "total_range_s": [round(min(totals), 2), round(max(totals), 2)] if totals else [],
+            "errors": [f"round {r.index}: {r.why_not()}" for r in mine if not r.ok]}
+
+
+def _medians(good: Sequence[Round]) -> dict[str, float]:
+    """The median of each phase over the rounds, to the hundredth of a second ({} without rounds)."""
+    return {p: round(statistics.median(r.phases()[p] for r in good), 2) for p in PHASES} if good else {}
+
+
+def _ratios(mine: Mapping[str, float], base: Mapping[str, float]) -> dict[str, float]:
+    """Each phase's median over bed's, where both have one and bed's is not 0; not "other", which is
+    different work for each peer."""
+    return {p: round(mine[p] / base[p], 2) for p in PHASES if p != "other" and p in mine and base.get(p)}
 
 
 def table(summary: Mapping[str, Any]) -> list[str]:

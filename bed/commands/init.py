@@ -142,16 +142,22 @@ def ci_kinds(raw: str, root: Path) -> tuple[str, ...]:
     if words == ["both"]:
         return CI_KINDS
     if words == ["auto"]:
-        remote = root / ".git" / "config"
-        remotes = remote.read_text(errors="replace") if remote.is_file() else ""
-        gitlab = (root / GITLAB).exists() or re.search(r"^\s*url\s*=.*gitlab", remotes, re.MULTILINE) is not None
-        github = (root / ".github").is_dir() or "github" in remotes or not gitlab
-        return tuple(k for k, on in (("github", github), ("gitlab", gitlab)) if on)
+        return _auto_ci(root)
     bad = [w for w in words if w not in CI_KINDS]
     if bad or not words:
         raise ConfigError(f"--ci {raw!r}: {', '.join(bad) or 'nothing'} is not a CI bed init knows.",
                           hint="use github, gitlab, both, none or auto.")
     return tuple(k for k in CI_KINDS if k in words)
+
+
+def _auto_ci(root: Path) -> tuple[str, ...]:
+    """--ci auto: GitLab where the repository has .gitlab-ci.yml or a remote url at GitLab; GitHub where
+    it has .github, "github" anywhere in its git config, or no sign of GitLab."""
+    remote = root / ".git" / "config"
+    remotes = remote.read_text(errors="replace") if remote.is_file() else ""
+    gitlab = (root / GITLAB).exists() or re.search(r"^\s*url\s*=.*gitlab", remotes, re.MULTILINE) is not None
+    github = (root / ".github").is_dir() or "github" in remotes or not gitlab
+    return tuple(k for k, on in (("github", github), ("gitlab", gitlab)) if on)
 
 
 # --- settings: [tool.bed] in pyproject.toml, or bed.toml ------------------------------------------

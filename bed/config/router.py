@@ -190,24 +190,28 @@ def _add_bed_groups(config: dict[str, Any], entries: list[dict[str, Any]], group
               provider_deployment(group, network_base)]
     added = [d for d in wanted if d["model_name"] not in have]
     entries.extend(added)
-    if not isinstance(config.get("litellm_settings"), dict):
-        config["litellm_settings"] = {}
-    handlers = config["litellm_settings"].get("custom_provider_map")
-    if not isinstance(handlers, list):
-        handlers = config["litellm_settings"]["custom_provider_map"] = []
+    handlers = _list_in(config, "litellm_settings", "custom_provider_map")
     if not any(isinstance(h, dict) and h.get("provider") == PROVIDER for h in handlers):
         handlers.append({"provider": PROVIDER, "custom_handler": PROVIDER_HANDLER})
-    if not isinstance(config.get("router_settings"), dict):
-        config["router_settings"] = {}
-    rules = config["router_settings"].get("fallbacks")
-    if not isinstance(rules, list):
-        rules = config["router_settings"]["fallbacks"] = []
+    rules = _list_in(config, "router_settings", "fallbacks")
     if not any(isinstance(r, dict) and group in r for r in rules):
         rules.append({group: [fallback_group(group)]})
     if not added:
         return []
     return [f"added bed's own group(s) {', '.join(d['model_name'] for d in added)} at {network_base} "
             "(bed's ND smokes drive them; your deployments are untouched)"]
+
+
+def _list_in(config: dict[str, Any], section: str, key: str) -> list[Any]:
+    """The list at ``config[section][key]``; where either is absent or not of its kind, an empty one put there."""
+    if not isinstance(config.get(section), dict):
+        config[section] = {}
+    found = config[section].get(key)
+    if isinstance(found, list):
+        return found
+    made: list[Any] = []
+    config[section][key] = made
+    return made
 
 
 def _settings() -> dict[str, Any]:

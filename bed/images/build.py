@@ -132,8 +132,8 @@ def ensure_images(engine: Engine, recipe: Recipe, console: Console,
             refs[spec.name] = build.image(spec, refs)
     for name, background in beside.items():
         refs[name] = background.result()
-    for name in [n for n in ("runner", "agents") if n in refs] if recipe.requirements else ():
-        refs[f"{name}-base"], refs[name] = refs[name], _with_suite(engine, refs[name], recipe.requirements, console)
+    if recipe.requirements:
+        refs.update(_suite_layers(engine, refs, recipe.requirements, console))
     return refs
 
 
@@ -198,6 +198,18 @@ def suite_tag(runner: ImageRef, requirements: tuple[str, ...]) -> tuple[str, dic
                "requirements.txt": ("\n".join(requirements) + "\n").encode()}
     repository = "bed-suite" if runner.name == "runner" else f"bed-suite-{runner.name}"
     return f"{repository}:{digest(context, runner.id)}", context
+
+
+def _suite_layers(engine: Engine, refs: Mapping[str, ImageRef], requirements: tuple[str, ...],
+                  console: Console) -> dict[str, ImageRef]:
+    """Each runner there is (bed's, the agents image) with your suite's packages, under its name; the
+    runner itself under ``<name>-base``."""
+    layered: dict[str, ImageRef] = {}
+    for name in ("runner", "agents"):
+        if name in refs:
+            layered[f"{name}-base"] = refs[name]
+            layered[name] = _with_suite(engine, refs[name], requirements, console)
+    return layered
 
 
 def _with_suite(engine: Engine, runner: ImageRef, requirements: tuple[str, ...], console: Console) -> ImageRef:

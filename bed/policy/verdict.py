@@ -234,16 +234,27 @@ def _empty(case: Case, base: CheckResult) -> CheckResult | None:
     ev, sel = case.evidence, case.evidence.selection
     if ev.tests or case.module_skips:
         return None
-    if sel is not None and case.rules.suite and sel.tier_marked == 0 and sel.selected == 0:
+    chosen = _nothing_to_run(case, base, sel)
+    if chosen is not None:
+        return chosen
+    why = _nothing_ran(sel)
+    return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+
+
+def _nothing_to_run(case: Case, base: CheckResult, sel: Selection | None) -> CheckResult | None:
+    """The verdict when the selection left this check nothing to run (a suite without the tier's tests, an
+    emptied shard, arguments that pick none of its tests); None when it does not say so."""
+    if sel is None:
+        return None
+    if case.rules.suite and sel.tier_marked == 0 and sel.selected == 0:
         return _not_run(case, base, case.rules.check, f"no test of the suite is marked {case.rules.tier}")
-    if sel is not None and case.rules.shard and sel.by_shard > 0 and sel.selected == 0:
+    if case.rules.shard and sel.by_shard > 0 and sel.selected == 0:
         return dataclasses.replace(base, status=Status.SKIPPED, reason="this shard has nothing left to run")
-    if sel is not None and case.rules.narrowed and sel.selected == 0 and sel.collected > 0 and sel.by_options > 0:
+    if case.rules.narrowed and sel.selected == 0 and sel.collected > 0 and sel.by_options > 0:
         # asked for: the arguments pick tests of other tiers (the census fails a run in which no tier runs one)
         own = sel.tier_marked if sel.tier_marked is not None else sel.collected  # a suite: the tier's own tests
         return _not_run(case, base, case.rules.check, f"`-- {case.rules.narrowed}` selects none of its {own} tests")
-    why = _nothing_ran(sel)
-    return _failed(base, why, Cause(case.rules.check, "", why, case.ending.log_tail))
+    return None
 
 
 def _nothing_ran(sel: Selection | None) -> str:

@@ -14,6 +14,7 @@ characters (ANSI colour codes in log tails) are shown as their escapes rather th
 
 from __future__ import annotations
 
+import collections
 import html
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -210,25 +211,28 @@ def _causes(p: Page, data: Mapping[str, Any], checks: Sequence[Mapping[str, Any]
 
 def _outcomes(p: Page, checks: Sequence[Mapping[str, Any]]) -> list[str]:
     """Every test's outcome, a folded table per check, then what else a check carries."""
-    out = []
-    for c in checks:
-        outcomes = c.get("outcomes") or {}
-        extra = {k: v for k, v in c.items() if k not in CHECK_KNOWN}
-        if not (outcomes or extra or c.get("flaky") or c.get("quarantined")):
-            continue
-        counts: dict[str, int] = {}
-        for outcome in outcomes.values():
-            counts[str(outcome)] = counts.get(str(outcome), 0) + 1
-        summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no per-test outcomes"
-        parts = [p.table(["test", "outcome"], [[f"<code>{p.text(n)}</code>", p.status(o)]
-                                               for n, o in outcomes.items()])] if outcomes else []
-        for key in ("flaky", "quarantined"):
-            if c.get(key):
-                parts.append(f"<p>{key}: {p.cell(c[key])}</p>")
-        parts += [f"<h3>{p.text(_title(k))}</h3>{p.cell(v)}" for k, v in extra.items()]
-        out.append(f"<details><summary><b>{p.text(c.get('name'))}</b>: {p.text(summary)}</summary>"
-                   f"{''.join(parts)}</details>")
+    out = [folded for c in checks if (folded := _check_outcomes(p, c))]
     return ["<h2>Tests</h2>", *out] if out else []
+
+
+def _check_outcomes(p: Page, c: Mapping[str, Any]) -> str:
+    """One check's folded table and what else it carries; "" when it carries none of them."""
+    outcomes = c.get("outcomes") or {}
+    extra = {k: v for k, v in c.items() if k not in CHECK_KNOWN}
+    if not (outcomes or extra or c.get("flaky") or c.get("quarantined")):
+        return ""
+    parts = [p.table(["test", "outcome"], [[f"<code>{p.text(n)}</code>", p.status(o)]
+                                           for n, o in outcomes.items()])] if outcomes else []
+    parts += [f"<p>{key}: {p.cell(c[key])}</p>" for key in ("flaky", "quarantined") if c.get(key)]
+    parts += [f"<h3>{p.text(_title(k))}</h3>{p.cell(v)}" for k, v in extra.items()]
+    return (f"<details><summary><b>{p.text(c.get('name'))}</b>: {p.text(_tally(outcomes))}</summary>"
+            f"{''.join(parts)}</details>")
+
+
+def _tally(outcomes: Mapping[str, Any]) -> str:
+    """How many tests ended each way ("1 passed, 2 failed", in order of first appearance)."""
+    counts = collections.Counter(str(outcome) for outcome in outcomes.values())
+    return ", ".join(f"{n} {k}" for k, n in counts.items()) or "no per-test outcomes"
 
 
 def _extra(p: Page, data: Mapping[str, Any]) -> list[str]:

@@ -77,6 +77,22 @@ def test_without_a_passing_bed_round_there_are_no_ratios() -> None:
     assert summary["compose"]["ratio"] == {}
 
 
+def test_a_phase_bed_took_no_time_for_has_no_ratio() -> None:
+    summary = summarise([_round("bed", 1, 5, 4, 0, 9), _round("compose", 1, 10, 8, 1, 19)])
+    assert summary["compose"]["ratio"] == {"up": 2.0, "tests": 2.0, "total": 2.11}
+
+
+def test_only_the_peers_asked_for_are_summarised_and_without_bed_none_has_ratios() -> None:
+    rounds = [_round("bed", 1, 5, 4, 1, 10), _round("compose", 1, 10, 8, 1, 19), _round("compose", 2, 12, 8, 1, 21),
+              _round("compose", 3, 12, 8, 1, 21, Counts(passed=29, skipped=1)),
+              _round("testcontainers", 1, 9, 8, 1, 18)]
+    summary = summarise(rounds, peers=("testcontainers", "compose"))
+    assert list(summary) == ["testcontainers", "compose"]
+    assert summary["compose"] == {"rounds": 3, "ok": 3, "tests": ["29 passed, 1 skipped", "30 passed"], "errors": [],
+                                  "ratio": {}, "median_s": {"up": 12.0, "tests": 8.0, "teardown": 1.0, "total": 21.0,
+                                                            "other": 0.0}, "total_range_s": [19.0, 21.0]}
+
+
 def test_the_table_shows_medians_then_ratios() -> None:
     summary = summarise([_round("bed", 1, 5.0, 4.0, 0.5, 10.0), _round("compose", 1, 10.0, 8.0, 1.0, 19.0),
                          _round("testcontainers", 1, 0, 0, 0, 0, None, "boom")])

@@ -645,6 +645,40 @@ def test_ci_is_chosen_from_what_the_repository_shows(repo: Path) -> None:
         init_command.ci_kinds("jenkins", repo)
 
 
+@pytest.mark.parametrize(("raw", "kinds"), [
+    ("github", ("github",)), ("gitlab", ("gitlab",)), (" GitLab , github ,", ("github", "gitlab")),
+    ("gitlab,gitlab", ("gitlab",)), (" None ", ()), ("BOTH", ("github", "gitlab")),
+], ids=["github", "gitlab", "spaced-and-cased-in-bed-s-order", "twice", "none", "both"])
+def test_ci_names_are_read_without_case_or_spaces(raw: str, kinds: tuple[str, ...], repo: Path) -> None:
+    assert init_command.ci_kinds(raw, repo) == kinds
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    ("", "--ci '': nothing is not a CI bed init knows."), (" , ", "--ci ' , ': nothing is not"),
+    ("github,jenkins,drone", "--ci 'github,jenkins,drone': jenkins, drone is not"),
+    ("none,github", ": none is not"), ("auto,gitlab", ": auto is not"),
+], ids=["empty", "only-commas", "two-unknown", "none-among-others", "auto-among-others"])
+def test_a_ci_bed_init_does_not_know_is_a_config_error(raw: str, says: str, repo: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        init_command.ci_kinds(raw, repo)
+    assert says in caught.value.line()
+    assert "use github, gitlab, both, none or auto." in caught.value.line()
+
+
+def test_auto_finds_gitlab_by_its_file_or_a_remote_url_and_github_by_a_folder_or_a_remote(repo: Path) -> None:
+    (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text('[branch "gitlab-sync"]\n\tremote = origin\n')
+    assert init_command.ci_kinds("AUTO", repo) == ("github",)  # gitlab, but not in a remote's url
+    (repo / ".gitlab-ci.yml").write_text("")
+    assert init_command.ci_kinds("auto", repo) == ("gitlab",)
+    (repo / ".git" / "config").write_text('[remote "origin"]\n\turl = https://github.com/team/gw.git\n')
+    assert init_command.ci_kinds("auto", repo) == ("github", "gitlab")
+    (repo / ".gitlab-ci.yml").unlink()
+    (repo / ".git" / "config").unlink()
+    (repo / ".git" / "config").mkdir()  # not a file: no remotes to read
+    assert init_command.ci_kinds("auto", repo) == ("github",)
+
+
 def test_an_index_of_your_own_goes_into_ci_without_its_credentials(repo: Path, capsys: pytest.CaptureFixture[str],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     private = Install(f"bed-readiness=={__version__}", "installed from a package index",

@@ -153,3 +153,45 @@ def test_provider_and_callback_modules_the_config_names_travel_with_it(tmp_path:
                             "  callbacks: [my_callbacks.handler, langfuse]\n")
     assert [name for name, _ in plan(path, "codex-agent-1", NETWORK_BASE, strict=False).modules] == [
         "my_callbacks.py", "my_provider.py"]
+
+
+def test_what_bed_needs_that_a_user_config_already_has_is_not_added_again(tmp_path: Path) -> None:
+    text = ("model_list:\n"
+            "  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n"
+            "  - {model_name: codex-agent-1-chat, litellm_params: {model: custom_openai/codex-agent-1-chat}}\n"
+            "  - {model_name: codex-agent-1-fallback, litellm_params: {model: openai/codex-agent-1-fallback}}\n"
+            "  - {model_name: codex-agent-1-provider, litellm_params: {model: codex-agent/codex-agent-1}}\n"
+            "router_settings: {fallbacks: [{codex-agent-1: [mine]}]}\n"
+            "litellm_settings:\n  drop_params: true\n"
+            "  custom_provider_map: [{provider: codex-agent, custom_handler: my_agent.handler}]\n")
+    result = plan(_write(tmp_path, text), "codex-agent-1", NETWORK_BASE, strict=False)
+    assert not any("added bed's own" in n for n in result.notes)
+    config = yaml.safe_load(result.text)
+    assert len(config["model_list"]) == 4
+    assert config["router_settings"] == {"fallbacks": [{"codex-agent-1": ["mine"]}]}  # the user's rule stands
+    assert config["litellm_settings"] == {"drop_params": True, "custom_provider_map": [
+        {"provider": "codex-agent", "custom_handler": "my_agent.handler"}]}
+
+
+def test_bed_adds_its_provider_and_fallback_rule_beside_the_users_settings(tmp_path: Path) -> None:
+    text = ("model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n"
+            "router_settings: {num_retries: 1, fallbacks: [{codex-agent-1-x: [y]}, codex-agent-1]}\n"
+            "litellm_settings:\n  drop_params: true\n"
+            "  custom_provider_map: [{provider: mine, custom_handler: mine.handler}, stray]\n")
+    config = yaml.safe_load(plan(_write(tmp_path, text), "codex-agent-1", NETWORK_BASE, strict=False).text)
+    assert config["litellm_settings"] == {"drop_params": True, "custom_provider_map": [
+        {"provider": "mine", "custom_handler": "mine.handler"}, "stray",
+        {"provider": "codex-agent", "custom_handler": "bed_codex_agent.handler"}]}
+    assert config["router_settings"] == {"num_retries": 1, "fallbacks": [
+        {"codex-agent-1-x": ["y"]}, "codex-agent-1", {"codex-agent-1": ["codex-agent-1-fallback"]}]}
+
+
+@pytest.mark.parametrize("settings", ["", "router_settings: [a]\nlitellm_settings: 3\n",
+                                      "router_settings: {fallbacks: 3}\nlitellm_settings: {custom_provider_map: x}\n"],
+                         ids=["absent", "not-mappings", "not-lists"])
+def test_settings_bed_needs_that_are_absent_or_malformed_are_made_whole(tmp_path: Path, settings: str) -> None:
+    text = "model_list:\n  - {model_name: codex-agent-1, litellm_params: {model: openai/codex-agent-1}}\n" + settings
+    config = yaml.safe_load(plan(_write(tmp_path, text), "codex-agent-1", NETWORK_BASE, strict=False).text)
+    assert config["litellm_settings"] == {"custom_provider_map": [
+        {"provider": "codex-agent", "custom_handler": "bed_codex_agent.handler"}]}
+    assert config["router_settings"] == {"fallbacks": [{"codex-agent-1": ["codex-agent-1-fallback"]}]}

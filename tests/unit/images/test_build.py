@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -12,6 +13,7 @@ import pytest
 from bed.config.gateway import Gateway
 from bed.console import Console
 from bed.engine.fake import FakeEngine
+from bed.engine.protocol import ExecResult
 from bed.errors import ImageError
 from bed.images.build import Recipe, ensure_images
 
@@ -95,3 +97,60 @@ def test_without_the_agents_tier_neither_clients_nor_agents_is_built() -> None:
     refs = ensure_images(engine, Recipe("debian:bookworm-slim", agents=False), Console(out=io.StringIO()))
     assert set(refs) == {"python", "shim", "litellm", "runner"}
     assert set(engine.spans) == {"python", "shim", "litellm", "runner"}
+
+
+@pytest.mark.parametrize(("agents", "layered"), [(True, ("runner", "agents")), (False, ("runner",))],
+                         ids=["agents", "no-agents"])
+def test_your_suites_packages_are_a_layer_on_each_runner(agents: bool, layered: tuple[str, ...]) -> None:
+    engine = FakeEngine(images=tuple(engine_with_images().stored))
+    refs = ensure_images(engine, Recipe("debian:bookworm-slim", requirements=("respx==0.22.0",), agents=agents),
+                         Console(out=io.StringIO()))
+    for name in layered:
+        assert refs[f"{name}-base"].tag.startswith(f"bed-{name}:")
+        assert refs[name].tag.startswith("bed-suite:" if name == "runner" else f"bed-suite-{name}:")
+        assert refs[name].name == name
+        assert refs[name].built
+    assert set(refs) == {"python", "shim", "litellm", *layered, *(f"{n}-base" for n in layered),
+                         *(("clients",) if agents else ())}
+
+
+def test_without_requirements_no_suite_layer_is_built() -> None:
+    engine = FakeEngine(images=tuple(engine_with_images().stored))
+    refs = ensure_images(engine, Recipe("debian:bookworm-slim"), Console(out=io.StringIO()))
+    assert set(refs) == {"python", "clients", "shim", "litellm", "runner", "agents"}
+    assert not any("suite" in tag for tag in engine.builds)
+
+
+class GatewayImage(FakeEngine):
+    """Holds a gateway image whose python3 imports litellm; records what each build is FROM."""
+
+    def __init__(self) -> None:
+        super().__init__(images=(*engine_with_images().stored, "registry.example/gw:1.2"))
+        self.parents: dict[str, str | None] = {}
+
+    def build(self, context: bytes, tag: str, buildargs: Mapping[str, str],
+              labels: Mapping[str, str]) -> Iterator[str]:
+        self.parents[tag] = buildargs.get("BASE_IMAGE")
+        yield from super().build(context, tag, buildargs, labels)
+
+    def once(self, image: str, argv: list[str]) -> ExecResult:
+        return ExecResult(0, "BED-PROBE " + json.dumps({
+            "python": "/usr/bin/python3", "prefix": "/usr", "base_prefix": "/usr", "version": "3.12.1",
+            "litellm": "1.90.0", "pip": True, "ensurepip": True}) + "\n")
+
+
+def test_a_gateway_image_is_used_as_is_and_the_runner_is_built_on_its_adapter() -> None:
+    engine = GatewayImage()
+    refs = ensure_images(engine, Recipe("debian:bookworm-slim", gateway=Gateway("image", "registry.example/gw:1.2"),
+                                        agents=False), Console(out=io.StringIO()))
+    assert set(refs) == {"python", "shim", "litellm", "adapter", "runner"}
+    gateway = refs["litellm"]
+    assert (gateway.tag, gateway.built) == ("registry.example/gw:1.2", False)
+    assert gateway.command[:2] == ("/usr/bin/python3", "-m")
+    assert gateway.gateway is not None
+    assert gateway.gateway.base == "1.90.0"
+    assert refs["adapter"].tag.startswith("bed-adapter:")
+    assert not any(tag.startswith("bed-litellm:") for tag in engine.builds)  # the gateway is not built
+    assert engine.parents[refs["adapter"].tag] == gateway.id
+    assert engine.parents[refs["runner"].tag] == refs["adapter"].tag  # the smokes import the proxy's litellm
+    assert refs["runner"].built

@@ -26,6 +26,7 @@ HERMETIC = Rules(check="all_smokes_core", tier="deterministic", required=False, 
 SHARD = Rules(check="all_smokes_nd_shard_2of2", tier="nd", required=True, shard=True)
 SUITE = Rules(check="all_smokes_nd", tier="nd", required=False, suite=True)
 NO_BUDGET = Rules(check="all_smokes_nd", tier="nd", required=False)
+NARROWED = Rules(check="all_smokes_core", tier="deterministic", required=False, narrowed="-k chat")
 DOWN = Cause("bed-x-mini-agent", "", "DEPENDENCY DOWN: bed-x-mini-agent is exited (code 3)", "log")
 PASSED_TWO = records((A, "passed"), (B, "passed"))
 HOOK_RAISED = dataclasses.replace(records((A, "passed"), exitstatus=0), hook_error="ValueError: boom in sessionfinish")
@@ -281,9 +282,17 @@ def test_a_cause_about_the_runner_carries_its_last_lines(case: tuple[object, ...
      Status.FAILED, "the selection (PYTEST_ADDOPTS: -k/-m) selects none of the 3 collected tests"),
     ({"collected": 3, "selected": 0, "tier_marked": 0, "deselected": {"tier": 3}}, RULES, Status.FAILED,
      "no test ran"),  # bed's own tier: markers do not choose its tests
+    ({"collected": 2, "selected": 2, "tier_marked": 0}, SUITE, Status.FAILED,
+     "2 test(s) were selected, yet none ran"),  # a selection is not a suite without the tier's tests
+    ({"collected": 3, "selected": 2, "deselected": {"shard": 1}}, SHARD, Status.FAILED,
+     "2 test(s) were selected, yet none ran"),  # nor a shard with nothing left
+    (None, SUITE, Status.FAILED, "no test ran"),
+    (None, SHARD, Status.FAILED, "no test ran"),
+    (None, NARROWED, Status.FAILED, "no test ran"),
 ], ids=["selected-but-unrecorded", "no-selection-record", "one-deselected", "tier-outside-a-suite",
         "shard-but-deselected-by-options", "shard-rule-off", "suite-with-marked-tests-deselected",
-        "tier-marked-zero-outside-a-suite"])
+        "tier-marked-zero-outside-a-suite", "suite-selected-but-unrecorded", "shard-selected-but-unrecorded",
+        "no-selection-record-of-a-suite", "no-selection-record-of-a-shard", "no-selection-record-narrowed"])
 def test_nothing_ran_is_judged_by_why(selection: dict[str, Any] | None, rules: Rules, status: Status,
                                       reason: str) -> None:
     check = judge(Case(rules, Ending(5, log_tail="tail"), records(exitstatus=5, selection=selection)))
@@ -312,9 +321,6 @@ def test_exit_status_1_is_not_a_pytest_error() -> None:
     assert check.reason == "1 test(s) failed"
 
 
-NARROWED = Rules(check="all_smokes_core", tier="deterministic", required=False, narrowed="-k chat")
-
-
 @pytest.mark.parametrize(("selection", "rules", "status", "reason"), [
     ({"collected": 3, "selected": 0, "deselected": {"options": 3}}, NARROWED, Status.SKIPPED,
      "`-- -k chat` selects none of its 3 tests"),
@@ -325,11 +331,24 @@ NARROWED = Rules(check="all_smokes_core", tier="deterministic", required=False, 
      "`-- -k chat` selects none of its 1 tests"),  # a suite: the tests marked for this tier
     ({"collected": 0, "selected": 0}, NARROWED, Status.FAILED, "no test was collected"),
     ({"collected": 3, "selected": 3}, NARROWED, Status.FAILED, "3 test(s) were selected, yet none ran"),
-], ids=["selects-none-here", "required-tier", "a-suite-s-tier", "nothing-collected", "selected-not-run"])
+    ({"collected": 3, "selected": 2, "deselected": {"options": 1}}, NARROWED, Status.FAILED,
+     "2 test(s) were selected, yet none ran"),
+    ({"collected": 0, "selected": 0, "deselected": {"options": 2}}, NARROWED, Status.FAILED,
+     "no test was collected"),
+    ({"collected": 3, "selected": 0, "deselected": {"tier": 3}}, NARROWED, Status.FAILED,
+     "no test ran"),  # the arguments deselected none of them: not theirs to explain
+    ({"collected": 1, "selected": 0, "deselected": {"options": 1}}, NARROWED, Status.SKIPPED,
+     "`-- -k chat` selects none of its 1 tests"),
+], ids=["selects-none-here", "required-tier", "a-suite-s-tier", "nothing-collected", "selected-not-run",
+        "some-selected-not-run", "nothing-collected-yet-deselected", "deselected-by-the-tier-not-the-arguments",
+        "its-one-test-deselected"])
 def test_pytest_args_that_select_nothing_in_a_tier(selection: dict[str, Any], rules: Rules, status: Status,
                                                    reason: str) -> None:
     check = judge(Case(rules, Ending(5), records(exitstatus=5, selection=selection)))
     assert (check.status, check.reason) == (status, reason)
+    if status is Status.FAILED:
+        assert check.cause is not None
+        assert check.cause.nodeid == rules.check
 
 
 @pytest.mark.parametrize(("tests", "narrowed", "expected"), [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,3 +123,35 @@ def test_every_value_is_escaped() -> None:
     assert page.text('<a href="x">&</a>') == "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
     assert page.cell({"k": ["<b>", {"x": 1}]}).count("&lt;b&gt;") == 1
     assert html.visible("a\x1b[1mb\x00\x7f\x9b\ud800\tc\n") == "a\\x1b[1mb\\x00\\x7f\\x9b\ufffd\tc\n"
+
+
+def test_each_checks_outcomes_are_folded_under_their_count_then_what_else_it_carries() -> None:
+    data = run_result().to_dict()
+    checks = data["checks"]
+    checks[0]["outcomes"]["nd/test_x.py::test_q"] = "failed"
+    checks[0].update(flaky=["nd/test_x.py::test_ok"], quarantined=["nd/test_x.py::test_q"],
+                     per_agent=[{"agent": "codex", "outcome": "passed"}])
+    checks.append({"name": "only_flaky", "tier": "nd", "status": "passed", "flaky": ["a::b"], "outcomes": {}})
+    page = html.render(data)
+    assert ("<h2>Tests</h2>\n"
+            "<details><summary><b>all_smokes_nd</b>: 1 passed, 2 failed</summary>"
+            "<table><tr><th>test</th><th>outcome</th></tr>"
+            '<tr><td><code>nd/test_x.py::test_ok</code></td><td><span class="good">passed</span></td></tr>'
+            '<tr><td><code>nd/test_x.py::test_bad</code></td><td><span class="bad">failed</span></td></tr>'
+            '<tr><td><code>nd/test_x.py::test_q</code></td><td><span class="bad">failed</span></td></tr></table>'
+            "<p>flaky: nd/test_x.py::test_ok</p><p>quarantined: nd/test_x.py::test_q</p>"
+            "<h3>Per agent</h3><table><tr><th>agent</th><th>outcome</th></tr>"
+            '<tr><td>codex</td><td><span class="good">passed</span></td></tr></table></details>\n'
+            "<details><summary><b>only_flaky</b>: no per-test outcomes</summary><p>flaky: a::b</p></details>\n"
+            "<h2>Timings (s)</h2>") in page  # release_smokes carries none of them: it is not listed
+
+
+@pytest.mark.parametrize("carries", [{"outcomes": {"a::b": "passed"}}, {"flaky": ["a::b"]},
+                                     {"quarantined": ["a::b"]}, {"per_agent": [{"agent": "codex"}]}],
+                         ids=["outcomes", "flaky", "quarantined", "another-key"])
+def test_a_check_is_listed_under_tests_when_it_carries_any_of_them(carries: dict[str, Any]) -> None:
+    check = {"name": "c", "tier": "nd", "status": "passed", "outcomes": {}, "flaky": [], "quarantined": []}
+    data = {**run_result().to_dict(), "checks": [check]}
+    assert "<h2>Tests</h2>" not in html.render(data)
+    data["checks"] = [{**check, **carries}]
+    assert "<h2>Tests</h2>\n<details><summary><b>c</b>: " in html.render(data)
